@@ -1,0 +1,662 @@
+"""The irarchive command line: parse, call the library, render, map errors to exit codes.
+
+The only module that imports typer. Exit codes: 0 success (also for empty
+results), 1 runtime error (not found, bad archive, failed import), 2 usage error
+(bad option, date, field), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from irarchive import __version__
+from irarchive.errors import Ambiguous, IrarchiveError
+
+EXIT_HELP = """Exit codes: 0 success (also when nothing matches), 1 error (not found, bad \
+archive, failed import), 2 usage error (bad option, date or field), 130 interrupted."""
+
+app = typer.Typer(
+    name="irarchive",
+    help="Browse, search and cite an archive of dated articles.\n\n" + EXIT_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Inspect and manage the archive file.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+    markdown = "markdown"
+
+
+class Sort(str, Enum):
+    date = "date"
+    title = "title"
+
+
+class InFmt(str, Enum):
+    listing = "listing"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class DateOrder(str, Enum):
+    dmy = "dmy"
+    mdy = "mdy"
+
+
+# ---- settings and helpers ------------------------------------------------------------
+
+
+class State:
+    """Global options, kept on the click context."""
+
+    def __init__(self, db: str | None, no_seed: bool) -> None:
+        self.db = db
+        self.no_seed = no_seed
+        self._archive: Any = None
+
+    def path(self) -> str:
+        return self.db or default_db_path()
+
+    def archive(self) -> Any:
+        if self._archive is None:
+            from irarchive.store import open_archive
+
+            seeder = None
+            if not self.no_seed:
+                from irarchive.seed import load_seed
+
+                seeder = load_seed
+            path = self.path()
+            self._archive = open_archive(path, seed=seeder)
+            if self._archive.created:
+                what = (
+                    "an empty archive"
+                    if self.no_seed
+                    else (f"a new archive with the bundled seed ({self._archive.count()} articles)")
+                )
+                err(f"Created {what} at {path}")
+        return self._archive
+
+
+def default_db_path() -> str:
+    """The per-user data dir: $XDG_DATA_HOME/irarchive/archive.db on Linux."""
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        # What platformdirs computes on these systems, without its import cost on
+        # every start-up.
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.join(
+            os.path.expanduser("~"), ".local", "share"
+        )
+        return os.path.join(base, "irarchive", "archive.db")
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("irarchive", appauthor=False), "archive.db")
+
+
+def err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if obj is None:
+        obj = ctx.find_root().obj = State(None, False)
+    return obj
+
+
+def choose_format(fmt: Fmt | None, json_: bool) -> str:
+    if json_:
+        if fmt is not None and fmt != Fmt.json:
+            raise typer.BadParameter("--json and --format disagree; give one of them")
+        return "json"
+    if fmt is not None:
+        return fmt.value
+    return "table" if stdout_is_terminal() else "tsv"
+
+
+def today() -> date:
+    override = os.environ.get("IRARCHIVE_TODAY")  # for reproducible tests and examples
+    return date.fromisoformat(override) if override else date.today()
+
+
+def make_filters(
+    since: str | None, until: str | None, on: str | None, undated: bool, category: list[str] | None
+) -> tuple[Any, Any]:
+    from irarchive.dates import resolve_filters
+    from irarchive.store import Filters
+
+    period = resolve_filters(since, until, on, today=today())
+    if undated and period is not None:
+        raise typer.BadParameter("--undated cannot be combined with date filters")
+    cats = tuple(c.strip() for c in category or () if c.strip())
+    return Filters(period=period, undated=undated, categories=cats), period
+
+
+def print_renderable(renderable: Any) -> None:
+    from irarchive.output import console
+
+    console(sys.stdout).print(renderable)
+
+
+def emit(
+    records: list[dict[str, Any]] | Any,
+    fmt: str,
+    fields: list[str] | None,
+    default_fields: tuple[str, ...],
+    *,
+    highlight: dict[str, list[str]] | None = None,
+) -> int:
+    """Write records in ``fmt``; returns how many."""
+    from irarchive import output
+
+    if fmt == "table":
+        records = list(records)
+        print_renderable(
+            output.render_table(records, fields or default_fields, highlight_terms=highlight)
+        )
+        return len(records)
+    n = output.write_records(records, fmt, sys.stdout, fields=fields, default_fields=default_fields)
+    sys.stdout.flush()
+    return n
+
+
+# ---- options shared by listing commands ------------------------------------------------
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="From this date on (inclusive): 2022, 2022-03, 2022-03-14, 'March 2022', "
+        "7d, 6w, 3m, 1y, today, yesterday.",
+    ),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--until", help="Up to and including this date (a year or month means its last day)."
+    ),
+]
+OnOpt = Annotated[str | None, typer.Option("--on", help="Within this day, month or year.")]
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--category", "-c", help="Only this category (case-insensitive; repeat for several)."
+    ),
+]
+FormatOpt = Annotated[
+    Fmt | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format. Default: table on a terminal, tab-separated lines "
+        "(no header) on a pipe.",
+        case_sensitive=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shortcut for --format json.")]
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option("--fields", help="Comma-separated fields, in order (e.g. id,date,title)."),
+]
+
+
+# ---- root ---------------------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"irarchive {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="IRARCHIVE_DB",
+            metavar="PATH",
+            help="Archive file [env IRARCHIVE_DB; default: the user data dir, see 'db path']. "
+            "Created and seeded with the bundled articles if missing.",
+        ),
+    ] = None,
+    no_seed: Annotated[
+        bool, typer.Option("--no-seed", help="When creating a new archive, leave it empty.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Browse, search and cite an archive of dated articles."""
+    ctx.obj = State(db or None, no_seed)
+
+
+# ---- list -------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    on: OnOpt = None,
+    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
+    category: CategoryOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            help="At most N articles; 0 = all. Default: 20 in a terminal table, all otherwise.",
+        ),
+    ] = None,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
+    ] = Sort.date,
+    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say on stderr how dates were read.")
+    ] = False,
+) -> None:
+    """List articles, newest first, optionally within dates or categories."""
+    from irarchive.model import FIELDS
+    from irarchive.output import DEFAULT_TABLE_FIELDS, parse_fields
+
+    out_fmt = choose_format(fmt, json_)
+    chosen = parse_fields(fields, FIELDS)
+    filters, period = make_filters(since, until, on, undated, category)
+    if verbose:
+        err(
+            "dates: "
+            + (period.describe() if period else "no date filter")
+            + (" (undated only)" if undated else "")
+        )
+    archive = state(ctx).archive()
+    effective = limit if limit not in (None, 0) else None
+    default_cut = limit is None and out_fmt == "table"
+    if default_cut:
+        effective = 20
+    rows = archive.list_articles(filters, sort=sort.value, reverse=reverse, limit=effective)
+    shown = emit(rows, out_fmt, chosen, DEFAULT_TABLE_FIELDS)
+    if out_fmt == "table":
+        if shown == 0:
+            err("no articles match")
+        elif default_cut and shown == 20:
+            total = archive.count_articles(filters)
+            if total > shown:
+                err(f"showing {shown} of {total} (use --limit 0 for all)")
+
+
+# ---- show -------------------------------------------------------------------------------
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF...",
+            help="Article id, slug, unique id prefix, or title (exact, then fuzzy).",
+        ),
+    ],
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+) -> None:
+    """Show articles in full: title, date, category, url, source and excerpt."""
+    from irarchive import output
+    from irarchive.model import FIELDS
+    from irarchive.search import resolve
+
+    chosen = output.parse_fields(fields, FIELDS)
+    archive = state(ctx).archive()
+    articles = [resolve(archive, ref) for ref in refs]
+    if json_ or fmt == Fmt.json:
+        if len(articles) == 1:
+            output.write_json_one(articles[0], sys.stdout, chosen)
+        else:
+            output.write_json(articles, sys.stdout, chosen)
+        return
+    if fmt is not None and fmt != Fmt.table:
+        emit(articles, fmt.value, chosen, FIELDS)
+        return
+    if fmt == Fmt.table or stdout_is_terminal():
+        for a in articles:
+            print_renderable(output.render_panel(a))
+        return
+    sys.stdout.write("\n".join(output.plain_article(a) for a in articles))
+
+
+# ---- search -----------------------------------------------------------------------------
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.'
+        ),
+    ],
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    on: OnOpt = None,
+    category: CategoryOpt = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", "-n", min=0, help="At most N results; 0 = all that pass --min-score."
+        ),
+    ] = 20,
+    title_only: Annotated[
+        bool, typer.Option("--title-only", "-t", help="Match titles only.")
+    ] = False,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            "--min-score", min=0, max=100, help="Hide results scoring below this (0-100)."
+        ),
+    ] = 40.0,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Say on stderr why each result matched.")
+    ] = False,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+) -> None:
+    """Search titles and excerpts, forgiving typos, accents and acronyms."""
+    from irarchive import output
+    from irarchive.search import search
+
+    out_fmt = choose_format(fmt, json_)
+    chosen = output.parse_fields(fields, output.SEARCH_FIELDS)
+    filters, _ = make_filters(since, until, on, False, category)
+    archive = state(ctx).archive()
+    result = search(
+        archive,
+        query,
+        filters=filters,
+        limit=limit or None,
+        min_score=min_score,
+        title_only=title_only,
+    )
+    records = [h.to_dict(i) for i, h in enumerate(result.hits, start=1)]
+    highlight = {
+        h.article["id"]: h.matched["title"] + [t.word for t in result.query.terms]
+        for h in result.hits
+    }
+    emit(records, out_fmt, chosen, output.DEFAULT_SEARCH_TABLE_FIELDS, highlight=highlight)
+    if explain:
+        for i, h in enumerate(result.hits, start=1):
+            err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
+    if not records and out_fmt == "table":
+        hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
+        err(f"no articles match{hint}")
+
+
+# ---- import -----------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...", help="Listing text, JSON, JSONL, CSV or TSV files; - reads stdin."
+        ),
+    ],
+    in_fmt: Annotated[
+        InFmt | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Input format (default: from the file name, else sniffed).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option(
+            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Any rejected record aborts its file.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Import articles; each file is all-or-nothing, re-importing changes nothing."""
+    from irarchive import output, sources
+    from irarchive.errors import ImportFailed
+
+    archive = state(ctx).archive()
+    results = []
+    failed = 0
+    for path in files:
+        progress, done = _progress(path)
+        try:
+            items = sources.read(
+                path,
+                fmt=in_fmt.value if in_fmt else None,
+                date_order=date_order.value if date_order else None,
+                stdin=sys.stdin.buffer if path == "-" else None,
+            )
+            report = archive.import_items(items, dry_run=dry_run, strict=strict, progress=progress)
+        except ImportFailed as exc:
+            done()
+            failed += 1
+            err(f"Error: {exc}")
+            results.append({"file": sources.display_name(path), "error": str(exc)})
+            continue
+        done()
+        name = sources.display_name(path)
+        results.append({"file": name, **report.to_dict()})
+        verb = "would add" if dry_run else "added"
+        err(
+            f"{name}: {report.added} {verb}, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+        )
+        for line in report.rejected[:20]:
+            err(f"  rejected {line}")
+        if len(report.rejected) > 20:
+            err(f"  … and {len(report.rejected) - 20} more (use --json to see all)")
+    if json_:
+        sys.stdout.write(output.dumps({"dry_run": dry_run, "files": results}, indent=2) + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _progress(path: str) -> tuple[Any, Any]:
+    """A progress callback on stderr for big files on a terminal; no-ops otherwise."""
+    size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else 0
+    if not sys.stderr.isatty() or size < 5_000_000:
+        return None, lambda: None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=__import__("irarchive.output").output.console(sys.stderr),
+        transient=True,
+    )
+    task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
+    bar.start()
+    return (lambda n: bar.update(task, completed=n)), bar.stop
+
+
+# ---- db -----------------------------------------------------------------------------------
+
+
+@db_app.command("path")
+def db_path(ctx: typer.Context) -> None:
+    """Print where the archive is (from --db, IRARCHIVE_DB or the user data dir)."""
+    print(state(ctx).path())
+
+
+@db_app.command("init")
+def db_init(
+    ctx: typer.Context,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Create it without the bundled seed.")
+    ] = False,
+) -> None:
+    """Create the archive (seeded with the bundled articles unless --empty)."""
+    st = state(ctx)
+    if empty:
+        st.no_seed = True
+    path = st.path()
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        archive = st.archive()
+        err(f"The archive at {path} already exists ({archive.count()} articles); left as it is")
+        return
+    st.archive()
+
+
+@db_app.command("info")
+def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Article count, date range, categories, schema version, size and location."""
+    from irarchive import output
+
+    info = state(ctx).archive().info()
+    if json_:
+        sys.stdout.write(output.dumps(info, indent=2) + "\n")
+        return
+    lines = [
+        f"path: {info['path']}",
+        f"articles: {info['articles']}",
+        f"dates: {info['first_date'] or '-'} .. {info['last_date'] or '-'}"
+        + (f" ({info['undated']} undated)" if info["undated"] else ""),
+        f"schema version: {info['schema_version']}",
+        f"size: {info['size_bytes']:,} bytes",
+        "categories:",
+    ]
+    lines += [
+        f"  {output.cell(c['category'] or '(none)')}: {c['count']}" for c in info["categories"]
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@db_app.command("check")
+def db_check(ctx: typer.Context) -> None:
+    """Check integrity and that the search index matches the articles (exit 1 if not)."""
+    archive = state(ctx).archive()
+    problems = archive.check()
+    if problems:
+        for p in problems:
+            err(f"problem: {p}")
+        raise typer.Exit(1)
+    print(f"ok: {archive.count()} articles, index consistent")
+
+
+# ---- entry point -----------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err(message)
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: maps every outcome to a documented exit code."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        command = typer.main.get_command(app)
+        rv = command.main(args=args, prog_name="irarchive", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except Ambiguous as exc:
+        from irarchive.output import cell
+
+        lines = [f"Error: {exc}"] + [
+            f"  {c['id']}  {c.get('date') or '----------'}  {cell(c['title'])[:100]}"
+            for c in exc.candidates
+        ]
+        _fail("\n".join(lines), exc.exit_code)
+    except IrarchiveError as exc:
+        hint = ""
+        if type(exc).__name__ == "NotFound":
+            hint = f" (try: irarchive search {_shell_quote(_not_found_ref(exc))})"
+        _fail(f"Error: {exc}{hint}", exc.exit_code)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _fail("Interrupted", 130)
+        _fail("Aborted", 1)
+    except click.ClickException as exc:
+        where = exc.ctx.command_path if getattr(exc, "ctx", None) else "irarchive"
+        message = exc.format_message().replace("\n", " ")
+        _fail(f"Error: {message} (see '{where} --help')", exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("Interrupted", 130)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    raise SystemExit(code)
+
+
+def _not_found_ref(exc: Exception) -> str:
+    text = str(exc)
+    return text[len("no article ") :].strip("'\"") if text.startswith("no article ") else text
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): stop quietly, without Python's flush error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,197 @@
+"""Dates: parsing record dates on import, and command-line dates into inclusive periods.
+
+Dates are stored as ISO text at the precision the source gave: ``2022-11-01``,
+``2022-11`` or ``2022``. Every stored date also has an inclusive day range
+(``date_start``..``date_end``) so a month-dated article falls inside ``--on 2022-02``
+and inside ``--since 2022``. Pure functions; "today" is passed in.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from irarchive.errors import BadDate
+
+MONTHS = {
+    name.lower(): i
+    for i in range(1, 13)
+    for name in (calendar.month_name[i], calendar.month_abbr[i])
+}
+MONTHS["sept"] = 9
+
+ACCEPTED = (
+    "2022, 2022-03, 2022-03-14, March 2022, 14 March 2022, March 14, 2022, "
+    "7d, 6w, 3m, 1y, today or yesterday"
+)
+
+_ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}")
+_MDY = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+_DMY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})")
+_MY = re.compile(r"([A-Za-z]+)\.?,?\s+(\d{4})")
+_NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_RELATIVE = re.compile(r"(\d{1,5})\s*(d|w|m|y)")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days."""
+
+    start: date
+    end: date
+
+    def describe(self) -> str:
+        return f"{self.start.isoformat()} .. {self.end.isoformat()}, inclusive"
+
+
+def _ymd(y: int, m: int | None = None, d: int | None = None) -> tuple[int, int | None, int | None]:
+    if not 1 <= y <= 9999:
+        raise ValueError(f"year {y} is out of range")
+    if m is not None and not 1 <= m <= 12:
+        raise ValueError(f"month {m} does not exist")
+    if d is not None:
+        assert m is not None
+        last = calendar.monthrange(y, m)[1]
+        if not 1 <= d <= last:
+            raise ValueError(f"day {d} does not exist in {calendar.month_name[m]} {y}")
+    return y, m, d
+
+
+def _iso(y: int, m: int | None, d: int | None) -> str:
+    if m is None:
+        return f"{y:04d}"
+    if d is None:
+        return f"{y:04d}-{m:02d}"
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _month(name: str) -> int:
+    try:
+        return MONTHS[name.lower()]
+    except KeyError:
+        raise ValueError(f"{name!r} is not a month name") from None
+
+
+def _parse_absolute(text: str) -> tuple[int, int | None, int | None] | None:
+    """Parse the absolute forms shared by records and the command line."""
+    if m := _ISO.fullmatch(text):
+        y, mo, d = m.groups()
+        return _ymd(int(y), int(mo) if mo else None, int(d) if d else None)
+    if m := _MDY.fullmatch(text):
+        return _ymd(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
+    if m := _DMY.fullmatch(text):
+        return _ymd(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
+    if m := _MY.fullmatch(text):
+        return _ymd(int(m.group(2)), _month(m.group(1)))
+    return None
+
+
+def parse_record_date(value: str | None, date_order: str | None = None) -> str | None:
+    """Normalise a date found in an input record to ISO text (``None`` if empty).
+
+    Raises ``ValueError`` with a reason when the value is not a date.
+    """
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    if m := _ISO_DATETIME.match(text):
+        return _iso(*_ymd(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    parsed = _parse_absolute(text)
+    if parsed:
+        return _iso(*parsed)
+    if m := _NUMERIC.fullmatch(text):
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if date_order == "dmy":
+            return _iso(*_ymd(y, b, a))
+        if date_order == "mdy":
+            return _iso(*_ymd(y, a, b))
+        if a > 12 >= b:
+            return _iso(*_ymd(y, b, a))
+        if b > 12 >= a:
+            return _iso(*_ymd(y, a, b))
+        raise ValueError(
+            f"{text!r} is ambiguous (day/month or month/day?): use --date-order dmy|mdy"
+        )
+    if "," in text or re.search(r"\d{2}:\d{2}", text):
+        from email.utils import parsedate_tz
+
+        parts = parsedate_tz(text)
+        if parts and parts[0] and parts[1] and parts[2]:
+            return _iso(*_ymd(parts[0], parts[1], parts[2]))
+    raise ValueError(f"{text!r} is not a date I know (use ISO 2022-11-01, 'November 1, 2022', …)")
+
+
+def date_range(iso: str) -> tuple[str, str]:
+    """First and last day covered by a stored ISO date of any precision."""
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return f"{parts[0]:04d}-01-01", f"{parts[0]:04d}-12-31"
+    if len(parts) == 2:
+        y, m = parts
+        return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+    return iso, iso
+
+
+def _minus_months(day: date, months: int) -> date:
+    total = day.year * 12 + (day.month - 1) - months
+    y, m = divmod(total, 12)
+    if y < 1:
+        raise ValueError("that is before year 1")
+    m += 1
+    return date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+
+
+def parse_period(text: str, *, today: date) -> Period:
+    """A command-line date as an inclusive period: ``2022`` is all of 2022.
+
+    Relative forms name one day: ``7d`` is the day a week before today, so
+    ``--since 7d`` covers the last seven days and today.
+    """
+    raw = text
+    text = " ".join(text.split()).lower()
+    try:
+        if not text:
+            raise ValueError("it is empty")
+        if text == "today":
+            return Period(today, today)
+        if text == "yesterday":
+            day = today - timedelta(days=1)
+            return Period(day, day)
+        if m := _RELATIVE.fullmatch(text):
+            n, unit = int(m.group(1)), m.group(2)
+            if unit == "d":
+                day = today - timedelta(days=n)
+            elif unit == "w":
+                day = today - timedelta(weeks=n)
+            else:
+                day = _minus_months(today, n * (12 if unit == "y" else 1))
+            return Period(day, day)
+        parsed = _parse_absolute(text)
+        if parsed is None:
+            raise ValueError("that is not a date form I know")
+        start_s, end_s = date_range(_iso(*parsed))
+        return Period(date.fromisoformat(start_s), date.fromisoformat(end_s))
+    except (ValueError, OverflowError) as exc:
+        raise BadDate(f"bad date {raw!r}: {exc}; use {ACCEPTED}") from None
+
+
+def resolve_filters(
+    since: str | None, until: str | None, on: str | None, *, today: date
+) -> Period | None:
+    """Combine --since/--until/--on into one inclusive period (None = no filter)."""
+    if on is not None and (since is not None or until is not None):
+        raise BadDate("--on cannot be combined with --since or --until; use one or the other")
+    if on is not None:
+        return parse_period(on, today=today)
+    if since is None and until is None:
+        return None
+    start = parse_period(since, today=today).start if since is not None else date(1, 1, 1)
+    end = parse_period(until, today=today).end if until is not None else date(9999, 12, 31)
+    if start > end:
+        raise BadDate(f"--since {since} ({start}) is after --until {until} ({end}); swap them")
+    return Period(start, end)

@@ -1,0 +1,78 @@
+"""Append-only schema migrations. Never edit one that has shipped; add the next.
+
+Each migration runs inside its own transaction together with the bump of
+``PRAGMA user_version``, so an archive is always at exactly one version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+#: "IRAR": marks an SQLite file as an irarchive archive.
+APPLICATION_ID = 0x49524152
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# The FTS table indexes *folded* text (see text.index_text) but declares the
+# articles table as its content, so Datasette detects it and offers a search box;
+# only the index is stored, never a second copy of the text. Title weight 10 vs
+# excerpt 1 is stored as the table's default rank, so "ORDER BY rank" (about twice
+# as fast as ORDER BY bm25(...)) already prefers title hits.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Execute statements one by one (executescript would COMMIT the open transaction)."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def m001_create_articles(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        f"""
+        CREATE TABLE articles (
+            id TEXT NOT NULL,
+            slug TEXT,
+            title TEXT NOT NULL,
+            date TEXT,
+            date_start TEXT,
+            date_end TEXT,
+            excerpt TEXT,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            category TEXT,
+            url TEXT,
+            source TEXT,
+            added_at TEXT NOT NULL,
+            extra TEXT
+        );
+        CREATE UNIQUE INDEX articles_id ON articles(id);
+        CREATE UNIQUE INDEX articles_slug ON articles(slug);
+        CREATE INDEX articles_date ON articles(date_start, date_end);
+        CREATE INDEX articles_category ON articles(category COLLATE NOCASE, date_start);
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, excerpt, content='articles', content_rowid='rowid',
+            tokenize='{FTS_TOKENIZE}'
+        );
+        INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(10.0, 1.0)');
+        CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, 'row');
+        CREATE TABLE vocab (
+            term TEXT PRIMARY KEY,
+            df INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX vocab_k2 ON vocab(substr(term, 2, 2));
+        CREATE TABLE acronyms (
+            acronym TEXT NOT NULL,
+            expansion TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (acronym, expansion)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_create_articles]
+
+LATEST = len(MIGRATIONS)

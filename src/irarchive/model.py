@@ -1,0 +1,89 @@
+"""The article record, its stable id and slug, and the JSON contract.
+
+An article's ``id`` is derived from the source record itself (its own id field if it
+has one, else its url and title, else its title and date), so the same record gets
+the same id on every machine and importing a file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from irarchive.text import STOPWORDS, ascii_fold
+
+#: Keys of every article object in JSON output, in order (the documented schema).
+FIELDS: tuple[str, ...] = (
+    "id",
+    "slug",
+    "title",
+    "date",
+    "excerpt",
+    "truncated",
+    "category",
+    "url",
+    "source",
+    "added_at",
+    "extra",
+)
+
+ID_LENGTH = 16  # hex digits of sha256: 64 bits, collision-free far beyond 1M articles
+SLUG_WORDS = 5
+SLUG_MAX = 48
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from an input file, before it is stored."""
+
+    title: str
+    date: str | None = None
+    excerpt: str | None = None
+    truncated: bool = False
+    category: str | None = None
+    url: str | None = None
+    source: str | None = None
+    source_id: str | None = None
+    #: An irarchive id carried by the record itself (re-importing an export keeps ids).
+    given_id: str | None = None
+    slug: str | None = None
+    added_at: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """The identity of the record: what makes two records the same article."""
+        if self.source_id:
+            return "sid\x1f" + self.source_id.strip()
+        title = " ".join(ascii_fold(self.title).split())
+        if self.url:
+            return "url\x1f" + self.url.strip() + "\x1f" + title
+        return "td\x1f" + title + "\x1f" + (self.date or "")
+
+    def article_id(self) -> str:
+        """Stable 16-hex-digit id derived from the record's identity."""
+        if self.given_id:
+            return self.given_id
+        return hashlib.sha256(self.key().encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+
+_SLUG_DROP = re.compile(r"[^a-z0-9]+")
+_QUOTES = re.compile(r"['’ʼ‘`´]")
+
+
+def base_slug(title: str) -> str:
+    """A short, typeable slug from the first words of a title (``sco-summit-in-samarkand``)."""
+    words = [w for w in _SLUG_DROP.split(_QUOTES.sub("", ascii_fold(title))) if w]
+    words = [w for w in words if w not in STOPWORDS] or words
+    slug = ""
+    for word in words[:SLUG_WORDS]:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > SLUG_MAX:
+            break
+        slug = candidate
+    if not slug and words:
+        slug = words[0][:SLUG_MAX]
+    return slug or "article"

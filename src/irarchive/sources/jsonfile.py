@@ -1,0 +1,125 @@
+"""JSON (an array, or an object holding an ``articles`` list) and JSON Lines.
+
+A top-level array is decoded one element at a time from a sliding buffer, so a
+file of a million records is read in constant memory. Syntax errors stop the
+file (nothing of it is stored) and name the line and column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from irarchive.errors import ImportFailed
+
+_CHUNK = 1 << 20
+_WS = " \t\r\n"
+_LIST_KEYS = ("articles", "items", "records", "data", "entries", "results")
+
+
+def _fail(name: str, line: int, col: int, msg: str) -> ImportFailed:
+    return ImportFailed(
+        f"{name}:{line}:{col}: invalid JSON: {msg}; nothing from this file was imported"
+    )
+
+
+def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
+    decoder = json.JSONDecoder()
+    for lineno, line in enumerate(stream, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            value, end = decoder.raw_decode(text)
+        except json.JSONDecodeError as exc:
+            raise _fail(name, lineno, exc.colno, exc.msg) from None
+        if text[end:].strip():
+            raise _fail(name, lineno, end + 1, "extra data after the record (one object per line)")
+        yield lineno, value
+
+
+def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
+    decoder = json.JSONDecoder()
+    buf = stream.read(_CHUNK)
+    line = 1  # line number at buf[0]
+    pos = 0
+    eof = False
+
+    def more() -> bool:
+        nonlocal buf, pos, line, eof
+        if eof:
+            return False
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        line += buf.count("\n", 0, pos)
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_ws() -> None:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in _WS:
+                pos += 1
+            if pos < len(buf) or not more():
+                return
+
+    def where(at: int) -> tuple[int, int]:
+        ln = line + buf.count("\n", 0, at)
+        col = at - (buf.rfind("\n", 0, at) + 1) + 1
+        return ln, col
+
+    skip_ws()
+    if pos >= len(buf):
+        return
+    if buf[pos] != "[":
+        # An object: read it whole and look for the list of articles inside.
+        rest = buf[pos:] + stream.read()
+        try:
+            value = json.loads(rest)
+        except json.JSONDecodeError as exc:
+            raise _fail(name, line + exc.lineno - 1, exc.colno, exc.msg) from None
+        if isinstance(value, dict):
+            for key in _LIST_KEYS:
+                if isinstance(value.get(key), list):
+                    for item in value[key]:
+                        yield line, item
+                    return
+            yield line, value
+            return
+        raise _fail(name, line, 1, "expected an array of articles or an object with 'articles'")
+    pos += 1
+    first = True
+    while True:
+        skip_ws()
+        if pos >= len(buf):
+            raise _fail(name, *where(pos), "the array is not closed (missing ']')")
+        if buf[pos] == "]":
+            pos += 1
+            skip_ws()
+            if pos < len(buf):
+                raise _fail(name, *where(pos), "extra data after the closing ']'")
+            return
+        if not first:
+            if buf[pos] != ",":
+                raise _fail(name, *where(pos), "expected ',' or ']' between records")
+            pos += 1
+            skip_ws()
+        first = False
+        while True:
+            try:
+                value, end = decoder.raw_decode(buf, pos)
+                # A value that reaches the end of the buffer may be cut short (a number).
+                if end < len(buf) or eof:
+                    break
+                if not more():
+                    break
+            except json.JSONDecodeError as exc:
+                if not more():
+                    raise _fail(name, *where(exc.pos), exc.msg) from None
+        start_line = where(pos)[0]
+        pos = end
+        yield start_line, value

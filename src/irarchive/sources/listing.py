@@ -1,0 +1,93 @@
+"""The listing text format: a category heading, then date / title / excerpt blocks.
+
+    International Relations
+
+    November 1, 2022
+
+    The Sixth CICA Summit: Asian Vision of the Global Development
+
+    The political situation … supply chains, […]
+    September 30, 2022
+    …
+
+Parsed line by line, not by blank-line blocks: in the published listing a date
+line directly follows the previous excerpt. A line is a date line only when the
+whole line is a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from irarchive.dates import parse_record_date
+from irarchive.model import Article
+from irarchive.sources import Item, Rejected, split_truncation
+
+
+def _as_date(line: str, date_order: str | None) -> str | None:
+    if not line or len(line) > 40 or not any(c.isdigit() for c in line):
+        return None
+    try:
+        return parse_record_date(line, date_order)
+    except ValueError:
+        return None
+
+
+def read(
+    stream: IO[str], *, name: str, source: str, date_order: str | None = None
+) -> Iterator[Item]:
+    category: str | None = None
+    seen_content = False
+    date: str | None = None
+    date_line = 0
+    title: str | None = None
+    excerpt: list[str] = []
+
+    def finish() -> Item:
+        text = " ".join(excerpt).strip() or None
+        text, truncated = split_truncation(text)
+        assert title is not None
+        return Article(
+            title=title,
+            date=date,
+            excerpt=text,
+            truncated=truncated,
+            category=category,
+            source=source,
+        )
+
+    for lineno, raw in enumerate(stream, start=1):
+        line = raw.strip().lstrip("\ufeff")
+        parsed = _as_date(line, date_order)
+        if parsed is not None:
+            if date is not None:
+                if title is None:
+                    yield Rejected(name, date_line, "date line with no title after it")
+                else:
+                    yield finish()
+            date, date_line, title, excerpt = parsed, lineno, None, []
+            seen_content = True
+            continue
+        if not line:
+            continue
+        if date is None:
+            if not seen_content:
+                category = " ".join(line.split())
+                seen_content = True
+            else:
+                yield Rejected(
+                    name,
+                    lineno,
+                    "text with no date line before it (expected e.g. 'November 1, 2022')",
+                )
+            continue
+        if title is None:
+            title = " ".join(line.split())
+        else:
+            excerpt.append(" ".join(line.split()))
+    if date is not None:
+        if title is None:
+            yield Rejected(name, date_line, "date line with no title after it")
+        else:
+            yield finish()

@@ -1,0 +1,833 @@
+"""The archive: one SQLite file. Opened and migrated in exactly one place (``open_archive``).
+
+Owns all SQL. Uses the standard library's sqlite3 only, so the read path (list,
+show, search) never pays for importing sqlite-utils.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from irarchive import migrations
+from irarchive.dates import Period, date_range
+from irarchive.errors import ArchiveError, ImportFailed, NewerSchema, NotFound, UsageError
+from irarchive.model import FIELDS, ID_PATTERN, Article, base_slug
+from irarchive.text import acronym_definitions, index_text, title_initials
+
+EXPECTED_COLUMNS: dict[str, type] = {
+    "id": str,
+    "slug": str,
+    "title": str,
+    "date": str,
+    "date_start": str,
+    "date_end": str,
+    "excerpt": str,
+    "truncated": int,
+    "category": str,
+    "url": str,
+    "source": str,
+    "added_at": str,
+    "extra": str,
+}
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 120_000  # writers queue behind a long import instead of failing
+BATCH = 1000
+_COLUMNS = (
+    "rowid, id, slug, title, date, excerpt, truncated, category, url, source, added_at, extra"
+)
+_CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra")
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, with --dry-run)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejections": list(self.rejected),
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a listing covers."""
+
+    period: Period | None = None
+    undated: bool = False
+    categories: tuple[str, ...] = ()
+
+
+def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
+    values = dict(zip(("rowid", *FIELDS), row, strict=False))
+    values.pop("rowid")
+    values["truncated"] = bool(values["truncated"])
+    values["extra"] = json.loads(values["extra"]) if values["extra"] else {}
+    return values
+
+
+def fts_title(title: str) -> str:
+    """Title text as indexed: folded, plus acronym initials of capitalised runs."""
+    initials = title_initials(title)
+    folded = index_text(title)
+    return folded + (" " + " ".join(initials) if initials else "")
+
+
+class Archive:
+    """An open archive. Create with ``open_archive``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, *, readonly: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.created = False
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- reading ---------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def _where(self, filters: Filters, alias: str = "") -> tuple[list[str], list[Any]]:
+        a = alias + "." if alias else ""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.undated:
+            clauses.append(f"{a}date_start IS NULL")
+        elif filters.period is not None:
+            start, end = filters.period.start, filters.period.end
+            # Overlap test; the extra lower bound on date_start (a stored date spans
+            # at most a year) lets SQLite range-scan the date index.
+            lower = start - timedelta(days=366) if start > date(1, 12, 31) else start
+            clauses.append(f"{a}date_start >= ? AND {a}date_start <= ? AND {a}date_end >= ?")
+            params += [lower.isoformat(), end.isoformat(), start.isoformat()]
+        if filters.categories:
+            marks = ", ".join("?" * len(filters.categories))
+            clauses.append(f"{a}category COLLATE NOCASE IN ({marks})")
+            params += list(filters.categories)
+        return clauses, params
+
+    def list_articles(
+        self,
+        filters: Filters = Filters(),
+        *,
+        sort: str = "date",
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Articles matching ``filters``: newest first (or by title), undated last."""
+        if sort not in ("date", "title"):
+            raise UsageError(f"unknown sort {sort!r}; use date or title")
+        clauses, params = self._where(filters)
+        if sort == "title":
+            direction = "DESC" if reverse else "ASC"
+            order = f"title COLLATE NOCASE {direction}, date_start DESC, id"
+            yield from self._select(clauses, params, order, limit)
+            return
+        direction = "ASC" if reverse else "DESC"
+        order = f"date_start {direction}, date_end {direction}, id {direction}"
+        if filters.period is not None or filters.undated:
+            yield from self._select(clauses, params, order, limit)
+            return
+        # Dated articles in index order, then undated ones: keeps "ORDER BY ... LIMIT"
+        # on the index instead of sorting the whole table to put NULLs last.
+        shown = 0
+        for row in self._select([*clauses, "date_start IS NOT NULL"], params, order, limit):
+            shown += 1
+            yield row
+        if limit is None or shown < limit:
+            rest = None if limit is None else limit - shown
+            yield from self._select([*clauses, "date_start IS NULL"], params, "id", rest)
+
+    def _select(
+        self, clauses: list[str], params: list[Any], order: str, limit: int | None
+    ) -> Iterator[dict[str, Any]]:
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        sql = f"SELECT {_COLUMNS} FROM articles{where} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        for row in self.conn.execute(sql, params):
+            yield _row_to_dict(row)
+
+    def count_articles(self, filters: Filters = Filters()) -> int:
+        clauses, params = self._where(filters)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
+
+    def by_rowids(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
+        if not rowids:
+            return {}
+        marks = ", ".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM articles WHERE rowid IN ({marks})", rowids
+        ).fetchall()
+        return {row[0]: _row_to_dict(row) for row in rows}
+
+    def get(self, ref: str) -> dict[str, Any]:
+        """Resolve an id, slug, unique id prefix or exact title (no fuzzy matching here)."""
+        ref = ref.strip()
+        if not ref:
+            raise UsageError("empty article reference; give an id, slug or title")
+        sql = f"SELECT {_COLUMNS} FROM articles WHERE "
+        lowered = ref.lower()
+        if ID_PATTERN.fullmatch(lowered):
+            row = self.conn.execute(sql + "id = ?", (lowered,)).fetchone()
+            if row:
+                return _row_to_dict(row)
+        row = self.conn.execute(sql + "slug = ?", (lowered,)).fetchone()
+        if row:
+            return _row_to_dict(row)
+        if 4 <= len(lowered) < 16 and all(c in "0123456789abcdef" for c in lowered):
+            rows = self.conn.execute(
+                sql + "id >= ? AND id < ? ORDER BY id LIMIT 11", (lowered, lowered + "g")
+            ).fetchall()
+            if len(rows) == 1:
+                return _row_to_dict(rows[0])
+            if len(rows) > 1:
+                from irarchive.errors import Ambiguous
+
+                found = [_row_to_dict(r) for r in rows]
+                raise Ambiguous(
+                    f"id prefix {ref!r} matches {len(rows)}{'+' if len(rows) > 10 else ''} "
+                    "articles; type more of the id",
+                    found[:10],
+                )
+        exact = self.title_matches(ref, limit=11)
+        if len(exact) == 1:
+            return exact[0]
+        if len(exact) > 1:
+            from irarchive.errors import Ambiguous
+
+            raise Ambiguous(
+                f"{len(exact)} articles are titled {ref!r}; use an id or slug", exact[:10]
+            )
+        raise NotFound(f"no article {ref!r}")
+
+    def title_matches(self, title: str, *, limit: int) -> list[dict[str, Any]]:
+        """Articles whose title equals ``title`` (case-insensitive), found through the index."""
+        from irarchive.text import plain_tokens
+
+        words = plain_tokens(title)
+        if not words:
+            return []
+        phrase = '"' + " ".join(words) + '"'
+        rows = self.conn.execute(
+            f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles_fts f "
+            "JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ? LIMIT 200",
+            (f"title : {phrase}",),
+        ).fetchall()
+        want = " ".join(title.casefold().split())
+        hits = [_row_to_dict(r) for r in rows if " ".join(r[3].casefold().split()) == want]
+        return hits[:limit]
+
+    # ---- search support ----------------------------------------------------------
+
+    def fts_candidates(
+        self, match: str, filters: Filters, limit: int
+    ) -> list[tuple[dict[str, Any], float]]:
+        """Top articles for an FTS5 expression by weighted bm25, with their rank."""
+        clauses, params = self._where(filters, "a")
+        where = "".join(" AND " + c for c in clauses)
+        cols = ", ".join("a." + c for c in _COLUMNS.split(", "))
+        sql = (
+            f"SELECT {cols}, f.rank FROM articles_fts f JOIN articles a ON a.rowid = f.rowid "
+            f"WHERE articles_fts MATCH ?{where} ORDER BY f.rank LIMIT {int(limit)}"
+        )
+        try:
+            rows = self.conn.execute(sql, [match, *params]).fetchall()
+        except sqlite3.OperationalError as exc:  # a bug in query building, not user input
+            raise ArchiveError(f"search failed: {exc}") from None
+        return [(_row_to_dict(r[:-1]), r[-1]) for r in rows]
+
+    def vocab_lookup(self, terms: Iterable[str]) -> dict[str, int]:
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        marks = ", ".join("?" * len(terms))
+        return dict(self.conn.execute(f"SELECT term, df FROM vocab WHERE term IN ({marks})", terms))
+
+    def vocab_has_prefix(self, prefix: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM vocab WHERE term >= ? AND term < ? LIMIT 1", (prefix, prefix + "\uffff")
+        ).fetchone()
+        return row is not None
+
+    def vocab_near(self, word: str, max_len_diff: int) -> list[tuple[str, int]]:
+        """Vocabulary terms that could be a typo away from ``word``.
+
+        Same first letter (the common case), or same second and third letters (a typo
+        in the first letter); bounded by length, so it reads a small slice of the table.
+        """
+        lo, hi = max(1, len(word) - max_len_diff), len(word) + max_len_diff
+        rows = self.conn.execute(
+            "SELECT term, df FROM vocab "
+            "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+            (word[0], word[0] + "\uffff", lo, hi),
+        ).fetchall()
+        if len(word) >= 4:
+            rows += self.conn.execute(
+                "SELECT term, df FROM vocab "
+                "WHERE substr(term, 2, 2) = ? AND length(term) BETWEEN ? AND ?",
+                (word[1:3], lo, hi),
+            ).fetchall()
+        return rows
+
+    def expansions(self, acronym: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT expansion FROM acronyms WHERE acronym = ? "
+            "ORDER BY count DESC, expansion LIMIT 3",
+            (acronym,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def total_docs(self) -> int:
+        return self.count()
+
+    # ---- information and checks ------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        c = self.conn
+        count = self.count()
+        first, last = c.execute(
+            "SELECT min(date_start), max(date_end) FROM articles WHERE date_start IS NOT NULL"
+        ).fetchone()
+        undated = c.execute("SELECT count(*) FROM articles WHERE date_start IS NULL").fetchone()[0]
+        cats = c.execute(
+            "SELECT coalesce(category, ''), count(*) FROM articles "
+            "GROUP BY category COLLATE NOCASE "
+            "ORDER BY count(*) DESC, category"
+        ).fetchall()
+        size = sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
+        return {
+            "path": os.path.abspath(self.path),
+            "articles": count,
+            "first_date": first,
+            "last_date": last,
+            "undated": undated,
+            "categories": [{"category": k or None, "count": n} for k, n in cats],
+            "schema_version": c.execute("PRAGMA user_version").fetchone()[0],
+            "size_bytes": size,
+        }
+
+    def categories(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def check(self) -> list[str]:
+        """Integrity problems found (empty list: the archive is healthy)."""
+        problems: list[str] = []
+        c = self.conn
+        for (msg,) in c.execute("PRAGMA integrity_check"):
+            if msg != "ok":
+                problems.append(f"sqlite: {msg}")
+        try:
+            c.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES('integrity-check', 0)")
+        except sqlite3.DatabaseError:
+            # Older SQLite compares against the content table, which holds unfolded
+            # text by design; fall back to the document-set comparison below.
+            pass
+        missing = c.execute(
+            "SELECT count(*) FROM articles WHERE rowid NOT IN (SELECT id FROM articles_fts_docsize)"
+        ).fetchone()[0]
+        orphans = c.execute(
+            "SELECT count(*) FROM articles_fts_docsize WHERE id NOT IN (SELECT rowid FROM articles)"
+        ).fetchone()[0]
+        if missing:
+            problems.append(f"full-text index: {missing} articles are not indexed")
+        if orphans:
+            problems.append(f"full-text index: {orphans} entries have no article")
+        nulls = c.execute("SELECT count(*) FROM articles WHERE slug IS NULL").fetchone()[0]
+        if nulls:
+            problems.append(f"{nulls} articles have no slug")
+        problems += self._check_shape()
+        return problems
+
+    def _check_shape(self) -> list[str]:
+        """Compare the articles table's columns with the schema this version expects.
+
+        sqlite-utils' introspection is used here (``db check`` is not a hot path).
+        """
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn)
+        if "articles" not in db.table_names():
+            return ["the articles table is missing"]
+        got = db["articles"].columns_dict
+        if got != EXPECTED_COLUMNS:
+            return [f"articles table columns differ from the schema: {sorted(got)}"]
+        return []
+
+    # ---- writing ---------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise ArchiveError(
+                f"{self.path} is read-only here; reading works, but to change it "
+                "make the file and its folder writable or copy it elsewhere"
+            )
+
+    def import_items(
+        self,
+        items: Iterable[Any],
+        *,
+        dry_run: bool = False,
+        strict: bool = False,
+        progress: Callable[[int], None] | None = None,
+        now: str | None = None,
+    ) -> ImportReport:
+        """Import one file's articles in one transaction: all of it or none of it."""
+        from irarchive.sources import Rejected
+
+        self._require_writable()
+        report = ImportReport()
+        stamp = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            bulk = c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
+            if bulk:
+                # Building secondary indexes once at the end is far cheaper than
+                # updating them row by row (about 9x for a million articles).
+                for name in ("articles_slug", "articles_date", "articles_category"):
+                    c.execute(f"DROP INDEX IF EXISTS {name}")
+            c.execute("CREATE TEMP TABLE IF NOT EXISTS run_ids(id TEXT PRIMARY KEY) WITHOUT ROWID")
+            c.execute("DELETE FROM run_ids")
+            c.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS pending_slugs("
+                "rid INTEGER PRIMARY KEY, base TEXT NOT NULL, id TEXT NOT NULL, given TEXT)"
+            )
+            c.execute("DELETE FROM pending_slugs")
+            writer = _BatchWriter(c, stamp, report)
+            batch: list[Article] = []
+            seen = 0
+            for item in items:
+                if isinstance(item, Rejected):
+                    if strict:
+                        raise ImportFailed(
+                            f"{item} (--strict: nothing from this file was imported)"
+                        )
+                    report.rejected.append(str(item))
+                    continue
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    writer.write(batch)
+                    seen += len(batch)
+                    batch = []
+                    if progress:
+                        progress(seen)
+            if batch:
+                writer.write(batch)
+                seen += len(batch)
+                if progress:
+                    progress(seen)
+            writer.assign_slugs(bulk)
+            if bulk:
+                c.execute("CREATE UNIQUE INDEX articles_slug ON articles(slug)")
+                c.execute("CREATE INDEX articles_date ON articles(date_start, date_end)")
+                c.execute(
+                    "CREATE INDEX articles_category "
+                    "ON articles(category COLLATE NOCASE, date_start)"
+                )
+            if report.added or report.updated:
+                writer.flush_acronyms()
+                self._rebuild_vocab()
+            if dry_run:
+                c.execute("ROLLBACK")
+            else:
+                c.execute("COMMIT")
+        except BaseException as exc:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _write_error(self.path, exc) from None
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise ImportFailed(f"import failed: {exc}; the archive was not changed") from None
+            raise
+        if not dry_run and (report.added or report.updated) and (bulk or report.added > 50_000):
+            try:
+                c.execute("PRAGMA analysis_limit=1000")
+                c.execute("PRAGMA optimize")
+            except sqlite3.OperationalError:
+                pass
+        return report
+
+    def _rebuild_vocab(self) -> None:
+        """Refresh the term list used for typo correction from the full-text index.
+
+        One pass over the index's term table (about a second for a million
+        articles), instead of tokenising every article again in Python.
+        """
+        c = self.conn
+        c.execute("DELETE FROM vocab")
+        c.execute(
+            "INSERT INTO vocab(term, df) SELECT term, doc FROM articles_fts_vocab "
+            "WHERE length(term) BETWEEN 2 AND 40"
+        )
+
+
+class _BatchWriter:
+    """Upserts batches of articles, keeping the full-text index in step."""
+
+    def __init__(self, conn: sqlite3.Connection, stamp: str, report: ImportReport) -> None:
+        self.c = conn
+        self.stamp = stamp
+        self.report = report
+        self.acronyms: dict[tuple[str, str], int] = {}
+        self.pending: list[tuple] = []
+
+    @staticmethod
+    def _values(a: Article) -> dict[str, Any]:
+        extra = json.dumps(a.extra, ensure_ascii=False, sort_keys=True) if a.extra else None
+        return {
+            "title": a.title,
+            "date": a.date,
+            "excerpt": a.excerpt,
+            "truncated": int(a.truncated),
+            "category": a.category,
+            "url": a.url,
+            "extra": extra,
+        }
+
+    def write(self, batch: list[Article]) -> None:
+        c = self.c
+        keyed = []
+        for a in batch:
+            k = a.article_id()
+            values = self._values(a)
+            alt = _alt_id(k, values)
+            keyed.append((a, k, alt, values))
+        ids = list({x for _, k, alt, _ in keyed for x in (k, alt)})
+        marks = ", ".join("?" * len(ids))
+        existing: dict[str, tuple] = {
+            row[1]: row
+            for row in c.execute(
+                f"SELECT rowid, id, {', '.join(_CONTENT)} FROM articles WHERE id IN ({marks})", ids
+            )
+        }
+        touched = {r[0] for r in c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
+        inserts: list[tuple] = []
+        fts_rows: list[tuple] = []
+        for a, k, alt, values in keyed:
+            content = tuple(values[f] for f in _CONTENT)
+            row = existing.get(k)
+            if row is not None and tuple(row[2:]) == content:
+                self.report.unchanged += 1
+                touched.add(k)
+                continue
+            if row is not None and (alt in existing or k in touched):
+                if alt in existing:
+                    self.report.unchanged += 1
+                    continue
+                k = alt  # same identity, different content, both in this file: keep both
+                row = None
+            start_end = date_range(a.date) if a.date else (None, None)
+            if row is None:
+                inserts.append((k, a, values, start_end))
+                existing[k] = (None, k, *content)
+            else:
+                rowid = row[0]
+                old = dict(zip(_CONTENT, row[2:], strict=False))
+                c.execute(
+                    "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
+                    "VALUES('delete', ?, ?, ?)",
+                    (rowid, fts_title(old["title"]), index_text(old["excerpt"])),
+                )
+                c.execute(
+                    "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
+                    "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
+                    (
+                        values["title"],
+                        values["date"],
+                        *start_end,
+                        values["excerpt"],
+                        values["truncated"],
+                        values["category"],
+                        values["url"],
+                        values["extra"],
+                        rowid,
+                    ),
+                )
+                fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
+                existing[k] = (rowid, k, *content)
+                self.report.updated += 1
+                self._learn(a)
+            touched.add(k)
+        c.executemany(
+            "INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in touched if k in existing]
+        )
+        for k, a, values, (start, end) in inserts:
+            cur = c.execute(
+                "INSERT INTO articles(id, slug, title, date, date_start, date_end, excerpt, "
+                "truncated, category, url, source, added_at, extra) "
+                "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    k,
+                    values["title"],
+                    values["date"],
+                    start,
+                    end,
+                    values["excerpt"],
+                    values["truncated"],
+                    values["category"],
+                    values["url"],
+                    a.source,
+                    a.added_at or self.stamp,
+                    values["extra"],
+                ),
+            )
+            rowid = cur.lastrowid
+            fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
+            self.pending.append((rowid, base_slug(a.title), k, a.slug))
+            self.report.added += 1
+            self._learn(a)
+        if fts_rows:
+            c.executemany(
+                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
+            )
+        if self.pending:
+            c.executemany(
+                "INSERT INTO pending_slugs(rid, base, id, given) VALUES (?, ?, ?, ?)", self.pending
+            )
+            self.pending = []
+
+    def _learn(self, a: Article) -> None:
+        for text in (a.title, a.excerpt):
+            for pair in acronym_definitions(text):
+                self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
+
+    def flush_acronyms(self) -> None:
+        self.c.executemany(
+            "INSERT INTO acronyms(acronym, expansion, count) VALUES (?, ?, ?) "
+            "ON CONFLICT(acronym, expansion) DO UPDATE SET count = count + excluded.count",
+            [(a, e, n) for (a, e), n in self.acronyms.items()],
+        )
+        self.acronyms.clear()
+
+    def assign_slugs(self, bulk: bool) -> None:
+        """Give new articles unique slugs: the title's words, plus an id suffix on clashes.
+
+        Decided in one statement over all new articles (ranked by id, not by input
+        order), so the same file gives the same slugs on every machine.
+        """
+        c = self.c
+        taken = "0" if bulk else "EXISTS (SELECT 1 FROM articles x WHERE x.slug = r.want)"
+        c.execute(
+            f"""
+            WITH r AS (
+                SELECT rid, id, coalesce(given, base) AS want, base,
+                       row_number() OVER (PARTITION BY coalesce(given, base) ORDER BY id) AS rn
+                FROM pending_slugs
+            )
+            UPDATE articles SET slug = (
+                CASE WHEN r.rn = 1 AND NOT {taken} THEN r.want
+                     ELSE r.base || '-' || substr(r.id, 1, 6) END
+            )
+            FROM r WHERE articles.rowid = r.rid
+            """
+        )
+        c.execute("DELETE FROM pending_slugs")
+
+
+def _alt_id(key_id: str, values: dict[str, Any]) -> str:
+    """Id for a second record with the same identity but different content in one file."""
+    import hashlib
+
+    blob = json.dumps([key_id, *(values[f] for f in _CONTENT)], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _write_error(path: str, exc: sqlite3.OperationalError) -> ArchiveError:
+    msg = str(exc)
+    if "full" in msg:
+        return ArchiveError(f"the disk is full while writing {path}; the archive was not changed")
+    if "locked" in msg or "busy" in msg:
+        return ArchiveError(
+            f"{path} is busy: another irarchive is writing to it; try again when it finishes"
+        )
+    if "readonly" in msg or "read-only" in msg:
+        return ArchiveError(f"{path} is read-only; make it writable or use another --db")
+    return ArchiveError(f"cannot write {path}: {msg}; the archive was not changed")
+
+
+# ---- opening ----------------------------------------------------------------------
+
+
+def _connect(path: str, *, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
+    if readonly:
+        from urllib.parse import quote
+
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _looks_like_sqlite(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(16) == SQLITE_HEADER
+
+
+def _migrate(conn: sqlite3.Connection, path: str, version: int) -> None:
+    for number in range(version, migrations.LATEST):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrations.MIGRATIONS[number](conn)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def open_archive(
+    path: str,
+    *,
+    create: bool = True,
+    seed: Callable[[Archive], None] | None = None,
+    readonly: bool = False,
+) -> Archive:
+    """Open (creating, migrating and seeding as needed) the archive at ``path``.
+
+    The only place an archive is opened. A new archive is built in a temporary
+    file beside the target and renamed into place, so a crash while creating it
+    never leaves a half-made archive behind. An existing file is never replaced.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
+    exists = os.path.exists(path) and os.path.getsize(path) > 0
+    if not exists:
+        if not create:
+            raise ArchiveError(
+                f"no archive at {path}; create it with: irarchive --db {path} db init"
+            )
+        archive = _create(path, seed)
+        if readonly:
+            archive.readonly = True
+        return archive
+    try:
+        if not _looks_like_sqlite(path):
+            raise ArchiveError(
+                f"{path} is not an irarchive archive (not an SQLite file); "
+                "it was left untouched: choose another --db"
+            )
+    except PermissionError:
+        raise ArchiveError(f"cannot read {path}: permission denied") from None
+    writable = (
+        not readonly
+        and os.access(path, os.W_OK)
+        and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    )
+    try:
+        conn = _connect(path, readonly=not writable)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if not writable:
+            try:
+                conn = _connect(path, readonly=True, immutable=True)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            except sqlite3.DatabaseError:
+                raise _damaged(path, exc) from None
+        else:
+            raise _damaged(path, exc) from None
+    if app_id != migrations.APPLICATION_ID:
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        conn.close()
+        if has_tables or version:
+            raise ArchiveError(
+                f"{path} is an SQLite database but not an irarchive archive; "
+                "it was left untouched: choose another --db"
+            )
+        conn = _connect(path, readonly=not writable)
+    if version > migrations.LATEST:
+        conn.close()
+        raise NewerSchema(
+            f"{path} was written by a newer irarchive (schema {version}, this one knows "
+            f"{migrations.LATEST}); upgrade irarchive: pip install -U irarchive"
+        )
+    try:
+        if version < migrations.LATEST:
+            if not writable:
+                raise ArchiveError(
+                    f"{path} needs upgrading to schema {migrations.LATEST} but is read-only; "
+                    "open it once with write access"
+                )
+            _migrate(conn, path, version)
+        if writable:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -32000")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _damaged(path, exc) from None
+    return Archive(conn, path, readonly=not writable)
+
+
+def _damaged(path: str, exc: Exception) -> ArchiveError:
+    return ArchiveError(
+        f"{path} is damaged or not an archive ({exc}); it was left untouched: "
+        "restore a backup, or choose another --db"
+    )
+
+
+def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ArchiveError(
+            f"cannot create the folder {folder} ({exc.strerror}); "
+            "use --db or IRARCHIVE_DB to put the archive somewhere writable"
+        ) from None
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{time.time_ns()}.tmp")
+    try:
+        conn = _connect(tmp, readonly=False)
+        _migrate(conn, tmp, 0)
+        archive = Archive(conn, tmp, readonly=False)
+        if seed is not None:
+            seed(archive)
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.close()
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            raise ArchiveError(f"{path} appeared while it was being created; run the command again")
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        raise ArchiveError(
+            f"cannot create {path} ({exc.strerror}); "
+            "use --db or IRARCHIVE_DB to put the archive somewhere writable"
+        ) from None
+    except sqlite3.OperationalError as exc:
+        raise ArchiveError(f"cannot create {path}: {exc}") from None
+    finally:
+        for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    archive = open_archive(path, create=False)
+    archive.created = True
+    return archive

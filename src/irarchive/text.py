@@ -1,0 +1,199 @@
+"""Folding, tokenising and neutralising text. Pure functions, no I/O.
+
+The same folding runs when an article is indexed and when a query is parsed, so
+``turkiye`` meets ``Türkiye``, ``china's`` meets ``China’s``, ``US`` meets ``U.S.``
+and ``indopacific`` meets ``Indo-Pacific``. SQLite's ``unicode61`` tokenizer with
+``remove_diacritics 2`` then does case and accent folding inside the index;
+``tokens`` reproduces that in Python for reranking.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])['’ʼ‘`´](?=[^\W\d_])")
+# Dotted abbreviations: U.S. -> US, e.g. -> eg.
+_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?!\w)")
+# Words joined by hyphens or dashes: Indo-Pacific, Russia–Ukraine.
+_COMPOUND = re.compile(r"[^\W_]+(?:[-‐‑‒–—][^\W_]+)+")
+_DASHES = re.compile(r"[-‐‑‒–—]")
+_WORD = re.compile(r"[^\W_]+")
+
+STOPWORDS = frozenset(
+    """a an and are as at be but by for from has have in into is it its of on or that the
+    their this to was were will with between over after about than under""".split()
+)
+
+
+def _nfkc(s: str) -> str:
+    return s if s.isascii() else unicodedata.normalize("NFKC", s)
+
+
+def strip_marks(s: str) -> str:
+    """Remove diacritics: Türkiye -> Turkiye (letters of other scripts are kept)."""
+    if s.isascii():
+        return s
+    decomposed = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def ascii_fold(s: str) -> str:
+    """Lower-case, accent-free form used for identity keys and slugs."""
+    return strip_marks(_nfkc(s)).casefold()
+
+
+def index_text(s: str | None) -> str:
+    """The text the full-text index sees: normalised, with joined forms added.
+
+    Kept cheap (a handful of C-level regex passes) because it runs once per
+    article on import, a million times for a big archive.
+    """
+    if not s:
+        return ""
+    s = _nfkc(s)
+    s = _APOSTROPHE.sub("", s)
+    s = _DOTTED.sub(lambda m: m.group().replace(".", ""), s)
+    joined = [_DASHES.sub("", m.group()) for m in _COMPOUND.finditer(s)]
+    if joined:
+        s = s + " " + " ".join(joined)
+    return s
+
+
+def tokens(s: str | None) -> list[str]:
+    """Folded word tokens, as the index stores them (case and accents removed)."""
+    if not s:
+        return []
+    return _WORD.findall(strip_marks(index_text(s)).casefold())
+
+
+def plain_tokens(s: str | None) -> list[str]:
+    """Folded tokens without the added joined forms (for display-side matching)."""
+    if not s:
+        return []
+    s = _DOTTED.sub(lambda m: m.group().replace(".", ""), _APOSTROPHE.sub("", _nfkc(s)))
+    return _WORD.findall(strip_marks(s).casefold())
+
+
+_CONNECTORS = frozenset({"of", "and", "for", "the", "on", "de", "du", "la", "in"})
+
+# Runs of capitalised words in titles give acronyms by their initials:
+# "Shanghai Cooperation Organization" -> sco, "European Union" -> eu.
+_CAP_RUN = re.compile(
+    r"(?:[A-ZÀ-ÖØ-Þ][\w’'-]*)(?:\s+(?:(?:of|and|for|the|on|de|du|la)\s+)*[A-ZÀ-ÖØ-Þ][\w’'-]*)+"
+)
+
+
+def title_initials(title: str | None) -> list[str]:
+    """Acronym tokens for runs of capitalised words in a title.
+
+    Both with and without the small connecting words: "Joint Comprehensive Plan of
+    Action" gives ``jcpoa`` and ``jcpa``.
+    """
+    if not title:
+        return []
+    out: list[str] = []
+
+    def add(words: list[str]) -> None:
+        if len(words) < 2:
+            return
+        for acro in (
+            "".join(w[0] for w in words).lower(),
+            "".join(w[0] for w in words if w[0].isupper()).lower(),
+        ):
+            if 2 <= len(acro) <= 8 and acro not in out:
+                out.append(acro)
+
+    for m in _CAP_RUN.finditer(title):
+        words = [w for w in re.split(r"[\s-]+", m.group()) if w]
+        add(words)
+        part: list[str] = []
+        for w in words + ["and"]:
+            if w.lower() in _CONNECTORS:
+                if len(part) < len(words):
+                    add(part)
+                part = []
+            else:
+                part.append(w)
+    return [strip_marks(a) for a in out]
+
+
+# "Shanghai Cooperation Organization (SCO)", "European Union (EU-27)".
+_ACRO_DEF = re.compile(r"\(\s*([A-Z][A-Za-z]{1,9})(?:[-–]\d+)?\s*\)")
+
+
+def acronym_definitions(text: str | None) -> list[tuple[str, str]]:
+    """Learn (acronym, expansion) pairs from text like "Plan of Action (JCPOA)".
+
+    The expansion is the shortest run of words before the parenthesis whose
+    initials spell the acronym, connecting words optional.
+    """
+    if not text or "(" not in text:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for m in _ACRO_DEF.finditer(text):
+        acro = m.group(1)
+        letters = [c.lower() for c in acro if c.isupper()]
+        if len(letters) < 2 or len(letters) != sum(1 for c in acro if c.isalpha() and c.isupper()):
+            continue
+        before = _WORD.findall(strip_marks(text[: m.start()]))[-(len(acro) * 2 + 2) :]
+        expansion = _match_initials(before, acro.lower())
+        if expansion:
+            pairs.append((acro.lower(), " ".join(w.lower() for w in expansion)))
+    return pairs
+
+
+def _match_initials(words: list[str], acro: str) -> list[str] | None:
+    """Walk back from the end of ``words`` consuming initials of ``acro``."""
+    i = len(acro) - 1
+    j = len(words) - 1
+    taken: list[str] = []
+    while i >= 0 and j >= 0:
+        w = words[j]
+        if w[0].lower() == acro[i]:
+            taken.append(w)
+            i -= 1
+        elif w.lower() in _CONNECTORS and taken:
+            taken.append(w)
+        else:
+            return None
+        j -= 1
+    if i >= 0:
+        return None
+    return list(reversed(taken))
+
+
+# --- neutralising data for terminals and text formats ---------------------------------
+
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + r"]")
+_UNSAFE_WITH_NL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + r"]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    c = m.group()
+    o = ord(c)
+    if o < 0x20:
+        return "^" + chr(o + 0x40)
+    if o == 0x7F:
+        return "^?"
+    return f"<U+{o:04X}>"
+
+
+def neutralise(s: str, *, keep_newlines: bool = False) -> str:
+    """Make control, escape and bidi characters visible (ESC -> ``^[``, U+202E -> ``<U+202E>``).
+
+    Terminal output of article data goes through this, so an article cannot move the
+    cursor, change colours, set the window title, open a hyperlink (OSC 8) or
+    reorder text (Trojan-Source style).
+    """
+    pattern = _UNSAFE if keep_newlines else _UNSAFE_WITH_NL
+    if keep_newlines:
+        s = s.replace("\t", " ")
+    return pattern.sub(_visible, s)
+
+
+def one_line(s: str) -> str:
+    """Collapse all whitespace (incl. newlines) to single spaces and neutralise the rest."""
+    return neutralise(" ".join(s.split()))
