@@ -47,6 +47,7 @@ def read(
     def finish() -> Item:
         text = " ".join(excerpt).strip() or None
         text, truncated = split_truncation(text)
+        text = text or None
         assert title is not None
         return Article(
             title=title,

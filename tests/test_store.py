@@ -1,0 +1,187 @@
+"""The archive file: seed, schema and migrations, locations, creation."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from irarchive import migrations, seed
+from irarchive.errors import ArchiveError, NewerSchema
+from irarchive.store import EXPECTED_COLUMNS, open_archive
+from tests.conftest import ROOT
+
+SEED_JSON = ROOT / "data" / "seed.json"
+LISTING = ROOT / "data" / "listings" / "international-relations-listing.txt"
+
+
+def test_committed_seed_equals_a_fresh_generation():
+    assert SEED_JSON.read_text("utf-8") == seed.render_seed(str(LISTING))
+
+
+def test_seed_has_ten_articles_with_expected_range():
+    records = json.loads(SEED_JSON.read_text("utf-8"))
+    assert len(records) == 10
+    assert min(r["date"] for r in records) == "2021-12-27"
+    assert max(r["date"] for r in records) == "2022-11-01"
+    assert {r["category"] for r in records} == {"International Relations"}
+    assert len({r["id"] for r in records}) == 10
+
+
+def test_seed_text_is_what_the_package_ships():
+    assert json.loads(seed.seed_text()) == json.loads(SEED_JSON.read_text("utf-8"))
+
+
+def test_schema_shape(tmp_path):
+    archive = open_archive(str(tmp_path / "a.db"))
+    db = sqlite_utils.Database(archive.conn)
+    assert db["articles"].columns_dict == EXPECTED_COLUMNS
+    assert set(db.table_names()) >= {"articles", "articles_fts", "vocab", "acronyms"}
+    indexes = {i.name for i in db["articles"].indexes}
+    assert indexes == {"articles_id", "articles_slug", "articles_date", "articles_category"}
+    assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert archive.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+
+
+def test_fresh_archive_is_at_latest_version_and_reopens(tmp_path):
+    path = str(tmp_path / "a.db")
+    archive = open_archive(path, seed=seed.load_seed)
+    assert archive.created
+    assert archive.count() == 10
+    version = archive.conn.execute("PRAGMA user_version").fetchone()[0]
+    assert version == migrations.LATEST
+    archive.close()
+    again = open_archive(path, seed=seed.load_seed)
+    assert not again.created
+    assert again.count() == 10
+    assert again.check() == []
+
+
+def test_newer_schema_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "a.db"
+    open_archive(str(path)).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NewerSchema) as info:
+        open_archive(str(path))
+    assert "written by a newer irarchive (schema 99" in str(info.value)
+    assert path.read_bytes() == before
+
+
+def test_migrations_run_in_order_from_an_older_version(tmp_path, monkeypatch):
+    """A later migration is applied on open, exactly once, inside a transaction."""
+    path = str(tmp_path / "a.db")
+    open_archive(path).close()
+    calls = []
+
+    def m002_add_note(conn):
+        calls.append(1)
+        conn.execute("CREATE TABLE notes (x TEXT)")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_add_note])
+    monkeypatch.setattr(migrations, "LATEST", 2)
+    archive = open_archive(path)
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    archive.close()
+    open_archive(path).close()
+    assert calls == [1]
+
+
+def test_failing_migration_rolls_back(tmp_path, monkeypatch):
+    path = str(tmp_path / "a.db")
+    open_archive(path).close()
+
+    def m002_broken(conn):
+        conn.execute("CREATE TABLE half (x TEXT)")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_broken])
+    monkeypatch.setattr(migrations, "LATEST", 2)
+    with pytest.raises(RuntimeError):
+        open_archive(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
+
+
+def test_non_archive_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(ArchiveError, match="is an SQLite database but not an irarchive archive"):
+        open_archive(str(path))
+
+
+def test_default_location_is_created_and_seeded_once(cli, isolated_env):
+    expected = isolated_env / ".local" / "share" / "irarchive" / "archive.db"
+    r = cli("db", "path")
+    assert (r.code, r.out) == (0, f"{expected}\n")
+    assert not expected.exists()
+    r = cli("db", "info", "--json")
+    assert r.code == 0
+    assert json.loads(r.out)["articles"] == 10
+    assert r.err == f"Created a new archive with the bundled seed (10 articles) at {expected}\n"
+    r = cli("db", "info", "--json")
+    assert r.err == ""
+
+
+def test_env_var_and_option_choose_the_archive(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("IRARCHIVE_DB", str(tmp_path / "env.db"))
+    assert cli("db", "path").out == f"{tmp_path / 'env.db'}\n"
+    assert cli("--db", str(tmp_path / "opt.db"), "db", "path").out == f"{tmp_path / 'opt.db'}\n"
+
+
+def test_no_seed_and_init_empty(cli, tmp_path):
+    r = cli("--db", str(tmp_path / "a.db"), "--no-seed", "db", "info", "--json")
+    assert json.loads(r.out)["articles"] == 0
+    assert r.err.startswith("Created an empty archive at ")
+    r = cli("--db", str(tmp_path / "b.db"), "db", "init", "--empty")
+    assert r.code == 0
+    r = cli("--db", str(tmp_path / "b.db"), "db", "info", "--json")
+    assert json.loads(r.out)["articles"] == 0
+
+
+def test_init_on_existing_archive_leaves_it(cli, seeded):
+    r = cli("db", "init")
+    assert r.code == 0
+    assert r.err == f"The archive at {seeded} already exists (10 articles); left as it is\n"
+
+
+def test_db_info_text_and_json(cli, seeded):
+    r = cli("db", "info", "--json")
+    info = json.loads(r.out)
+    assert info["articles"] == 10
+    assert info["first_date"] == "2021-12-27" and info["last_date"] == "2022-11-01"
+    assert info["categories"] == [{"category": "International Relations", "count": 10}]
+    assert info["schema_version"] == migrations.LATEST
+    assert info["path"] == str(seeded)
+    text = cli("db", "info").out
+    assert "articles: 10\n" in text
+    assert "dates: 2021-12-27 .. 2022-11-01\n" in text
+    assert "  International Relations: 10\n" in text
+
+
+def test_db_check_ok_and_detects_unindexed_rows(cli, seeded):
+    r = cli("db", "check")
+    assert (r.code, r.out) == (0, "ok: 10 articles, index consistent\n")
+    conn = sqlite3.connect(seeded)
+    conn.execute(
+        "INSERT INTO articles(id, slug, title, added_at) VALUES ('0123456789abcdef', 'x', 'x', 'y')"
+    )
+    conn.commit()
+    conn.close()
+    r = cli("db", "check")
+    assert r.code == 1
+    assert "problem: full-text index: 1 articles are not indexed" in r.err
+
+
+def test_creation_failure_leaves_no_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ArchiveError, match="cannot create the folder"):
+        open_archive(str(blocker / "sub" / "a.db"))
