@@ -185,6 +185,61 @@ def emit(
     return n
 
 
+# ---- completion (runs on every TAB: stdlib and store only, never rich or rapidfuzz) ----
+
+
+def _completion_archive(ctx: typer.Context) -> Any:
+    """The archive, opened read-only for completion; None if there is none (never created)."""
+    path = ctx.find_root().params.get("db") or os.environ.get("IRARCHIVE_DB") or default_db_path()
+    if not os.path.isfile(path):
+        return None
+    from irarchive.store import open_archive
+
+    try:
+        return open_archive(path, create=False, readonly=True)
+    except IrarchiveError:
+        return None
+
+
+def _keep_typed(incomplete: str, values: list[str]) -> list[str]:
+    """Completions that begin with exactly what was typed.
+
+    Typer drops candidates that do not start with the typed text, and matching here
+    ignores case (as the filters do), so "inter" completes to "international Relations".
+    """
+    return [incomplete + v[len(incomplete) :] for v in values]
+
+
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Slugs and ids starting with what has been typed."""
+    import sqlite3
+
+    archive = _completion_archive(ctx)
+    if archive is None:
+        return []
+    try:
+        return _keep_typed(incomplete, archive.ref_completions(incomplete))
+    except sqlite3.Error:
+        return []
+    finally:
+        archive.close()
+
+
+def complete_category(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The archive's categories starting with what has been typed (any case)."""
+    import sqlite3
+
+    archive = _completion_archive(ctx)
+    if archive is None:
+        return []
+    try:
+        return _keep_typed(incomplete, archive.category_completions(incomplete))
+    except sqlite3.Error:
+        return []
+    finally:
+        archive.close()
+
+
 # ---- options shared by listing commands ------------------------------------------------
 
 SinceOpt = Annotated[
@@ -205,7 +260,10 @@ OnOpt = Annotated[str | None, typer.Option("--on", help="Within this day, month 
 CategoryOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--category", "-c", help="Only this category (case-insensitive; repeat for several)."
+        "--category",
+        "-c",
+        help="Only this category (case-insensitive; repeat for several).",
+        autocompletion=complete_category,
     ),
 ]
 FormatOpt = Annotated[
@@ -332,6 +390,7 @@ def show_cmd(
         typer.Argument(
             metavar="REF...",
             help="Article id, slug, unique id prefix, or title (exact, then fuzzy).",
+            autocompletion=complete_ref,
         ),
     ],
     fmt: FormatOpt = None,
@@ -590,6 +649,211 @@ def db_check(ctx: typer.Context) -> None:
     print(f"ok: {archive.count()} articles, index consistent")
 
 
+# ---- analyst commands -----------------------------------------------------------------
+
+
+class StatsBy(str, Enum):
+    year = "year"
+    month = "month"
+    category = "category"
+
+
+class ExportFmt(str, Enum):
+    bibtex = "bibtex"
+    ris = "ris"
+    csl_json = "csl-json"
+    markdown = "markdown"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+QueryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--query",
+        "-q",
+        help="Only articles matching these words (as in 'search': typos, accents, "
+        '"phrases" and -exclusions; every match counts, not just the best).',
+    ),
+]
+
+
+@app.command("stats")
+def stats_cmd(
+    ctx: typer.Context,
+    by: Annotated[
+        StatsBy, typer.Option("--by", help="Count per year, month or category.")
+    ] = StatsBy.year,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    on: OnOpt = None,
+    category: CategoryOpt = None,
+    query: QueryOpt = None,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Count articles per year, month or category, with a bar chart and sparkline."""
+    from irarchive import analysis, output
+
+    out_fmt = choose_format(fmt, json_)
+    filters, _ = make_filters(since, until, on, False, category)
+    result = analysis.stats(state(ctx).archive(), filters, by=by.value, query=query)
+    key = "category" if by == StatsBy.category else "period"
+    if out_fmt == "table":
+        if result.rows:
+            print_renderable(output.render_stats(result.rows, key))
+        else:
+            err("no articles match")
+    else:
+        emit(result.rows, out_fmt, [key, "count"], (key, "count"))
+    # Left out of the series, said on stderr so machine output stays a plain series.
+    if result.undated:
+        err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
+    if result.coarse:
+        err(f"not counted: {result.coarse} dated only to the year (see --by year)")
+
+
+@app.command("related")
+def related_cmd(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help="Article id, slug, unique id prefix, or title.",
+            autocompletion=complete_ref,
+        ),
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all candidates.")
+    ] = 10,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+) -> None:
+    """Articles most like REF: the most distinctive words they share (score 0-100)."""
+    from irarchive import analysis, output
+    from irarchive.search import resolve
+
+    out_fmt = choose_format(fmt, json_)
+    chosen = output.parse_fields(fields, analysis.RELATED_FIELDS)
+    archive = state(ctx).archive()
+    article = resolve(archive, ref)
+    found = analysis.related(archive, article, limit=limit)
+    records = [r.to_dict(i) for i, r in enumerate(found, start=1)]
+    if out_fmt == "table":
+        err(f"like: {output.cell(article['title'])} ({article['id']})")
+    emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
+    if not records and out_fmt == "table":
+        err("no related articles: it shares no distinctive words with any other")
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFmt | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="bibtex (biblatex @online), ris, csl-json, markdown (a reading list), "
+            "json, jsonl or csv. Default: from the -o file ending (.bib .ris .md .jsonl .csv).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output_path: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write FILE (replaced only once complete) instead of standard output.",
+        ),
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    on: OnOpt = None,
+    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
+    category: CategoryOpt = None,
+    query: QueryOpt = None,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
+    ] = Sort.date,
+    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all.")
+    ] = 0,
+    fields: Annotated[
+        str | None,
+        typer.Option("--fields", help="For json, jsonl and csv: comma-separated fields, in order."),
+    ] = None,
+    publisher: Annotated[
+        str | None,
+        typer.Option(
+            "--publisher",
+            help="Publishing organisation for the citations (biblatex organization, RIS PB, "
+            "CSL container-title).",
+        ),
+    ] = None,
+) -> None:
+    """Export articles as citations (BibTeX, RIS, CSL-JSON), a reading list, or data."""
+    from irarchive import analysis, output
+    from irarchive.model import FIELDS
+
+    chosen_fmt = analysis.format_for(output_path, fmt.value if fmt else None)
+    chosen = output.parse_fields(fields, FIELDS)
+    if chosen is not None and chosen_fmt not in ("json", "jsonl", "csv"):
+        raise typer.BadParameter(f"--fields applies to json, jsonl and csv, not {chosen_fmt}")
+    filters, _ = make_filters(since, until, on, undated, category)
+    archive = state(ctx).archive()
+    match = analysis.match_expression(archive, query) if query is not None else None
+    records = archive.matching_articles(
+        filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
+    )
+    if output_path in (None, "-"):
+        analysis.export(records, chosen_fmt, sys.stdout, fields=chosen, publisher=publisher)
+        sys.stdout.flush()
+        return
+    with analysis.atomic_output(output_path) as out:
+        n = analysis.export(records, chosen_fmt, out, fields=chosen, publisher=publisher)
+    err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt} to {output_path}")
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port.")] = 8001,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps it to this computer."),
+    ] = "127.0.0.1",
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the articles page in a web browser.")
+    ] = False,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Site title (default: irarchive).")
+    ] = None,
+) -> None:
+    """Browse the archive in a web browser, read-only, through Datasette (extra 'web')."""
+    from irarchive import web
+
+    web.require()
+    archive = state(ctx).archive()
+    archive.checkpoint()
+    path = archive.path
+    ds = web.make_datasette(path, title=title)
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{web.table_path(path)}"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err(f"warning: listening on {host}: other computers can read the archive")
+    err(f"Serving {path} read-only at {url} (Ctrl-C to stop)")
+    if open_:
+        import webbrowser
+
+        webbrowser.open(url)
+    web.serve(ds, host=host, port=port)
+
+
 # ---- entry point -----------------------------------------------------------------------------
 
 
@@ -600,7 +864,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every outcome to a documented exit code."""
-    import click
+    # typer 0.28 vendors click; its exceptions live in typer._click (pinned in pyproject).
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     args = sys.argv[1:] if argv is None else argv
     try:
@@ -620,21 +885,22 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "NotFound":
             hint = f" (try: irarchive search {_shell_quote(_not_found_ref(exc))})"
         _fail(f"Error: {exc}{hint}", exc.exit_code)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            _fail("Interrupted", 130)
-        _fail("Aborted", 1)
-    except click.ClickException as exc:
-        where = exc.ctx.command_path if getattr(exc, "ctx", None) else "irarchive"
-        message = exc.format_message().replace("\n", " ")
+    except NoArgsIsHelpError as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "irarchive"
+        message = " ".join(exc.format_message().split())
         _fail(f"Error: {message} (see '{where} --help')", exc.exit_code)
+    except typer.Abort:
+        _fail("Aborted", 1)
     except KeyboardInterrupt:
         _fail("Interrupted", 130)
     except BrokenPipeError:
         _quiet_broken_pipe()
         code = 0
+    if code == 130:
+        err("Interrupted")
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -210,9 +210,7 @@ def render_table(
 ) -> Any:
     from rich.table import Table
 
-    table = Table(
-        show_header=True, header_style="bold", show_lines=False, pad_edge=False, expand=False
-    )
+    table = Table(show_header=True, header_style="bold", expand=False)
     for f in fields:
         if f == "title":
             table.add_column(f, ratio=3, overflow="fold", min_width=20)
@@ -293,3 +291,60 @@ def plain_article(rec: dict[str, Any]) -> str:
 
 def query_terms(query: str) -> list[str]:
     return plain_tokens(query)
+
+
+# ---- charts (stats) -------------------------------------------------------------------
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """One character per value, ▁ (zero or least) to █ (most)."""
+    if not values:
+        return ""
+    top = max(values)
+    if top <= 0:
+        return _SPARKS[0] * len(values)
+    # Zero keeps the lowest block so gaps stay visible; any count above zero shows.
+    return "".join(
+        _SPARKS[0] if v <= 0 else _SPARKS[max(1, round(v / top * (len(_SPARKS) - 1)))]
+        for v in values
+    )
+
+
+def bar(value: int, top: int, width: int) -> str:
+    """A horizontal bar ``width`` cells long at ``top``, drawn in eighths of a cell."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value / top * width * 8))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def render_stats(rows: Sequence[dict[str, Any]], key: str, *, bar_width: int = 40) -> Any:
+    """A table of counts with a bar column; for a time series, a sparkline under it."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=True, header_style="bold", pad_edge=False, expand=False)
+    table.add_column(key, no_wrap=key == "period", overflow="fold", style="green")
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, style="cyan")
+    top = max((r["count"] for r in rows), default=0)
+    for r in rows:
+        label = r.get(key)
+        table.add_row(
+            safe_text("(none)" if label is None else label),
+            Text(f"{r['count']:,}"),
+            Text(bar(r["count"], top, bar_width)),
+        )
+    total = sum(r["count"] for r in rows)
+    parts: list[Any] = [table]
+    if key == "period" and len(rows) > 1:
+        line = Text(f"{cell(rows[0][key])}..{cell(rows[-1][key])}  ", style="dim")
+        line.append(sparkline([r["count"] for r in rows]), style="cyan")
+        parts.append(line)
+    parts.append(Text(f"total: {total:,}", style="dim"))
+    return Group(*parts)
