@@ -1,0 +1,224 @@
+"""Real processes: start-up imports, pipes, terminals (pty), colour, and the built wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_subprocess
+
+PROBE = """
+import sys, runpy
+sys.argv = ["irarchive", *{args!r}]
+try:
+    runpy.run_module("irarchive", run_name="__main__")
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("rich", "rapidfuzz", "sqlite_utils", "pydantic", "platformdirs")
+               if m in sys.modules)
+sys.stderr.write("MODULES=" + ",".join(heavy) + "\\n")
+"""
+
+
+def loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    full_env = dict(os.environ, **(env or {}))
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=list(args))],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
+    line = [x for x in r.stderr.splitlines() if x.startswith("MODULES=")][-1]
+    return {m for m in line[len("MODULES=") :].split(",") if m}
+
+
+@pytest.fixture
+def seeded_env(seeded):
+    return {"IRARCHIVE_DB": str(seeded)}
+
+
+def test_version_and_help_stay_light(seeded_env):
+    assert loaded_modules("--version", env=seeded_env) == set()
+    # --help is rendered by typer, which may use rich, but never loads the search stack.
+    assert not loaded_modules("--help", env=seeded_env) & {"rapidfuzz", "sqlite_utils"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--json"),
+        ("list", "--since", "2022", "--json"),
+        ("list", "--format", "tsv"),
+        ("list", "--format", "jsonl"),
+        ("list", "--format", "csv"),
+        ("show", "iranian-nuclear-deal-crisis", "--json"),
+        ("show", "6b77fb39ae23803c", "--json"),
+        ("db", "path"),
+    ],
+)
+def test_machine_output_paths_do_not_import_rich_rapidfuzz_or_sqlite_utils(seeded_env, args):
+    assert loaded_modules(*args, env=seeded_env) == set()
+
+
+def test_search_loads_rapidfuzz_but_not_rich_for_json(seeded_env):
+    assert loaded_modules("search", "sco", "--json", env=seeded_env) == {"rapidfuzz"}
+
+
+def test_pipe_to_head_is_quiet(seeded):
+    cmd = f"{sys.executable} -m irarchive --db {seeded} list --limit 0 | head -1"
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
+    assert r.stderr == ""
+    assert r.stdout.count("\n") == 1 and r.stdout.startswith("141e649dec283798\t2022-11-01\t")
+
+
+def test_large_output_into_closed_pipe_is_quiet(tmp_path):
+    recs = [{"title": f"Article number {i}", "date": "2020-01-01"} for i in range(3000)]
+    f = tmp_path / "many.json"
+    f.write_text(json.dumps(recs))
+    db = tmp_path / "a.db"
+    assert run_subprocess("--db", str(db), "--no-seed", "import", str(f)).returncode == 0
+    for fmt in ("json", "tsv", "jsonl", "csv", "markdown"):
+        cmd = (
+            f"{sys.executable} -m irarchive --db {db} list --format {fmt} | head -c 100 >/dev/null"
+        )
+        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
+        assert r.stderr == "", (fmt, r.stderr)
+
+
+def run_in_pty(args: list[str], env: dict[str, str]) -> str:
+    """Run irarchive with stdout on a pseudo-terminal; return what it printed."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "irarchive", *args], stdout=follower, stderr=subprocess.PIPE, env=env
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=30)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_terminal_gets_a_table_and_colour_unless_no_color(seeded):
+    env = dict(os.environ, IRARCHIVE_DB=str(seeded), COLUMNS="100", TERM="xterm-256color")
+    env.pop("NO_COLOR", None)
+    coloured = run_in_pty(["list", "--since", "2022-09"], env)
+    assert "┏" in coloured and "2022 SCO Summit" in coloured
+    assert "\x1b[" in coloured
+    plain = run_in_pty(["list", "--since", "2022-09"], dict(env, NO_COLOR="1"))
+    assert "┏" in plain and "2022 SCO Summit" in plain
+    assert colour_codes(coloured)
+    assert not colour_codes(plain)  # bold may stay: NO_COLOR is about colour
+
+
+def colour_codes(text: str) -> list[str]:
+    """SGR parameters that set a foreground or background colour."""
+    import re
+
+    found = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", text):
+        for p in params.split(";"):
+            if p and (30 <= int(p) <= 49 or 90 <= int(p) <= 107):
+                found.append(p)
+    return found
+
+
+def test_force_color_colours_a_piped_table(seeded):
+    env = {"IRARCHIVE_DB": str(seeded), "FORCE_COLOR": "1", "COLUMNS": "100"}
+    r = run_subprocess("list", "--format", "table", "--since", "2022-09", env=env)
+    assert b"\x1b[" in r.stdout
+    r = run_subprocess("list", "--since", "2022-09", env=env)
+    assert b"\x1b[" not in r.stdout  # machine output never carries colour
+
+
+def test_python_dash_m_and_console_script_agree(seeded):
+    r = run_subprocess("--version")
+    assert r.returncode == 0 and r.stdout.decode().startswith("irarchive ")
+
+
+def test_keyboard_interrupt_exits_130(seeded, monkeypatch, cli):
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("irarchive.store.Archive.list_articles", boom)
+    r = cli("list", "--json")
+    assert r.code == 130
+    assert r.err.endswith("Interrupted\n")
+
+
+@pytest.mark.skipif(os.environ.get("IRARCHIVE_SKIP_WHEEL") == "1", reason="wheel check disabled")
+def test_built_wheel_carries_the_seed_and_runs_outside_the_repo(tmp_path):
+    """Build the wheel, install it alone into a folder, run it from elsewhere."""
+    wheels = tmp_path / "wheels"
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    (wheel,) = wheels.glob("irarchive-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "irarchive/data/seed.json" in names
+    target = tmp_path / "site"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(target), HOME=str(elsewhere))
+    env.pop("IRARCHIVE_DB", None)
+    env["XDG_DATA_HOME"] = str(elsewhere / "data")
+    r = subprocess.run(
+        [sys.executable, "-c", "import irarchive, sys; print(irarchive.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=elsewhere,
+        timeout=60,
+    )
+    assert r.stdout.startswith(str(target)), r.stdout
+    r = subprocess.run(
+        [sys.executable, "-m", "irarchive", "db", "info", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=elsewhere,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["articles"] == 10
+    assert Path(json.loads(r.stdout)["path"]) == elsewhere / "data" / "irarchive" / "archive.db"
