@@ -742,10 +742,13 @@ def related_cmd(
     article = resolve(archive, ref)
     found = analysis.related(archive, article, limit=limit)
     records = [r.to_dict(i) for i, r in enumerate(found, start=1)]
-    if out_fmt == "table":
-        err(f"like: {output.cell(article['title'])} ({article['id']})")
-    emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
-    if not records and out_fmt == "table":
+    if out_fmt != "table":
+        emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
+        return
+    err(f"like: {output.cell(article['title'])} ({article['id']})")
+    if records:
+        emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
+    else:
         err("no related articles: it shares no distinctive words with any other")
 
 

@@ -53,7 +53,7 @@ def m001_create_articles(conn: sqlite3.Connection) -> None:
         CREATE INDEX articles_date ON articles(date_start, date_end);
         CREATE INDEX articles_category ON articles(category COLLATE NOCASE, date_start);
         CREATE VIRTUAL TABLE articles_fts USING fts5(
-            title, excerpt, content='articles', content_rowid='rowid',
+            title, excerpt, content="articles", content_rowid='rowid',
             tokenize='{FTS_TOKENIZE}'
         );
         INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(10.0, 1.0)');

@@ -376,6 +376,155 @@ class Archive:
             return [f"articles table columns differ from the schema: {sorted(got)}"]
         return []
 
+    # ---- analyst queries -------------------------------------------------------
+
+    def _analyst_where(self, filters: Filters, match: str | None) -> tuple[list[str], list[Any]]:
+        """``_where`` plus an optional FTS5 expression, as a rowid sub-select.
+
+        A sub-select (not a join) keeps the whole match set, with no rank or
+        candidate cap, so counts and exports are complete.
+        """
+        clauses, params = self._where(filters)
+        if match is not None:
+            clauses.append("rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match)
+        return clauses, params
+
+    def _run_analyst(self, sql: str, params: list[Any]) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:  # a bug in query building, not user input
+            raise ArchiveError(f"query failed: {exc}") from None
+
+    def period_counts(
+        self, filters: Filters, by: str, *, match: str | None = None
+    ) -> tuple[list[tuple[str, int]], int, int]:
+        """Dated articles per year or month, plus (undated, too coarse) counts.
+
+        Grouped in SQL over the date index, so a million articles never reach
+        Python. An article dated only to a year has no month: with ``by="month"``
+        it is counted as too coarse rather than put in January.
+        """
+        if by == "year":
+            key = "substr(date_start, 1, 4)"
+        elif by == "month":
+            key = (
+                "CASE WHEN substr(date_start, 1, 7) = substr(date_end, 1, 7) "
+                "THEN substr(date_start, 1, 7) END"
+            )
+        else:
+            raise UsageError(f"cannot count by {by!r}; use year, month or category")
+        clauses, params = self._analyst_where(filters, match)
+        where = " AND ".join(["date_start IS NOT NULL", *clauses])
+        rows = self._run_analyst(
+            f"SELECT {key} AS p, count(*) FROM articles WHERE {where} GROUP BY p ORDER BY p",
+            params,
+        )
+        coarse = sum(n for p, n in rows if p is None)
+        series = [(p, n) for p, n in rows if p is not None]
+        undated = 0
+        if filters.period is None:
+            clauses, params = self._analyst_where(Filters(categories=filters.categories), match)
+            where = " AND ".join(["date_start IS NULL", *clauses])
+            rows = self._run_analyst(f"SELECT count(*) FROM articles WHERE {where}", params)
+            undated = rows[0][0]
+        return series, undated, coarse
+
+    def category_counts(
+        self, filters: Filters, *, match: str | None = None
+    ) -> list[tuple[str | None, int]]:
+        """Articles per category (case-insensitive), largest first; None = no category."""
+        clauses, params = self._analyst_where(filters, match)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return self._run_analyst(
+            f"SELECT category, count(*) FROM articles{where} "
+            "GROUP BY category COLLATE NOCASE "
+            "ORDER BY count(*) DESC, category COLLATE NOCASE",
+            params,
+        )
+
+    def matching_articles(
+        self,
+        filters: Filters,
+        *,
+        match: str | None = None,
+        sort: str = "date",
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """``list_articles`` restricted to an FTS5 expression (all matches, not a top-N)."""
+        if match is None:
+            yield from self.list_articles(filters, sort=sort, reverse=reverse, limit=limit)
+            return
+        if sort not in ("date", "title"):
+            raise UsageError(f"unknown sort {sort!r}; use date or title")
+        clauses, params = self._analyst_where(filters, match)
+        if sort == "title":
+            direction = "DESC" if reverse else "ASC"
+            order = f"title COLLATE NOCASE {direction}, date_start DESC, id"
+        else:
+            direction = "ASC" if reverse else "DESC"
+            order = (
+                f"date_start IS NULL, date_start {direction}, date_end {direction}, id {direction}"
+            )
+        try:
+            yield from self._select(clauses, params, order, limit)
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"query failed: {exc}") from None
+
+    def known_acronyms(self, candidates: Iterable[str]) -> set[str]:
+        """Those of ``candidates`` the archive has seen defined, as in "Union (EU)"."""
+        terms = list(dict.fromkeys(candidates))
+        found: set[str] = set()
+        for i in range(0, len(terms), 500):
+            chunk = terms[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT acronym FROM acronyms WHERE acronym IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def ref_completions(self, prefix: str, limit: int = 50) -> list[str]:
+        """Slugs and ids starting with ``prefix`` (shell completion): index range scans."""
+        prefix = prefix.strip().lower()
+        out = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT slug FROM articles WHERE slug >= ? AND slug < ? ORDER BY slug LIMIT ?",
+                (prefix, prefix + "\uffff", limit),
+            )
+        ]
+        if prefix and len(out) < limit and all(c in "0123456789abcdef" for c in prefix):
+            out += [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                    (prefix, prefix + "g", limit - len(out)),
+                )
+            ]
+        return out
+
+    def category_completions(self, prefix: str, limit: int = 50) -> list[str]:
+        """Distinct categories starting with ``prefix``, any case (shell completion)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.conn.execute(
+            "SELECT DISTINCT category FROM articles "
+            "WHERE category LIKE ? ESCAPE '\\' ORDER BY category LIMIT ?",
+            (escaped + "%", limit),
+        )
+        return [r[0] for r in rows]
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the main file, so immutable readers see everything.
+
+        Datasette opens the archive with ``immutable=1``, which ignores a ``-wal`` file.
+        """
+        if not self.readonly:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # ---- writing ---------------------------------------------------------------
 
     def _require_writable(self) -> None:
@@ -406,17 +555,16 @@ class Archive:
             bulk = c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
             if bulk:
                 # Building secondary indexes once at the end is far cheaper than
-                # updating them row by row (about 9x for a million articles).
-                for name in ("articles_slug", "articles_date", "articles_category"):
+                # updating them row by row (about 9x for a million articles). The
+                # id and slug indexes stay: each batch looks ids and slugs up.
+                for name in ("articles_date", "articles_category"):
                     c.execute(f"DROP INDEX IF EXISTS {name}")
-            c.execute("CREATE TEMP TABLE IF NOT EXISTS run_ids(id TEXT PRIMARY KEY) WITHOUT ROWID")
-            c.execute("DELETE FROM run_ids")
-            c.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS pending_slugs("
-                "rid INTEGER PRIMARY KEY, base TEXT NOT NULL, id TEXT NOT NULL, given TEXT)"
-            )
-            c.execute("DELETE FROM pending_slugs")
-            writer = _BatchWriter(c, stamp, report)
+            else:
+                c.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS run_ids(id TEXT PRIMARY KEY) WITHOUT ROWID"
+                )
+                c.execute("DELETE FROM run_ids")
+            writer = _BatchWriter(c, stamp, report, bulk=bulk)
             batch: list[Article] = []
             seen = 0
             for item in items:
@@ -439,14 +587,16 @@ class Archive:
                 seen += len(batch)
                 if progress:
                     progress(seen)
-            writer.assign_slugs(bulk)
             if bulk:
-                c.execute("CREATE UNIQUE INDEX articles_slug ON articles(slug)")
                 c.execute("CREATE INDEX articles_date ON articles(date_start, date_end)")
                 c.execute(
                     "CREATE INDEX articles_category "
                     "ON articles(category COLLATE NOCASE, date_start)"
                 )
+                if report.added > 10_000:
+                    # Merge the index segments written batch by batch into one b-tree:
+                    # smaller on disk and faster to query.
+                    c.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
             if report.added or report.updated:
                 writer.flush_acronyms()
                 self._rebuild_vocab()
@@ -485,14 +635,24 @@ class Archive:
 
 
 class _BatchWriter:
-    """Upserts batches of articles, keeping the full-text index in step."""
+    """Upserts batches of articles, keeping the full-text index in step.
 
-    def __init__(self, conn: sqlite3.Connection, stamp: str, report: ImportReport) -> None:
+    Rows get explicit rowids (the import holds the write lock, so max(rowid) + 1
+    is ours) and their final slug at insert time: one ``executemany`` per batch,
+    and no later UPDATE that would grow rows and split pages.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, stamp: str, report: ImportReport, *, bulk: bool
+    ) -> None:
         self.c = conn
         self.stamp = stamp
         self.report = report
+        self.bulk = bulk
         self.acronyms: dict[tuple[str, str], int] = {}
-        self.pending: list[tuple] = []
+        self.next_rowid = conn.execute(
+            "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
+        ).fetchone()[0]
 
     @staticmethod
     def _values(a: Article) -> dict[str, Any]:
@@ -507,80 +667,112 @@ class _BatchWriter:
             "extra": extra,
         }
 
+    def _existing(self, ids: Iterable[str]) -> dict[str, tuple]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        cols = ", ".join(_CONTENT)
+        sql = f"SELECT rowid, id, {cols} FROM articles WHERE id IN ({marks})"
+        return {row[1]: row for row in self.c.execute(sql, ids)}
+
+    def _touched(self, ids: list[str]) -> set[str]:
+        """Ids already written by this import run."""
+        if self.bulk or not ids:
+            return set(ids) if self.bulk else set()
+        marks = ", ".join("?" * len(ids))
+        return {r[0] for r in self.c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
+
     def write(self, batch: list[Article]) -> None:
         c = self.c
-        keyed = []
-        for a in batch:
-            k = a.article_id()
-            values = self._values(a)
-            alt = _alt_id(k, values)
-            keyed.append((a, k, alt, values))
-        ids = list({x for _, k, alt, _ in keyed for x in (k, alt)})
-        marks = ", ".join("?" * len(ids))
-        existing: dict[str, tuple] = {
-            row[1]: row
-            for row in c.execute(
-                f"SELECT rowid, id, {', '.join(_CONTENT)} FROM articles WHERE id IN ({marks})", ids
-            )
-        }
-        touched = {r[0] for r in c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
-        inserts: list[tuple] = []
+        keyed = [(a, a.article_id(), self._values(a)) for a in batch]
+        existing = self._existing(k for _, k, _ in keyed)
+        # In a bulk load everything in the table was written by this run.
+        touched = self._touched(list(existing))
+        # Same identity but different content: look up the content-derived ids.
+        differing = []
+        for _a, k, values in keyed:
+            row = existing.get(k)
+            if row is not None and tuple(row[2:]) != tuple(values[f] for f in _CONTENT):
+                differing.append(_alt_id(k, values))
+        if differing:
+            existing.update(self._existing(differing))
+            touched |= self._touched(differing)
+        new: list[tuple[str, Article, dict[str, Any]]] = []
         fts_rows: list[tuple] = []
-        for a, k, alt, values in keyed:
+        written: list[str] = []
+        for a, k, values in keyed:
             content = tuple(values[f] for f in _CONTENT)
             row = existing.get(k)
             if row is not None and tuple(row[2:]) == content:
                 self.report.unchanged += 1
-                touched.add(k)
                 continue
-            if row is not None and (alt in existing or k in touched):
+            if row is not None:
+                alt = _alt_id(k, values)
                 if alt in existing:
                     self.report.unchanged += 1
                     continue
-                k = alt  # same identity, different content, both in this file: keep both
-                row = None
-            start_end = date_range(a.date) if a.date else (None, None)
+                if k in touched:
+                    # Same identity, different content, both in this import: keep both.
+                    k, row = alt, None
             if row is None:
-                inserts.append((k, a, values, start_end))
+                new.append((k, a, values))
                 existing[k] = (None, k, *content)
             else:
-                rowid = row[0]
-                old = dict(zip(_CONTENT, row[2:], strict=False))
-                c.execute(
-                    "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
-                    "VALUES('delete', ?, ?, ?)",
-                    (rowid, fts_title(old["title"]), index_text(old["excerpt"])),
-                )
-                c.execute(
-                    "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
-                    "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
-                    (
-                        values["title"],
-                        values["date"],
-                        *start_end,
-                        values["excerpt"],
-                        values["truncated"],
-                        values["category"],
-                        values["url"],
-                        values["extra"],
-                        rowid,
-                    ),
-                )
-                fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
-                existing[k] = (rowid, k, *content)
-                self.report.updated += 1
-                self._learn(a)
+                self._update(row, a, values, fts_rows)
+                existing[k] = (row[0], k, *content)
             touched.add(k)
-        c.executemany(
-            "INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in touched if k in existing]
+            written.append(k)
+        if new:
+            self._insert(new, fts_rows)
+        if fts_rows:
+            c.executemany(
+                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
+            )
+        if not self.bulk and written:
+            c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
+
+    def _update(self, row: tuple, a: Article, values: dict[str, Any], fts_rows: list) -> None:
+        rowid = row[0]
+        old = dict(zip(_CONTENT, row[2:], strict=True))
+        self.c.execute(
+            "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
+            "VALUES('delete', ?, ?, ?)",
+            (rowid, fts_title(old["title"]), index_text(old["excerpt"])),
         )
-        for k, a, values, (start, end) in inserts:
-            cur = c.execute(
-                "INSERT INTO articles(id, slug, title, date, date_start, date_end, excerpt, "
-                "truncated, category, url, source, added_at, extra) "
-                "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        start, end = date_range(a.date) if a.date else (None, None)
+        self.c.execute(
+            "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
+            "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
+            (
+                values["title"],
+                values["date"],
+                start,
+                end,
+                values["excerpt"],
+                values["truncated"],
+                values["category"],
+                values["url"],
+                values["extra"],
+                rowid,
+            ),
+        )
+        fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
+        self.report.updated += 1
+        self._learn(a)
+
+    def _insert(self, new: list[tuple[str, Article, dict[str, Any]]], fts_rows: list) -> None:
+        slugs = self._slugs(new)
+        rows = []
+        for (k, a, values), slug in zip(new, slugs, strict=True):
+            rowid = self.next_rowid
+            self.next_rowid += 1
+            start, end = date_range(a.date) if a.date else (None, None)
+            rows.append(
                 (
+                    rowid,
                     k,
+                    slug,
                     values["title"],
                     values["date"],
                     start,
@@ -592,27 +784,47 @@ class _BatchWriter:
                     a.source,
                     a.added_at or self.stamp,
                     values["extra"],
-                ),
+                )
             )
-            rowid = cur.lastrowid
             fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
-            self.pending.append((rowid, base_slug(a.title), k, a.slug))
-            self.report.added += 1
             self._learn(a)
-        if fts_rows:
-            c.executemany(
-                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
-            )
-        if self.pending:
-            c.executemany(
-                "INSERT INTO pending_slugs(rid, base, id, given) VALUES (?, ?, ?, ?)", self.pending
-            )
-            self.pending = []
+        self.c.executemany(
+            "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
+            "truncated, category, url, source, added_at, extra) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.report.added += len(rows)
+
+    def _slugs(self, new: list[tuple[str, Article, dict[str, Any]]]) -> list[str]:
+        """Unique slugs: the title's first words, else with the id's first digits added."""
+        wants = []
+        for k, a, _ in new:
+            base = base_slug(a.title)
+            wants.append((a.slug or base, base, k))
+        choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
+        taken = set()
+        for i in range(0, len(choices), 900):
+            chunk = choices[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            taken |= {
+                r[0]
+                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
+            }
+        out = []
+        for want, base, k in wants:
+            for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            out.append(candidate)
+        return out
 
     def _learn(self, a: Article) -> None:
         for text in (a.title, a.excerpt):
-            for pair in acronym_definitions(text):
-                self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
+            if text and "(" in text:
+                for pair in acronym_definitions(text):
+                    self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
 
     def flush_acronyms(self) -> None:
         self.c.executemany(
@@ -621,30 +833,6 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
-
-    def assign_slugs(self, bulk: bool) -> None:
-        """Give new articles unique slugs: the title's words, plus an id suffix on clashes.
-
-        Decided in one statement over all new articles (ranked by id, not by input
-        order), so the same file gives the same slugs on every machine.
-        """
-        c = self.c
-        taken = "0" if bulk else "EXISTS (SELECT 1 FROM articles x WHERE x.slug = r.want)"
-        c.execute(
-            f"""
-            WITH r AS (
-                SELECT rid, id, coalesce(given, base) AS want, base,
-                       row_number() OVER (PARTITION BY coalesce(given, base) ORDER BY id) AS rn
-                FROM pending_slugs
-            )
-            UPDATE articles SET slug = (
-                CASE WHEN r.rn = 1 AND NOT {taken} THEN r.want
-                     ELSE r.base || '-' || substr(r.id, 1, 6) END
-            )
-            FROM r WHERE articles.rowid = r.rid
-            """
-        )
-        c.execute("DELETE FROM pending_slugs")
 
 
 def _alt_id(key_id: str, values: dict[str, Any]) -> str:
@@ -781,7 +969,6 @@ def open_archive(
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -32000")
-        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()

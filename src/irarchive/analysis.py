@@ -1,0 +1,329 @@
+"""Analyst features: coverage over time, "more like this" and export. No printing.
+
+* ``stats``: article counts per year, month or category, counted by SQLite
+  (GROUP BY over the date index) so the cost is one index scan, not a million
+  rows in Python. Empty periods inside the range are filled with zeros here.
+* ``related``: articles sharing the most *distinctive* words with a given one.
+  The archive's own document frequencies (the ``vocab`` table, refreshed from the
+  FTS5 vocabulary on import) give each word an idf weight; the article's best
+  words become one OR query to the full-text index, and the candidates are
+  reranked by cosine similarity of tf-idf vectors (title words count triple).
+* ``export``: citation formats (``citations``) and the machine formats
+  (``output``), streamed, or written to a file atomically.
+
+A ``--query`` for stats and export reuses search's query understanding (typo
+corrections, acronyms, phrases, exclusions) but counts *every* match, where
+``search`` returns only the best few hundred.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Container, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from irarchive.errors import IrarchiveError, UsageError
+from irarchive.store import Archive, Filters
+from irarchive.text import STOPWORDS, title_initials, tokens
+
+STATS_BY = ("year", "month", "category")
+EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "markdown", "json", "jsonl", "csv")
+#: File name endings that imply an export format for ``export -o FILE``.
+EXPORT_SUFFIXES = {
+    ".bib": "bibtex",
+    ".ris": "ris",
+    ".jsonl": "jsonl",
+    ".csv": "csv",
+    ".md": "markdown",
+}
+RELATED_FIELDS = ("rank", "score", "shared", "id", "slug", "title", "date", "excerpt",
+                  "truncated", "category", "url", "source", "added_at", "extra")  # fmt: skip
+DEFAULT_RELATED_TABLE_FIELDS = ("rank", "score", "date", "title", "category")
+
+TITLE_WEIGHT = 3.0  # a word in the title says more about the subject than one in the excerpt
+QUERY_TERMS = 12  # distinctive words sent to the index
+CANDIDATES = 200  # index hits reranked
+
+
+# ---- query --------------------------------------------------------------------------
+
+
+def match_expression(archive: Archive, text: str) -> str:
+    """The FTS5 expression ``search`` would use first (all words, with alternatives).
+
+    Raises UsageError when the query has no searchable words.
+    """
+    from irarchive.search import build_match, expand, parse_query
+
+    query = parse_query(text)
+    if not query.terms:
+        raise UsageError(f"the query {text!r} has no words to search for")
+    expand(archive, query)
+    title_only = False
+    if query.stop_only:
+        # As in search: only common words must appear together in a title.
+        query.phrases = [[t.word for t in query.terms]]
+        title_only = True
+        for t in query.terms:
+            t.prefix = False
+    return build_match(query, title_only=title_only, mode="and")
+
+
+# ---- stats ----------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """Counts in order; ``undated``/``coarse`` say what the series leaves out."""
+
+    by: str
+    rows: list[dict[str, Any]]
+    undated: int = 0
+    coarse: int = 0  # dated less precisely than ``by`` (a year-only date, by month)
+
+    @property
+    def total(self) -> int:
+        return sum(r["count"] for r in self.rows)
+
+
+def _next_period(period: str) -> str:
+    if len(period) == 4:
+        return f"{int(period) + 1:04d}"
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def _bounds(filters: Filters, by: str) -> tuple[str | None, str | None]:
+    """The filter's own period ends, when given (open ends are not extended to)."""
+    period = filters.period
+    if period is None:
+        return None, None
+    width = 4 if by == "year" else 7
+    lo = period.start.isoformat()[:width] if period.start.year > 1 else None
+    hi = period.end.isoformat()[:width] if period.end.year < 9999 else None
+    return lo, hi
+
+
+def fill_periods(
+    counts: list[tuple[str, int]], lo: str | None = None, hi: str | None = None
+) -> list[dict[str, Any]]:
+    """Every period from the first to the last (or ``lo``..``hi``), zeros included."""
+    have = dict(counts)
+    keys = sorted(have)
+    first = min(filter(None, (lo, keys[0] if keys else None)), default=None)
+    last = max(filter(None, (hi, keys[-1] if keys else None)), default=None)
+    if first is None or last is None:
+        return []
+    rows = []
+    period = first
+    while period <= last:
+        rows.append({"period": period, "count": have.get(period, 0)})
+        period = _next_period(period)
+    return rows
+
+
+def stats(
+    archive: Archive, filters: Filters, *, by: str = "year", query: str | None = None
+) -> Stats:
+    """Article counts per year, month or category, honouring filters and a query."""
+    if by not in STATS_BY:
+        raise UsageError(f"cannot count by {by!r}; use one of {', '.join(STATS_BY)}")
+    match = match_expression(archive, query) if query is not None else None
+    if by == "category":
+        counts = archive.category_counts(filters, match=match)
+        return Stats(by, [{"category": c, "count": n} for c, n in counts])
+    series, undated, coarse = archive.period_counts(filters, by, match=match)
+    lo, hi = _bounds(filters, by)
+    return Stats(by, fill_periods(series, lo, hi), undated=undated, coarse=coarse)
+
+
+# ---- related --------------------------------------------------------------------------
+
+
+@dataclass
+class Related:
+    """One similar article, its similarity (0-100) and the words that weighed most."""
+
+    article: dict[str, Any]
+    score: float
+    shared: list[str] = field(default_factory=list)
+
+    def to_dict(self, rank: int) -> dict[str, Any]:
+        return {"rank": rank, "score": self.score, "shared": self.shared, **self.article}
+
+
+def _useful(term: str) -> bool:
+    return len(term) >= 2 and not term.isdigit() and term not in STOPWORDS
+
+
+def term_counts(article: dict[str, Any], acronyms: Container[str] = ()) -> dict[str, float]:
+    """Term weights before idf: sub-linear frequency, times ``TITLE_WEIGHT`` in the title.
+
+    A title's capitalised runs also give their initials ("Shanghai Cooperation
+    Organization" -> sco), but only those in ``acronyms`` (defined somewhere in the
+    archive): "History and Role" -> hr is noise, and a rare one at that.
+    """
+    title = article.get("title") or ""
+    in_title = [t for t in tokens(title) if _useful(t)]
+    in_title += [t for t in title_initials(title) if t in acronyms]
+    counts = Counter(in_title)
+    counts.update(t for t in tokens(article.get("excerpt")) if _useful(t))
+    titled = set(in_title)
+    # Sub-linear tf: a word repeated five times is not five times the subject.
+    return {
+        t: (1 + math.log(tf)) * (TITLE_WEIGHT if t in titled else 1.0) for t, tf in counts.items()
+    }
+
+
+def _vector(counts: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
+    return {t: w * idf[t] for t, w in counts.items() if t in idf}
+
+
+def _idf(archive: Archive, terms: Iterable[str], total: int) -> dict[str, float]:
+    """log(1 + N/df) from the archive's vocabulary; words it does not know are ignored."""
+    terms = list(dict.fromkeys(terms))
+    out: dict[str, float] = {}
+    for i in range(0, len(terms), 500):  # stay far below SQLite's bound-parameter limit
+        for term, df in archive.vocab_lookup(terms[i : i + 500]).items():
+            out[term] = math.log(1 + total / max(df, 1))
+    return out
+
+
+def _norm(vec: dict[str, float]) -> float:
+    return math.sqrt(sum(w * w for w in vec.values())) or 1.0
+
+
+def related(archive: Archive, article: dict[str, Any], *, limit: int = 10) -> list[Related]:
+    """Articles most similar to ``article`` (itself excluded), best first."""
+    total = max(archive.count(), 1)
+    ref_counts = term_counts(article, archive.known_acronyms(title_initials(article["title"])))
+    df = archive.vocab_lookup(list(ref_counts))
+    idf = {t: math.log(1 + total / max(n, 1)) for t, n in df.items()}
+    ref_vec = _vector(ref_counts, idf)
+    # Words only this article has cannot find another one; the rest by weight.
+    shared_df = [t for t in ref_vec if df.get(t, 0) >= 2]
+    probes = sorted(shared_df, key=lambda t: (-ref_vec[t], t))[:QUERY_TERMS]
+    if not probes:
+        return []
+    match = " OR ".join('"' + t.replace('"', "") + '"' for t in probes)
+    candidates = [
+        a
+        for a, _ in archive.fts_candidates(match, Filters(), CANDIDATES + 1)
+        if a["id"] != article["id"]
+    ][:CANDIDATES]
+    acronyms = archive.known_acronyms(t for a in candidates for t in title_initials(a["title"]))
+    cand_counts = [term_counts(a, acronyms) for a in candidates]
+    idf.update(_idf(archive, {t for c in cand_counts for t in c if t not in idf}, total))
+    ref_norm = _norm(ref_vec)
+    out = []
+    for cand, counts in zip(candidates, cand_counts, strict=True):
+        vec = _vector(counts, idf)
+        contrib = {t: ref_vec[t] * w for t, w in vec.items() if t in ref_vec}
+        score = 100 * sum(contrib.values()) / (ref_norm * _norm(vec))
+        shared = sorted(contrib, key=lambda t: (-contrib[t], t))[:8]
+        out.append(Related(cand, round(min(score, 100.0), 1), shared))
+    out.sort(key=lambda r: (-r.score, r.article["id"]))
+    return out[:limit] if limit else out
+
+
+# ---- export ---------------------------------------------------------------------------
+
+
+def format_for(path: str | None, fmt: str | None) -> str:
+    """The export format: as given, else from the output file's ending."""
+    if fmt is not None:
+        if fmt not in EXPORT_FORMATS:
+            raise UsageError(
+                f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}"
+            )
+        return fmt
+    if path and path != "-":
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix in EXPORT_SUFFIXES:
+            return EXPORT_SUFFIXES[suffix]
+    raise UsageError("choose an export format with --format (" + ", ".join(EXPORT_FORMATS) + ")")
+
+
+def export(
+    records: Iterable[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    *,
+    fields: list[str] | None = None,
+    publisher: str | None = None,
+) -> int:
+    """Write ``records`` to ``out`` in an export format, streaming; returns how many."""
+    from irarchive import citations, output
+    from irarchive.model import FIELDS
+
+    counted = _Counted(records)
+    if fmt in ("json", "jsonl", "csv"):
+        output.write_records(counted, fmt, out, fields=fields, default_fields=FIELDS)
+        return counted.n
+    makers = {
+        "bibtex": lambda rs: citations.bibtex(rs, publisher=publisher),
+        "ris": lambda rs: citations.ris(rs, publisher=publisher),
+        "csl-json": lambda rs: citations.csl_json(rs, publisher=publisher),
+        "markdown": citations.markdown_reading_list,
+    }
+    if fmt not in makers:
+        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    for chunk in makers[fmt](counted):
+        out.write(chunk)
+    return counted.n
+
+
+class _Counted:
+    """An iterable that counts what passes through it (exporters stream, never list)."""
+
+    def __init__(self, items: Iterable[dict[str, Any]]) -> None:
+        self.items = items
+        self.n = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+@contextmanager
+def atomic_output(path: str) -> Iterator[IO[str]]:
+    """A text file that appears at ``path`` only once fully written.
+
+    Written to a temporary file in the same folder, flushed to disk, then renamed
+    over ``path``; on any error the temporary file is removed and ``path`` is left
+    as it was, so a failed export never leaves half a bibliography behind.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IrarchiveError(f"{path} is a folder; give a file name to write to")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise IrarchiveError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.remove(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise IrarchiveError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
