@@ -87,7 +87,10 @@ def test_other_date_forms_in_listing():
 
 line_text = (
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+        # A BOM at the start of a line is dropped on purpose (concatenated files).
+        alphabet=st.characters(
+            blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\ufeff"
+        ),
         min_size=1,
         max_size=40,
     )

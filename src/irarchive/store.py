@@ -88,6 +88,17 @@ def fts_title(title: str) -> str:
     return folded + (" " + " ".join(initials) if initials else "")
 
 
+def fts_excerpt(excerpt: str | None) -> str:
+    """Excerpt text as indexed: as it is.
+
+    The tokenizer already folds case and accents. The extra rewrites titles get
+    (joined hyphen compounds, dotted abbreviations, apostrophes) are skipped for
+    excerpts: they were over half of all import time for a small gain on the
+    weaker field.
+    """
+    return excerpt or ""
+
+
 class Archive:
     """An open archive. Create with ``open_archive``."""
 
@@ -298,7 +309,12 @@ class Archive:
         return [r[0] for r in rows]
 
     def total_docs(self) -> int:
-        return self.count()
+        """About how many articles there are, for idf weights: the largest rowid.
+
+        An index seek, where ``count(*)`` reads the whole table (0.1 s at 1M articles).
+        """
+        row = self.conn.execute("SELECT max(rowid) FROM articles").fetchone()
+        return row[0] or 0
 
     # ---- information and checks ------------------------------------------------
 
@@ -738,7 +754,7 @@ class _BatchWriter:
         self.c.execute(
             "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
             "VALUES('delete', ?, ?, ?)",
-            (rowid, fts_title(old["title"]), index_text(old["excerpt"])),
+            (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
         )
         start, end = date_range(a.date) if a.date else (None, None)
         self.c.execute(
@@ -757,7 +773,7 @@ class _BatchWriter:
                 rowid,
             ),
         )
-        fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
+        fts_rows.append((rowid, fts_title(a.title), fts_excerpt(a.excerpt)))
         self.report.updated += 1
         self._learn(a)
 
@@ -786,7 +802,7 @@ class _BatchWriter:
                     values["extra"],
                 )
             )
-            fts_rows.append((rowid, fts_title(a.title), index_text(a.excerpt)))
+            fts_rows.append((rowid, fts_title(a.title), fts_excerpt(a.excerpt)))
             self._learn(a)
         self.c.executemany(
             "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
