@@ -5,7 +5,6 @@ results), 1 runtime error (not found, bad archive, failed import), 2 usage error
 (bad option, date, field), 130 interrupted.
 """
 
-from __future__ import annotations
 
 import os
 import sys
@@ -79,11 +78,7 @@ class State:
         if self._archive is None:
             from irarchive.store import open_archive
 
-            seeder = None
-            if not self.no_seed:
-                from irarchive.seed import load_seed
-
-                seeder = load_seed
+            seeder = None if self.no_seed else _load_seed
             path = self.path()
             self._archive = open_archive(path, seed=seeder)
             if self._archive.created:
@@ -94,6 +89,12 @@ class State:
                 )
                 err(f"Created {what} at {path}")
         return self._archive
+
+
+def _load_seed(archive: Any) -> None:
+    from irarchive.seed import load_seed  # only when an archive is being created
+
+    load_seed(archive)
 
 
 def default_db_path() -> str:
@@ -868,6 +869,8 @@ def _fail(message: str, code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every outcome to a documented exit code."""
     # typer 0.28 vendors click; its exceptions live in typer._click (pinned in pyproject).
+    import sqlite3
+
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     args = sys.argv[1:] if argv is None else argv
@@ -902,6 +905,10 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
         code = 0
+    except sqlite3.DatabaseError as exc:
+        # Opening reads only the header and schema; damage deeper in the file shows
+        # up when a query reaches it, in whichever command that happens to be.
+        _fail(f"Error: {_sqlite_message(exc)}", 1)
     if code == 130:
         err("Interrupted")
     try:
@@ -909,6 +916,17 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     raise SystemExit(code)
+
+
+def _sqlite_message(exc: Exception) -> str:
+    """One line for an SQLite error that escaped the library (damage or contention)."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"the archive is busy ({text}); another irarchive is writing to it, try again"
+    return (
+        f"the archive cannot be read ({text}); it was left untouched: "
+        "run 'irarchive db check', restore a backup, or choose another --db"
+    )
 
 
 def _not_found_ref(exc: Exception) -> str:

@@ -8,18 +8,20 @@ and inside ``--since 2022``. Pure functions; "today" is passed in.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from irarchive.errors import BadDate
+from irarchive.text import lazy_re
 
-MONTHS = {
-    name.lower(): i
-    for i in range(1, 13)
-    for name in (calendar.month_name[i], calendar.month_abbr[i])
-}
+# English month names, spelled out (not the calendar module: locale-dependent and
+# slower to import on every start-up).
+MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+).split()
+MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)})
 MONTHS["sept"] = 9
 
 ACCEPTED = (
@@ -27,13 +29,20 @@ ACCEPTED = (
     "7d, 6w, 3m, 1y, today or yesterday"
 )
 
-_ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-_ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}")
-_MDY = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
-_DMY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})")
-_MY = re.compile(r"([A-Za-z]+)\.?,?\s+(\d{4})")
-_NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-_RELATIVE = re.compile(r"(\d{1,5})\s*(d|w|m|y)")
+_ISO = lazy_re(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_ISO_DATETIME = lazy_re(r"(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}")
+_MDY = lazy_re(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+_DMY = lazy_re(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})")
+_MY = lazy_re(r"([A-Za-z]+)\.?,?\s+(\d{4})")
+_NUMERIC = lazy_re(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_RELATIVE = lazy_re(r"(\d{1,5})\s*(d|w|m|y)")
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,9 @@ def _ymd(y: int, m: int | None = None, d: int | None = None) -> tuple[int, int |
         raise ValueError(f"month {m} does not exist")
     if d is not None:
         assert m is not None
-        last = calendar.monthrange(y, m)[1]
+        last = days_in_month(y, m)
         if not 1 <= d <= last:
-            raise ValueError(f"day {d} does not exist in {calendar.month_name[m]} {y}")
+            raise ValueError(f"day {d} does not exist in {MONTH_NAMES[m - 1]} {y}")
     return y, m, d
 
 
@@ -133,7 +142,7 @@ def date_range(iso: str) -> tuple[str, str]:
         return f"{parts[0]:04d}-01-01", f"{parts[0]:04d}-12-31"
     if len(parts) == 2:
         y, m = parts
-        return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+        return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{days_in_month(y, m):02d}"
     return iso, iso
 
 
@@ -143,7 +152,7 @@ def _minus_months(day: date, months: int) -> date:
     if y < 1:
         raise ValueError("that is before year 1")
     m += 1
-    return date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+    return date(y, m, min(day.day, days_in_month(y, m)))
 
 
 def parse_period(text: str, *, today: date) -> Period:

@@ -7,12 +7,10 @@ the same id on every machine and importing a file twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from irarchive.text import STOPWORDS, ascii_fold
+from irarchive.text import STOPWORDS, ascii_fold, lazy_re
 
 #: Keys of every article object in JSON output, in order (the documented schema).
 FIELDS: tuple[str, ...] = (
@@ -65,13 +63,14 @@ class Article:
         """Stable 16-hex-digit id derived from the record's identity."""
         if self.given_id:
             return self.given_id
+        import hashlib  # only imports need it; kept off the read path's start-up
         return hashlib.sha256(self.key().encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
-ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+ID_PATTERN = lazy_re(r"[0-9a-f]{16}")
 
-_SLUG_DROP = re.compile(r"[^a-z0-9]+")
-_QUOTES = re.compile(r"['’ʼ‘`´]")
+_SLUG_DROP = lazy_re(r"[^a-z0-9]+")
+_QUOTES = lazy_re(r"['’ʼ‘`´]")
 
 
 def base_slug(title: str) -> str:

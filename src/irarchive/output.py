@@ -9,7 +9,6 @@ even JSON shown on a terminal cannot drive it.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -17,14 +16,14 @@ from typing import IO, Any
 
 from irarchive.errors import UsageError
 from irarchive.model import FIELDS
-from irarchive.text import neutralise, one_line, plain_tokens, strip_marks
+from irarchive.text import lazy_re, neutralise, one_line, plain_tokens, strip_marks
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "markdown")
 SEARCH_FIELDS = ("rank", "score", "matched", *FIELDS)
 DEFAULT_TABLE_FIELDS = ("id", "date", "title", "category")
 DEFAULT_SEARCH_TABLE_FIELDS = ("rank", "score", "date", "title", "category")
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_JSON_UNSAFE = lazy_re("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def parse_fields(spec: str | None, available: Sequence[str]) -> list[str] | None:
@@ -104,6 +103,8 @@ def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
+    import csv
+
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     n = 0
@@ -119,11 +120,14 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+        # JSON text with C1/bidi characters escaped as in dumps(): terminal-safe, and
+        # it still reads back as exactly the same value on re-import.
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return neutralise(str(value), keep_newlines=True)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!])")
+_MD_SPECIAL = lazy_re(r"([\\`*_\[\]<>|#!])")
 
 
 def md_escape(value: Any) -> str:

@@ -11,18 +11,39 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+
+class lazy_re:  # noqa: N801 - used like re.compile
+    """A regex compiled on first use.
+
+    Every command imports this module, and most use few of its patterns: compiling
+    them all up front cost several milliseconds of each start-up.
+    """
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(*self._args)
+        return getattr(compiled, name)
 
 # Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
-_APOSTROPHE = re.compile(r"(?<=[^\W\d_])['’ʼ‘`´](?=[^\W\d_])")
+_APOSTROPHE = lazy_re(r"(?<=[^\W\d_])['’ʼ‘`´](?=[^\W\d_])")
 # Dotted abbreviations: U.S. -> US, e.g. -> eg.
-_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?!\w)")
+_DOTTED = lazy_re(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?!\w)")
 # Words joined by hyphens or dashes: Indo-Pacific, Russia–Ukraine.
 _APOSTROPHES = "'’ʼ‘`´"
-_DOTTED_HINT = re.compile(r"\.\w\.")
+_DOTTED_HINT = lazy_re(r"\.\w\.")
 _DASH_CHARS = "-‐‑‒–—"
 _TO_HYPHEN = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_WORD = re.compile(r"[^\W_]+")
+_COMBINING = lazy_re("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = lazy_re(r"[^\W_]+")
 
 STOPWORDS = frozenset(
     """a an and are as at be but by for from has have in into is it its of on or that the
@@ -148,7 +169,7 @@ def title_initials(title: str | None) -> list[str]:
 
 
 # "Shanghai Cooperation Organization (SCO)", "European Union (EU-27)".
-_ACRO_DEF = re.compile(r"\(\s*([A-Z][A-Za-z]{1,9})(?:[-–]\d+)?\s*\)")
+_ACRO_DEF = lazy_re(r"\(\s*([A-Z][A-Za-z]{1,9})(?:[-–]\d+)?\s*\)")
 
 
 def acronym_definitions(text: str | None) -> list[tuple[str, str]]:
@@ -195,8 +216,8 @@ def _match_initials(words: list[str], acro: str) -> list[str] | None:
 # --- neutralising data for terminals and text formats ---------------------------------
 
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + r"]")
-_UNSAFE_WITH_NL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + r"]")
+_UNSAFE = lazy_re(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + r"]")
+_UNSAFE_WITH_NL = lazy_re(r"[\x00-\x1f\x7f-\x9f" + _BIDI + r"]")
 
 
 def _visible(m: re.Match[str]) -> str:
