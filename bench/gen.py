@@ -165,6 +165,8 @@ Vilnius Tallinn Helsinki Stockholm Washington Tokyo Seoul Mumbai Dhaka Doha
 Riyadh Dubai Cairo Jerusalem Damascus Baghdad Erbil Gwadar Chabahar Qarshi
 """.split()
 
+RESERVED_NAMES = frozenset({"Shanghai Cooperation Organization"})
+
 ORGANISATIONS = (
     "Shanghai Cooperation Organization",
     "European Union",
@@ -315,7 +317,11 @@ class Vocabulary:
             + uniform_weights(len(pseudo), 0.06)
             + uniform_weights(len(single_places), 0.08),
         )
-        entities = places + list(ORGANISATIONS)
+        # The full name of the planted SCO article's subject stays out of generated
+        # titles (its acronym "SCO" and the words "Shanghai" and "Cooperation" stay
+        # in): otherwise about a thousand titles would begin like the planted one and
+        # "planted article at rank 1" would be a coin toss, not a test of ranking.
+        entities = places + [o for o in ORGANISATIONS if o not in RESERVED_NAMES]
         return cls(title_words, text_words, places, entities)
 
     def size(self) -> int:
