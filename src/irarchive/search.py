@@ -4,16 +4,24 @@ Two stages, so the cost does not grow with the archive:
 
 1. Candidates from SQLite's FTS5 index over folded words. Each query word becomes
    an OR-group of its alternatives: the word as a prefix, spelling corrections from
-   the archive's vocabulary (found with rapidfuzz over a small slice of the
-   vocabulary table), and acronym expansions learned at import time. Groups are
-   ANDed; if that finds nothing, they are ORed. At most ``CANDIDATES`` rows come back,
-   best bm25 first (title weighted 10:1).
+   the archive's vocabulary (words within one or two edits, OSA distance, found with
+   rapidfuzz over a small slice of the vocabulary table; a word the archive has is
+   never corrected), and acronym expansions learned at import time. Groups are
+   ANDed. If no title then has every word (one may be a typo that is itself a word),
+   the groups are also ORed over titles only, and, if nothing at all was found, over
+   titles and excerpts. Each pass returns at most ``CANDIDATES`` rows, best bm25
+   first (title weighted 10:1).
 2. Rerank those with rapidfuzz: how much of the query each candidate's title and
-   excerpt cover, and how well; title coverage counts most, so a title hit
-   outranks an excerpt-only hit. Scores are 0-100; below ``min_score`` is dropped.
+   excerpt cover (idf-weighted; exact > one edit > prefix > two edits > fuzzy), and
+   how well; title coverage counts most, so any full title hit (90+) outranks any
+   excerpt-only hit (45 at most). The last tenth rewards similar length and order,
+   the query's words standing together in the title, and excerpt agreement. Scores
+   are 0-100; below ``min_score`` is dropped.
 
 Query syntax: words (any order, typos allowed), ``"a phrase"`` for words together,
-``-word`` to exclude. Everything else is treated as text, never as FTS5 syntax.
+``-word`` to exclude. Everything else is treated as text, never as FTS5 syntax. A
+blank query is a ``UsageError``; only stop-words must appear together in a title;
+a query with nothing searchable (punctuation, emoji) finds nothing.
 """
 
 from __future__ import annotations
@@ -23,13 +31,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from irarchive.errors import Ambiguous, NotFound
+from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
 from irarchive.text import STOPWORDS, plain_tokens, title_initials, tokens
 
 CANDIDATES = 300
 DEFAULT_MIN_SCORE = 40.0
+# A score every query word reaches in the title (exactly or nearly) gets past.
+FULL_TITLE_HIT = 90.0
 MAX_QUERY_WORDS = 12
+MAX_CORRECTIONS = 8
+# A word in at most RARE_DF articles also gets words COMMONER times as common.
+RARE_DF = 3
+COMMONER = 50
 _PHRASE = re.compile(r'"([^"]*)"')
 
 
@@ -42,6 +56,10 @@ class Term:
     corrections: list[str] = field(default_factory=list)
     expansions: list[list[str]] = field(default_factory=list)
     weight: float = 1.0
+    # Edit distance of each correction, and whether the word as typed also begins
+    # some archive word (then it may be a prefix rather than a typo).
+    distance: dict[str, int] = field(default_factory=dict)
+    is_prefix: bool = False
 
     def alternatives(self) -> set[str]:
         return {self.word, *self.corrections}
@@ -114,19 +132,26 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', "") + '"'
 
 
-def _group(term: Term, column: str | None) -> str:
+def _group(term: Term) -> str:
     alts = [_quote(term.word) + ("*" if term.prefix else "")]
     alts += [_quote(c) for c in term.corrections]
     alts += ['"' + " ".join(e) + '"' for e in term.expansions]
-    expr = "(" + " OR ".join(alts) + ")"
-    return f"{column} : {expr}" if column else expr
+    return "(" + " OR ".join(alts) + ")"
 
 
 def build_match(query: Query, *, title_only: bool, mode: str) -> str:
+    """The FTS5 expression: one bracketed OR-group per word, ANDed or ORed.
+
+    Every word is quoted, so nothing a user types is read as FTS5 syntax.
+    """
     column = "title" if title_only else None
-    groups = [_group(t, column) for t in query.terms]
-    joiner = " AND " if mode == "and" else " OR "
-    expr = joiner.join(groups)
+    groups = [_group(t) for t in query.terms]
+    # FTS5's AND binds tighter than OR: without the brackets a phrase ANDed on
+    # below would constrain only the last group. One column filter over the whole
+    # OR is several times faster than one per group.
+    expr = "(" + (" AND " if mode == "and" else " OR ").join(groups) + ")"
+    if column:
+        expr = f"{column} : {expr}"
     for p in query.phrases:
         phrase = '"' + " ".join(p) + '"'
         expr += f" AND {column} : {phrase}" if column else f" AND {phrase}"
@@ -137,6 +162,7 @@ def build_match(query: Query, *, title_only: bool, mode: str) -> str:
 
 def expand(archive: Archive, query: Query) -> None:
     """Fill in corrections, acronym expansions and idf weights from the archive."""
+    from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
     words = [t.word for t in query.terms]
@@ -144,89 +170,161 @@ def expand(archive: Archive, query: Query) -> None:
     total = max(archive.total_docs(), 1)
     for term in query.terms:
         df = known.get(term.word)
-        has_prefix = df is not None or (term.prefix and archive.vocab_has_prefix(term.word))
+        term.is_prefix = df is None and term.prefix and archive.vocab_has_prefix(term.word)
         edits = _max_edits(term.word)
-        if not has_prefix and edits and not term.word.isdigit():
-            near = archive.vocab_near(term.word, edits)
-            scored = []
-            for cand, cand_df in dict(near).items():
-                d = OSA.distance(term.word, cand, score_cutoff=edits)
-                if d <= edits:
-                    scored.append((d, -cand_df, cand))
-            scored.sort()
-            best = [c for d, _, c in scored if d == scored[0][0]][:3] if scored else []
-            term.corrections = best
-            dfs = archive.vocab_lookup(best)
-            df = max(dfs.values()) if dfs else None
-        for expansion in archive.expansions(term.word) if len(term.word) >= 2 else []:
-            term.expansions.append(expansion.split())
+        # A word the archive does not have is corrected even when it begins some
+        # archive word: "gurd" begins "gurdwara" but was meant as "guard". A word
+        # it has only a few times may be a typo in the archive itself
+        # ("governnment"): then much commoner words one edit away are added.
+        rare = df is not None and df <= RARE_DF and len(term.word) >= 5
+        if (df is None or rare) and edits and not term.word.isdigit():
+            near = dict(archive.vocab_near(term.word, edits))
+            found = process.extract(
+                term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
+            )
+            scored = sorted((d, -near[cand], cand) for cand, d, _ in found if cand != term.word)
+            if rare:
+                scored = [x for x in scored if x[0] == 1 and -x[1] >= COMMONER * df]
+            # The closest words, and those one edit further: the nearest vocabulary
+            # word is often not the one meant ("cooperaton" is one edit from both
+            # "cooperation" and "cooperator"); the reranker sorts them out.
+            if scored:
+                cutoff = scored[0][0] + 1
+                chosen = [(c, d) for d, _, c in scored if d <= cutoff][:MAX_CORRECTIONS]
+                term.corrections = [c for c, _ in chosen]
+                term.distance = dict(chosen)
+                dfs = archive.vocab_lookup(term.corrections)
+                df = max([df or 0, *dfs.values()]) or None
+        if len(term.word) >= 2:
+            term.expansions = [e.split() for e in archive.expansions(term.word)]
         term.weight = math.log(1 + total / (df or 1)) if df else math.log(1 + total)
 
 
-def _coverage(term: Term, words: list[str], fuzzy: Any) -> tuple[float, str | None]:
+@dataclass
+class _Found:
+    """How well one query term is present in one field."""
+
+    score: float = 0.0
+    word: str | None = None
+    pos: int = -1
+
+
+def _coverage(term: Term, words: list[str], fuzzy: Any) -> _Found:
     """How well one query term is present in a list of folded words (0..1)."""
+    from rapidfuzz.fuzz import ratio as fuzz_ratio
+
+    if term.word in words:
+        return _Found(1.0, term.word, words.index(term.word))
     alts = term.alternatives()
-    best, how = 0.0, None
-    for w in words:
-        if w == term.word:
-            return 1.0, w
+    stems = tuple(c for c in term.corrections if len(c) >= 4)
+    best = _Found()
+    for i, w in enumerate(words):
         if w in alts:
-            best, how = max((best, how), (0.92, w), key=lambda x: x[0])
+            # One edit beats two; a typed prefix beats a correction of it.
+            s = 0.94 - 0.02 * term.distance.get(w, 1) - (0.06 if term.is_prefix else 0.0)
         elif term.prefix and w.startswith(term.word):
-            best, how = max((best, how), (0.9, w), key=lambda x: x[0])
-        elif any(w.startswith(c) for c in term.corrections if len(c) >= 4):
-            best, how = max((best, how), (0.85, w), key=lambda x: x[0])
-    if best == 0.0 and len(term.word) >= 5:
-        match = fuzzy.extractOne(term.word, words, score_cutoff=80)
+            s = 0.9
+        elif stems and w.startswith(stems):
+            s = 0.85
+        else:
+            continue
+        if s > best.score:
+            best = _Found(s, w, i)
+    if best.score == 0.0 and len(term.word) >= 5:
+        # Plain edit similarity: WRatio would let "scuttled" match a lone "t".
+        match = fuzzy.extractOne(term.word, words, scorer=fuzz_ratio, score_cutoff=80)
         if match:
-            best, how = 0.75 * match[1] / 100, match[0]
-    return best, how
+            best = _Found(0.75 * match[1] / 100, match[0], match[2])
+    return best
 
 
-def _expansion_hit(term: Term, text_words: list[str]) -> bool:
-    joined = " " + " ".join(text_words) + " "
-    return any(" " + " ".join(e) + " " in joined for e in term.expansions)
+def _expansion_at(term: Term, words: list[str]) -> int:
+    """Position in ``words`` where one of the term's expansions starts, or -1."""
+    for e in term.expansions:
+        n = len(e)
+        for i in range(len(words) - n + 1):
+            if words[i : i + n] == e:
+                return i
+    return -1
+
+
+def _proximity(positions: list[int]) -> float:
+    """How far consecutive query words sit together, in order, in the title (0..1).
+
+    Adjacent counts 1, and a quarter less for each word between (a dropped stop-word:
+    "organization turkic" in "Organization of Turkic States"); reversed counts half.
+    """
+    pairs = list(zip(positions, positions[1:], strict=False))
+    if not pairs:
+        return 1.0
+    total = 0.0
+    for a, b in pairs:
+        if a < 0 or b < 0:
+            continue
+        gap = b - a
+        if gap > 0:
+            total += max(0.0, 1.0 - 0.25 * (gap - 1))
+        elif gap < 0:
+            total += max(0.0, 0.5 - 0.25 * (-gap - 1))
+    return total / len(pairs)
 
 
 def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict, list[str]]:
+    """Score one candidate 0-100: title coverage first, then excerpt, order and proximity."""
     from rapidfuzz import fuzz, process
 
-    title_words = plain_tokens(article["title"])
+    plain = plain_tokens(article["title"])
+    # With the joined forms of hyphenated words, so "indopacific" meets "Indo-Pacific".
+    title_words = tokens(article["title"])
     initials = title_initials(article["title"])
     excerpt_words = tokens(article.get("excerpt"))
     total_w = sum(t.weight for t in query.terms) or 1.0
     title_cov = excerpt_cov = 0.0
     matched: dict[str, list[str]] = {"title": [], "excerpt": []}
     why: list[str] = []
+    positions: list[int] = []
     for term in query.terms:
-        t_score, t_how = _coverage(term, title_words, process)
-        if t_score < 0.88 and (term.word in initials or _expansion_hit(term, title_words)):
-            t_score, t_how = 0.9, term.word
-        e_score, e_how = _coverage(term, excerpt_words, process)
-        if e_score < 0.88 and _expansion_hit(term, excerpt_words):
-            e_score, e_how = 0.9, term.word
-        title_cov += term.weight * t_score
-        excerpt_cov += term.weight * e_score
-        if t_how:
-            matched["title"].append(t_how)
-        if e_how:
-            matched["excerpt"].append(e_how)
-        where = "title" if t_score else "excerpt" if e_score else "nowhere"
-        detail = t_how or e_how
+        t = _coverage(term, title_words, process)
+        if t.score < 0.9:
+            at = _expansion_at(term, title_words)
+            if at >= 0:
+                t = _Found(0.9, term.word, at)
+            elif term.word in initials and (term.expansions or len(term.word) >= 3):
+                # Initials of a title phrase ("Shanghai Cooperation Organization" ->
+                # sco). Two letters are too easily a chance ("Ukraine Sign" -> us)
+                # unless the archive has defined the acronym somewhere.
+                t = _Found(0.9 if term.expansions else 0.8, term.word, -1)
+        e = _coverage(term, excerpt_words, process)
+        if e.score < 0.9 and _expansion_at(term, excerpt_words) >= 0:
+            e = _Found(0.9, term.word, -1)
+        title_cov += term.weight * t.score
+        excerpt_cov += term.weight * e.score
+        positions.append(t.pos if t.pos < len(plain) else -1)
+        if t.word:
+            matched["title"].append(t.word)
+        if e.word:
+            matched["excerpt"].append(e.word)
+        where = "title" if t.score else "excerpt" if e.score else "nowhere"
+        detail = t.word or e.word
         why.append(
             f"{term.word!r} -> {where}" + (f" ({detail})" if detail and detail != term.word else "")
         )
     title_cov /= total_w
     excerpt_cov /= total_w
-    order = (
-        fuzz.token_sort_ratio(" ".join(t.word for t in query.terms), " ".join(title_words)) / 100
+    order = fuzz.token_sort_ratio(" ".join(t.word for t in query.terms), " ".join(plain)) / 100
+    prox = _proximity(positions)
+    # Title coverage counts in both main terms, excerpt coverage only in the second:
+    # an excerpt-only hit scores at most 45, a full title hit 90 or more. The last
+    # tenth separates equal title hits: similar length and word order, the query's
+    # words together, and the excerpt agreeing.
+    score = 100 * (
+        0.45 * title_cov
+        + 0.45 * max(title_cov, excerpt_cov)
+        + title_cov * (0.04 * order + 0.04 * prox + 0.02 * excerpt_cov)
     )
-    # Title coverage counts in both terms, excerpt coverage only in the second: an
-    # excerpt-only hit scores at most 45, any full title hit 90 or more.
-    score = 100 * (0.45 * title_cov + 0.45 * max(title_cov, excerpt_cov) + 0.1 * order * title_cov)
-    if query.terms:
-        score = min(score, 100.0)
-    return score, matched, why
+    if len(query.terms) > 1:
+        why.append(f"words together in title: {prox:.0%}")
+    return min(score, 100.0), matched, why
 
 
 def search(
@@ -238,7 +336,13 @@ def search(
     min_score: float = DEFAULT_MIN_SCORE,
     title_only: bool = False,
 ) -> Result:
-    """Ranked articles for a free-text query (best first, at most ``limit``)."""
+    """Ranked articles for a free-text query (best first, at most ``limit``).
+
+    A blank query is a usage error; a query with no searchable words (only
+    punctuation or emoji) finds nothing.
+    """
+    if not text.strip():
+        raise UsageError("the search query is empty; give some words to look for")
     filters = filters or Filters()
     query = parse_query(text)
     if not query.terms:
@@ -253,27 +357,49 @@ def search(
         title_only = True
         for t in query.terms:
             t.prefix = False
-    candidates = archive.fts_candidates(
-        build_match(query, title_only=title_only, mode="and"), filters, CANDIDATES
-    )
-    if not candidates and len(query.terms) > 1:
-        candidates = archive.fts_candidates(
-            build_match(query, title_only=title_only, mode="or"), filters, CANDIDATES
-        )
-    hits = []
-    for article, bm25 in candidates:
-        score, matched, why = score_candidate(query, article)
-        if title_only and not matched["title"]:
-            continue
-        if score >= min_score:
-            hits.append(Hit(article, score, matched, why, bm25))
-    hits.sort(key=lambda h: (-round(h.score, 1), h.bm25, -(_date_key(h.article)), h.article["id"]))
+    match = build_match(query, title_only=title_only, mode="and")
+    candidates = archive.fts_candidates(match, filters, CANDIDATES)
+    hits = _rerank(query, candidates, title_only, min_score)
+    if len(query.terms) > 1 and not query.stop_only:
+        # No title has every word: one of them may be a typo that is itself a word
+        # ("scuttled" for "scuttles"), so also take titles with most of the words
+        # (titles only: ten times cheaper than ranking every excerpt with a common
+        # word), and failing that any article with some of them.
+        found = len(candidates)
+        for title_or in (True, False):
+            if (_best(hits) >= FULL_TITLE_HIT) if title_or else found:
+                break
+            seen = {h.article["id"] for h in hits}
+            match = build_match(query, title_only=title_only or title_or, mode="or")
+            more = archive.fts_candidates(match, filters, CANDIDATES)
+            found += len(more)
+            more = [c for c in more if c[0]["id"] not in seen]
+            hits += _rerank(query, more, title_only, min_score)
+    hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
     if limit:
         hits = hits[:limit]
     result = Result(hits, query)
     if not hits:
         result.suggestions = suggest(archive, query)
     return result
+
+
+def _best(hits: list[Hit]) -> float:
+    return max((h.score for h in hits), default=0.0)
+
+
+def _rerank(
+    query: Query, candidates: list[tuple[dict[str, Any], float]], title_only: bool, min_score: float
+) -> list[Hit]:
+    hits = []
+    for article, bm25 in candidates:
+        score, matched, why = score_candidate(query, article)
+        score = round(score, 1)  # as shown; equal shown scores fall back to bm25
+        if title_only and not matched["title"]:
+            continue
+        if score >= min_score:
+            hits.append(Hit(article, score, matched, why, bm25))
+    return hits
 
 
 def _date_key(article: dict[str, Any]) -> int:
@@ -303,7 +429,8 @@ def resolve(archive: Archive, ref: str) -> dict[str, Any]:
     try:
         return archive.get(ref)
     except NotFound:
-        pass
+        if not ref.strip():
+            raise
     result = search(archive, ref, limit=5, title_only=True, min_score=60)
     hits = result.hits
     if hits and (len(hits) == 1 or hits[0].score - hits[1].score >= 8):
