@@ -229,7 +229,7 @@ def test_empty_result_message_only_on_terminal(cli, seeded, monkeypatch):
     assert (r.code, r.out, r.err) == (0, "", "")
     monkeypatch.setattr("irarchive.cli.stdout_is_terminal", lambda: True)
     r = cli("list", "--since", "2030")
-    assert r.code == 0 and r.err == "no articles match\n"
+    assert (r.code, r.out, r.err) == (0, "", "no articles match\n")  # no empty table
 
 
 # ---- formats ---------------------------------------------------------------------------

@@ -177,6 +177,8 @@ def emit(
 
     if fmt == "table":
         records = list(records)
+        if not records:
+            return 0  # the caller says "no articles match" on stderr
         print_renderable(
             output.render_table(records, fields or default_fields, highlight_terms=highlight)
         )
@@ -527,8 +529,10 @@ def import_cmd(
 ) -> None:
     """Import articles; each file is all-or-nothing, re-importing changes nothing."""
     from irarchive import output, sources
-    from irarchive.errors import ImportFailed
+    from irarchive.errors import ImportFailed, UsageError
 
+    if files.count("-") > 1:  # the second read would find stdin used up (and closed)
+        raise UsageError("- (standard input) can be given only once")
     archive = state(ctx).archive()
     results = []
     failed = 0
