@@ -71,6 +71,23 @@ def seeded(db_path: Path, cli) -> Path:
     return db_path
 
 
+@pytest.fixture
+def archive_path(seeded: Path) -> Path:
+    """The seeded archive's path (also in IRARCHIVE_DB)."""
+    return seeded
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``irarchive ARGS`` in-process: (exit code, stdout, stderr)."""
+    from irarchive.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
 def run_subprocess(
     *args: str, env: dict[str, str] | None = None, input: bytes | None = None, timeout: float = 60
 ):

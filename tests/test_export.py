@@ -14,29 +14,10 @@ import bibtexparser
 import pytest
 
 from irarchive import analysis
-from irarchive.cli import main
 from irarchive.errors import IrarchiveError
-from irarchive.seed import load_seed
-from irarchive.store import open_archive
+from tests.conftest import run
 
-
-@pytest.fixture(autouse=True)
-def archive_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("IRARCHIVE_TODAY", "2026-01-15")
-    path = tmp_path / "archive.db"
-    monkeypatch.setenv("IRARCHIVE_DB", str(path))
-    open_archive(str(path), seed=load_seed).close()
-    return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("archive_path")
 
 
 def test_bibtex_parses_with_bibtexparser(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from irarchive.analysis import related, term_counts
-from irarchive.cli import main
-from irarchive.seed import load_seed
 from irarchive.store import open_archive
+from tests.conftest import run
 
 SCO_SUMMIT = "a510295c9c3d6635"  # 2022 SCO Summit in Samarkand: Key Takeaways
 SCO_HISTORY = "7c24afc7070dfa8e"  # Shanghai Cooperation Organization: History and Role ...
@@ -18,22 +17,7 @@ CHINA_INDIA = "65541e609222b495"  # China’s and India’a Summits with Central
 INDIA_CA = "d16cca66f1440967"  # Post-Pandemic India-Central Asia Dialogue
 
 
-@pytest.fixture(autouse=True)
-def archive_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    path = tmp_path / "archive.db"
-    monkeypatch.setenv("IRARCHIVE_DB", str(path))
-    open_archive(str(path), seed=load_seed).close()
-    return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("archive_path")
 
 
 @pytest.mark.parametrize(

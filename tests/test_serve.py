@@ -12,19 +12,9 @@ import pytest
 
 from irarchive import sources, web  # noqa: E402
 from irarchive.cli import main  # noqa: E402
-from irarchive.seed import load_seed  # noqa: E402
 from irarchive.store import open_archive  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def archive_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    path = tmp_path / "archive.db"
-    monkeypatch.setenv("IRARCHIVE_DB", str(path))
-    open_archive(str(path), seed=load_seed).close()
-    return path
+pytestmark = pytest.mark.usefixtures("archive_path")
 
 
 def get(ds: Any, *paths: str) -> list[Any]:
