@@ -132,10 +132,16 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', "") + '"'
 
 
+def _all_of(words: list[str]) -> str:
+    """Words that must all be present. The index keeps no word positions
+    (detail=column, a third smaller), so adjacency is checked in Python."""
+    return "(" + " AND ".join(_quote(w) for w in words) + ")"
+
+
 def _group(term: Term) -> str:
     alts = [_quote(term.word) + ("*" if term.prefix else "")]
     alts += [_quote(c) for c in term.corrections]
-    alts += ['"' + " ".join(e) + '"' for e in term.expansions]
+    alts += [_all_of(e) for e in term.expansions]
     return "(" + " OR ".join(alts) + ")"
 
 
@@ -153,8 +159,7 @@ def build_match(query: Query, *, title_only: bool, mode: str) -> str:
     if column:
         expr = f"{column} : {expr}"
     for p in query.phrases:
-        phrase = '"' + " ".join(p) + '"'
-        expr += f" AND {column} : {phrase}" if column else f" AND {phrase}"
+        expr += f" AND {column} : {_all_of(p)}" if column else f" AND {_all_of(p)}"
     if query.excluded and expr:
         expr = f"({expr}) NOT (" + " OR ".join(_quote(w) for w in query.excluded) + ")"
     return expr
@@ -388,11 +393,22 @@ def _best(hits: list[Hit]) -> float:
     return max((h.score for h in hits), default=0.0)
 
 
+def has_phrases(query: Query, article: dict[str, Any], title_only: bool) -> bool:
+    """Every quoted phrase appears as consecutive words (in the title, or the excerpt)."""
+    if not query.phrases:
+        return True
+    texts = [article["title"]] if title_only else [article["title"], article.get("excerpt")]
+    joined = [" " + " ".join(tokens(t)) + " " for t in texts if t]
+    return all(any(" " + " ".join(p) + " " in j for j in joined) for p in query.phrases)
+
+
 def _rerank(
     query: Query, candidates: list[tuple[dict[str, Any], float]], title_only: bool, min_score: float
 ) -> list[Hit]:
     hits = []
     for article, bm25 in candidates:
+        if not has_phrases(query, article, title_only):
+            continue
         score, matched, why = score_candidate(query, article)
         score = round(score, 1)  # as shown; equal shown scores fall back to bm25
         if title_only and not matched["title"]:
