@@ -5,7 +5,6 @@ results), 1 runtime error (not found, bad archive, failed import), 2 usage error
 (bad option, date, field), 130 interrupted.
 """
 
-
 import os
 import sys
 from datetime import date
@@ -528,7 +527,7 @@ def import_cmd(
     json_: JsonOpt = False,
 ) -> None:
     """Import articles; each file is all-or-nothing, re-importing changes nothing."""
-    from irarchive import output, sources
+    from irarchive import ingest, output, sources
     from irarchive.errors import ImportFailed, UsageError
 
     if files.count("-") > 1:  # the second read would find stdin used up (and closed)
@@ -539,7 +538,7 @@ def import_cmd(
     for path in files:
         progress, done = _progress(path)
         try:
-            items = sources.read(
+            items = ingest.read_prepared(
                 path,
                 fmt=in_fmt.value if in_fmt else None,
                 date_order=date_order.value if date_order else None,

@@ -50,6 +50,11 @@ class Article:
     added_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[type[Article], tuple[Any, ...]]:
+        # Positional fields instead of a per-object dict of names: import workers
+        # send millions of these through a pipe (about half the pickling cost).
+        return (Article, tuple(getattr(self, name) for name in _ARTICLE_FIELDS))
+
     def key(self) -> str:
         """The identity of the record: what makes two records the same article."""
         if self.source_id:
@@ -64,8 +69,11 @@ class Article:
         if self.given_id:
             return self.given_id
         import hashlib  # only imports need it; kept off the read path's start-up
+
         return hashlib.sha256(self.key().encode("utf-8")).hexdigest()[:ID_LENGTH]
 
+
+_ARTICLE_FIELDS = tuple(Article.__dataclass_fields__)
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")
 

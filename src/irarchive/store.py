@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from irarchive import migrations
 from irarchive.dates import Period, date_range
@@ -86,6 +86,27 @@ def fts_title(title: str) -> str:
     initials = title_initials(title)
     folded = index_text(title)
     return folded + (" " + " ".join(initials) if initials else "")
+
+
+class Prepared(NamedTuple):
+    """An article with the costly derived values computed (possibly in a worker process)."""
+
+    article: Article
+    id: str
+    fts_title: str
+    slug_base: str
+    acronyms: list[tuple[str, str]]
+
+
+def prepare(a: Article) -> Prepared:
+    """Everything about one article that needs Python work but no archive access."""
+    pairs = [
+        pair
+        for text in (a.title, a.excerpt)
+        if text and "(" in text
+        for pair in acronym_definitions(text)
+    ]
+    return Prepared(a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs)
 
 
 def fts_excerpt(excerpt: str | None) -> str:
@@ -589,7 +610,7 @@ class Archive:
                 )
                 c.execute("DELETE FROM run_ids")
             writer = _BatchWriter(c, stamp, report, bulk=bulk)
-            batch: list[Article] = []
+            batch: list[Prepared] = []
             seen = 0
             for item in items:
                 if isinstance(item, Rejected):
@@ -599,7 +620,7 @@ class Archive:
                         )
                     report.rejected.append(str(item))
                     continue
-                batch.append(item)
+                batch.append(item if isinstance(item, Prepared) else prepare(item))
                 if len(batch) >= BATCH:
                     writer.write(batch)
                     seen += len(batch)
@@ -707,9 +728,9 @@ class _BatchWriter:
         marks = ", ".join("?" * len(ids))
         return {r[0] for r in self.c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
 
-    def write(self, batch: list[Article]) -> None:
+    def write(self, batch: list[Prepared]) -> None:
         c = self.c
-        keyed = [(a, a.article_id(), self._values(a)) for a in batch]
+        keyed = [(p, p.id, self._values(p.article)) for p in batch]
         existing = self._existing(k for _, k, _ in keyed)
         # In a bulk load everything in the table was written by this run.
         touched = self._touched(list(existing))
@@ -722,10 +743,10 @@ class _BatchWriter:
         if differing:
             existing.update(self._existing(differing))
             touched |= self._touched(differing)
-        new: list[tuple[str, Article, dict[str, Any]]] = []
+        new: list[tuple[str, Prepared, dict[str, Any]]] = []
         fts_rows: list[tuple] = []
         written: list[str] = []
-        for a, k, values in keyed:
+        for p, k, values in keyed:
             content = tuple(values[f] for f in _CONTENT)
             row = existing.get(k)
             if row is not None and tuple(row[2:]) == content:
@@ -740,10 +761,10 @@ class _BatchWriter:
                     # Same identity, different content, both in this import: keep both.
                     k, row = alt, None
             if row is None:
-                new.append((k, a, values))
+                new.append((k, p, values))
                 existing[k] = (None, k, *content)
             else:
-                self._update(row, a, values, fts_rows)
+                self._update(row, p, values, fts_rows)
                 existing[k] = (row[0], k, *content)
             touched.add(k)
             written.append(k)
@@ -756,7 +777,8 @@ class _BatchWriter:
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
 
-    def _update(self, row: tuple, a: Article, values: dict[str, Any], fts_rows: list) -> None:
+    def _update(self, row: tuple, p: Prepared, values: dict[str, Any], fts_rows: list) -> None:
+        a = p.article
         rowid = row[0]
         old = dict(zip(_CONTENT, row[2:], strict=True))
         self.c.execute(
@@ -781,14 +803,15 @@ class _BatchWriter:
                 rowid,
             ),
         )
-        fts_rows.append((rowid, fts_title(a.title), fts_excerpt(a.excerpt)))
+        fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
         self.report.updated += 1
-        self._learn(a)
+        self._learn(p)
 
-    def _insert(self, new: list[tuple[str, Article, dict[str, Any]]], fts_rows: list) -> None:
+    def _insert(self, new: list[tuple[str, Prepared, dict[str, Any]]], fts_rows: list) -> None:
         slugs = self._slugs(new)
         rows = []
-        for (k, a, values), slug in zip(new, slugs, strict=True):
+        for (k, p, values), slug in zip(new, slugs, strict=True):
+            a = p.article
             rowid = self.next_rowid
             self.next_rowid += 1
             start, end = date_range(a.date) if a.date else (None, None)
@@ -810,8 +833,8 @@ class _BatchWriter:
                     values["extra"],
                 )
             )
-            fts_rows.append((rowid, fts_title(a.title), fts_excerpt(a.excerpt)))
-            self._learn(a)
+            fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
+            self._learn(p)
         self.c.executemany(
             "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
             "truncated, category, url, source, added_at, extra) "
@@ -820,12 +843,9 @@ class _BatchWriter:
         )
         self.report.added += len(rows)
 
-    def _slugs(self, new: list[tuple[str, Article, dict[str, Any]]]) -> list[str]:
+    def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
         """Unique slugs: the title's first words, else with the id's first digits added."""
-        wants = []
-        for k, a, _ in new:
-            base = base_slug(a.title)
-            wants.append((a.slug or base, base, k))
+        wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
         choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
         taken = set()
         for i in range(0, len(choices), 900):
@@ -844,11 +864,9 @@ class _BatchWriter:
             out.append(candidate)
         return out
 
-    def _learn(self, a: Article) -> None:
-        for text in (a.title, a.excerpt):
-            if text and "(" in text:
-                for pair in acronym_definitions(text):
-                    self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
+    def _learn(self, p: Prepared) -> None:
+        for pair in p.acronyms:
+            self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
 
     def flush_acronyms(self) -> None:
         self.c.executemany(
