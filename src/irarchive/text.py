@@ -33,6 +33,7 @@ class lazy_re:  # noqa: N801 - used like re.compile
             compiled = self._compiled = re.compile(*self._args)
         return getattr(compiled, name)
 
+
 # Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
 _APOSTROPHE = lazy_re(r"(?<=[^\W\d_])['’ʼ‘`´](?=[^\W\d_])")
 # Dotted abbreviations: U.S. -> US, e.g. -> eg.

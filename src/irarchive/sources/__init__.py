@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,7 +181,8 @@ def split_truncation(excerpt: str | None) -> tuple[str | None, bool]:
     text = excerpt.rstrip()
     for marker in TRUNCATION_MARKERS[:2]:
         if text.endswith(marker):
-            return text[: -len(marker)].rstrip(), True
+            # An excerpt that was only the marker is no excerpt (None, not "").
+            return text[: -len(marker)].rstrip() or None, True
     return text, False
 
 
@@ -232,11 +234,15 @@ def record_to_article(
     category = _text(take("category"))
     url = _text(take("url"))
     raw_excerpt = take("excerpt")
-    excerpt, marked = split_truncation(_text(raw_excerpt) if raw_excerpt is not None else None)
-    truncated = marked
+    said_truncated = "truncated" in lowered and _truthy(rec[lowered["truncated"]])
     if "truncated" in lowered:
         used.add(lowered["truncated"])
-        truncated = truncated or _truthy(rec[lowered["truncated"]])
+    if said_truncated:
+        # The record says so itself (as irarchive's own exports do): its excerpt is
+        # kept as it is, so re-importing an export never strips a second marker.
+        excerpt, truncated = _text(raw_excerpt), True
+    else:
+        excerpt, truncated = split_truncation(_text(raw_excerpt))
     given_id = None
     source_id = None
     if "id" in lowered:
@@ -253,9 +259,16 @@ def record_to_article(
         if own in lowered:
             used.add(lowered[own])
             kept[own] = _text(rec[lowered[own]])
-    if "extra" in lowered and isinstance(rec[lowered["extra"]], dict):
+    raw_extra = rec[lowered["extra"]] if "extra" in lowered else None
+    if isinstance(raw_extra, str) and raw_extra.strip()[:1] in ("{", ""):
+        # CSV and TSV carry the extras as JSON text, as the csv output writes them.
+        try:
+            raw_extra = json.loads(raw_extra) if raw_extra.strip() else {}
+        except ValueError:
+            pass  # not JSON after all: kept below as an ordinary extra field
+    if isinstance(raw_extra, dict):
         used.add(lowered["extra"])
-        extra.update(rec[lowered["extra"]])
+        extra.update(raw_extra)
     for key, value in rec.items():
         if key not in used:
             extra[str(key)] = value

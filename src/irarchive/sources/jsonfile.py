@@ -42,22 +42,33 @@ def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
 def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
     decoder = json.JSONDecoder()
     buf = stream.read(_CHUNK)
-    line = 1  # line number at buf[0]
+    line = 1  # line number at buf[mark]
+    mark = 0  # newlines before buf[mark] are already counted in ``line``
     pos = 0
     eof = False
 
     def more() -> bool:
-        nonlocal buf, pos, line, eof
+        nonlocal buf, pos, line, mark, eof
         if eof:
             return False
         chunk = stream.read(_CHUNK)
         if not chunk:
             eof = True
             return False
-        line += buf.count("\n", 0, pos)
+        line = line_at(pos)
         buf = buf[pos:] + chunk
-        pos = 0
+        pos = mark = 0
         return True
+
+    def line_at(at: int) -> int:
+        # Counted incrementally from the last position asked for: counting from the
+        # start of the buffer for every record made big arrays quadratic.
+        nonlocal line, mark
+        if at >= mark:
+            line += buf.count("\n", mark, at)
+            mark = at
+            return line
+        return line - buf.count("\n", at, mark)
 
     def skip_ws() -> None:
         nonlocal pos
@@ -68,9 +79,8 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
                 return
 
     def where(at: int) -> tuple[int, int]:
-        ln = line + buf.count("\n", 0, at)
         col = at - (buf.rfind("\n", 0, at) + 1) + 1
-        return ln, col
+        return line_at(at), col
 
     skip_ws()
     if pos >= len(buf):
@@ -78,6 +88,7 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
     if buf[pos] != "[":
         # An object: read it whole and look for the list of articles inside.
         rest = buf[pos:] + stream.read()
+        line = line_at(pos)
         try:
             value = json.loads(rest)
         except json.JSONDecodeError as exc:
@@ -120,6 +131,6 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 if not more():
                     raise _fail(name, *where(exc.pos), exc.msg) from None
-        start_line = where(pos)[0]
+        start_line = line_at(pos)
         pos = end
         yield start_line, value

@@ -1,0 +1,393 @@
+"""Faults: kill -9 mid-import, a full disk, concurrent importers and readers, Ctrl-C.
+
+The loops have a fast setting for CI and a longer one for a local soak run:
+``IRARCHIVE_SLOW=1 pytest tests/test_faults.py``. Each test prints what it did
+(``-s`` shows it); docs/reliability.md records the figures of real runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from irarchive import store
+from irarchive.cli import main
+from irarchive.errors import ArchiveError
+from irarchive.sources import read as read_items
+from irarchive.store import open_archive
+
+SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
+KILL_ROUNDS = 100 if SLOW else 30
+BIG_RECORDS = 40_000 if SLOW else 12_000
+CONCURRENT_SECONDS = 20.0 if SLOW else 5.0
+SIGINT_ROUNDS = 10 if SLOW else 3
+SEED = int(os.environ.get("IRARCHIVE_FAULT_SEED", "20221101"))
+
+# Every column but added_at (the import's own timestamp differs from run to run).
+CONTENT = (
+    "id, slug, title, date, date_start, date_end, excerpt, truncated, category, url, source, extra"
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IRARCHIVE_DB", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("IRARCHIVE_TODAY", "2022-12-01")
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    code = exited.value.code
+    del exited
+    gc.collect()  # close the archive the CLI leaves to process exit
+    cap = capsys.readouterr()
+    return (code if isinstance(code, int) else 1), cap.out, cap.err
+
+
+def proc_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "irarchive", *args]
+
+
+def digest(db: Path) -> tuple[int, str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(f"SELECT {CONTENT} FROM articles ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def write_records(path: Path, n: int, tag: str, *, per_line: bool = True) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            rec = {
+                "title": f"{tag} record {i} on regional security and trade",
+                "date": f"20{10 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "excerpt": "Central Asia energy corridor and water diplomacy " * 4,
+                "category": tag,
+                "url": f"https://example.invalid/{tag}/{i}",
+                "serial": i,
+            }
+            f.write(json.dumps(rec) + "\n")
+
+
+def checkpointed(db: Path) -> None:
+    """Fold the WAL into the main file, so copying the main file copies everything."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+@pytest.fixture
+def base(tmp_path: Path, capsys) -> Path:
+    """A seeded archive with a previous import in it: the 'previous content'."""
+    db = tmp_path / "base.db"
+    prev = tmp_path / "previous.jsonl"
+    write_records(prev, 500, "Previous")
+    code, _, err = cli(capsys, "--db", str(db), "import", str(prev))
+    assert code == 0, err
+    checkpointed(db)
+    return db
+
+
+def assert_healthy(capsys, db: Path) -> None:
+    code, out, err = cli(capsys, "--db", str(db), "db", "check")
+    assert code == 0, err
+    assert out.startswith("ok: ") and out.endswith(" articles, index consistent\n")
+
+
+# ---- kill -9 during import -----------------------------------------------------------------
+
+
+def test_kill_9_during_import_loses_nothing(tmp_path, base, capsys):
+    big = tmp_path / "big.jsonl"
+    write_records(big, BIG_RECORDS, "Big")
+    before = digest(base)
+    # The reference outcome: the same import run to completion.
+    ref = tmp_path / "ref.db"
+    shutil.copy(base, ref)
+    started = time.monotonic()
+    done = subprocess.run(proc_cmd("--db", str(ref), "import", str(big)), capture_output=True)
+    full_time = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    after = digest(ref)
+    assert after[0] == before[0] + BIG_RECORDS
+
+    rng = random.Random(SEED)
+    outcomes = {"previous": 0, "previous+file": 0}
+    loop_started = time.monotonic()
+    for round_ in range(KILL_ROUNDS):
+        work = tmp_path / f"kill{round_}.db"
+        shutil.copy(base, work)
+        p = subprocess.Popen(
+            proc_cmd("--db", str(work), "import", str(big)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if round_ % 2:
+            # Once the archive is open (main() is running): reading, writing, committing.
+            wal = Path(f"{work}-wal")
+            while not wal.exists() and p.poll() is None:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, full_time * 0.9))
+        else:
+            # Anywhere from start-up to just past the end of a normal run.
+            time.sleep(rng.uniform(0.0, full_time * 1.4))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        state = digest(work)  # it opens (and recovers from the hot WAL) ...
+        assert state in (before, after), f"round {round_}: partial import {state[0]} rows"
+        outcomes["previous" if state == before else "previous+file"] += 1
+        assert_healthy(capsys, work)  # ... and passes db check
+        assert digest(work) == state  # recovery by irarchive itself agrees
+        for leftover in tmp_path.glob(f"kill{round_}.db*"):
+            leftover.unlink()
+    elapsed = time.monotonic() - loop_started
+    print(
+        f"\nkill -9: {KILL_ROUNDS} rounds in {elapsed:.1f}s (full import {full_time:.2f}s, "
+        f"{BIG_RECORDS} records): {outcomes}, records lost: 0"
+    )
+
+
+# ---- disk full -----------------------------------------------------------------------------
+
+
+def test_disk_full_during_import_in_process(tmp_path, base):
+    """SQLite's max_page_count caps the file: the import must fail cleanly and roll back."""
+    big = tmp_path / "big.jsonl"
+    write_records(big, 3_000, "Full")
+    before = digest(base)
+    archive = open_archive(str(base))
+    try:
+        pages = archive.conn.execute("PRAGMA page_count").fetchone()[0]
+        archive.conn.execute(f"PRAGMA max_page_count = {pages + 20}")
+        with pytest.raises(ArchiveError) as raised:
+            archive.import_items(read_items(str(big)))
+        assert str(raised.value) == (
+            f"the disk is full while writing {base}; the archive was not changed"
+        )
+        assert not archive.conn.in_transaction
+        assert archive.check() == []
+    finally:
+        archive.close()
+    assert digest(base) == before
+
+
+def test_disk_full_through_the_cli(tmp_path, base, capsys, monkeypatch):
+    big = tmp_path / "big.jsonl"
+    write_records(big, 3_000, "Full")
+    before = digest(base)
+    real_connect = store._connect
+
+    def tiny_disk(path: str, **kw):
+        conn = real_connect(path, **kw)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 20}")
+        return conn
+
+    monkeypatch.setattr(store, "_connect", tiny_disk)
+    code, _, err = cli(capsys, "--db", str(base), "import", str(big))
+    assert code == 1
+    assert err == f"Error: the disk is full while writing {base}; the archive was not changed\n"
+    monkeypatch.undo()
+    assert digest(base) == before
+    assert_healthy(capsys, base)
+
+
+# ---- concurrency ---------------------------------------------------------------------------
+
+
+def test_two_importers_and_four_readers(tmp_path, base, capsys):
+    """Separate processes; readers must never see a half-imported file or a lock error."""
+    per_file = 200
+    start_count = digest(base)[0]
+    deadline = time.monotonic() + CONCURRENT_SECONDS
+    problems: list[str] = []
+    stats = {"imports": 0, "files": 0, "reads": 0, "counts": set()}
+    lock = threading.Lock()
+
+    def importer(w: int) -> None:
+        # One process per round, two new files each: content keeps arriving until
+        # time is up, then one more round re-imports the first files (all unchanged).
+        k = 0
+        while time.monotonic() < deadline:
+            batch = []
+            for _ in range(2):
+                f = tmp_path / f"w{w}-{k}.jsonl"
+                write_records(f, per_file, f"W{w}F{k}")
+                batch.append(str(f))
+                k += 1
+            r = subprocess.run(
+                proc_cmd("--db", str(base), "import", *batch), capture_output=True, text=True
+            )
+            with lock:
+                stats["imports"] += 1
+                stats["files"] += len(batch)
+                if r.returncode != 0 or "locked" in r.stderr or "Traceback" in r.stderr:
+                    problems.append(f"importer {w}: {r.returncode} {r.stderr[-300:]}")
+                    return
+        r = subprocess.run(
+            proc_cmd("--db", str(base), "import", str(tmp_path / f"w{w}-0.jsonl")),
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode != 0 or "0 added, 0 updated, 200 unchanged" not in r.stderr:
+            with lock:
+                problems.append(f"re-import {w}: {r.returncode} {r.stderr[-300:]}")
+
+    def reader(kind: int) -> None:
+        commands = [
+            ["list", "--format", "json", "--limit", "0", "--fields", "id"],
+            ["search", "--format", "json", "--limit", "0", "regional security"],
+            ["db", "info", "--json"],
+            ["list", "--format", "tsv", "--category", "W0F1", "--limit", "0"],
+        ]
+        turn = kind
+        while time.monotonic() < deadline:
+            args = commands[turn % len(commands)]
+            r = subprocess.run(proc_cmd("--db", str(base), *args), capture_output=True, text=True)
+            with lock:
+                stats["reads"] += 1
+                if r.returncode != 0 or "locked" in r.stderr or "Traceback" in r.stderr:
+                    problems.append(f"reader {kind}: {r.returncode} {r.stderr[-300:]}")
+                    return
+                if turn % len(commands) == 0:
+                    n = len(json.loads(r.stdout))
+                    stats["counts"].add(n)
+                    # Whole files only: a reader never sees part of a file's records.
+                    if (n - start_count) % per_file:
+                        problems.append(f"reader saw {n} articles: part of a file")
+                elif turn % len(commands) == 3:
+                    n = len([x for x in r.stdout.splitlines() if x])
+                    if n not in (0, per_file):
+                        problems.append(f"reader saw {n} of file W0F1's {per_file} records")
+            turn += 1
+
+    threads = [threading.Thread(target=importer, args=(w,)) for w in (0, 1)]
+    threads += [threading.Thread(target=reader, args=(k,)) for k in range(4)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=CONCURRENT_SECONDS + 300)
+    elapsed = time.monotonic() - started
+    assert problems == []
+    assert digest(base)[0] == start_count + stats["files"] * per_file
+    assert_healthy(capsys, base)
+    print(
+        f"\nconcurrency: 2 importers + 4 readers for {elapsed:.1f}s: {stats['imports'] + 2} "
+        f"import processes ({stats['files']} files, {stats['files'] * per_file} records), "
+        f"{stats['reads']} reader processes, {len(stats['counts'])} distinct counts seen, "
+        "records lost: 0"
+    )
+
+
+def test_readers_and_an_importer_in_one_process_use_the_busy_timeout(tmp_path, base):
+    """A second writer waits for the first instead of failing with 'database is locked'."""
+    a = open_archive(str(base))
+    f1, f2 = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    write_records(f1, 300, "One")
+    write_records(f2, 300, "Two")
+    results: list[object] = []
+
+    def second() -> None:
+        b = open_archive(str(base))
+        try:
+            results.append(b.import_items(read_items(str(f2))).added)
+        except Exception as exc:  # noqa: BLE001 - reported through the assertion below
+            results.append(exc)
+        finally:
+            b.close()
+
+    try:
+        a.conn.execute("BEGIN IMMEDIATE")
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.5)  # b is now waiting on the write lock
+        assert results == []
+        a.conn.execute("COMMIT")
+        t.join(timeout=60)
+        assert a.import_items(read_items(str(f1))).added == 300
+        assert results == [300]
+    finally:
+        a.close()
+
+
+# ---- Ctrl-C --------------------------------------------------------------------------------
+
+
+def _wait_for(path: Path, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > end:
+            raise AssertionError(f"{path} never appeared")
+        time.sleep(0.01)
+
+
+def test_ctrl_c_during_import(tmp_path, base, capsys):
+    big = tmp_path / "big.jsonl"
+    write_records(big, BIG_RECORDS, "Sigint")
+    before = digest(base)
+    rng = random.Random(SEED + 1)
+    codes = []
+    for round_ in range(SIGINT_ROUNDS):
+        work = tmp_path / f"int{round_}.db"
+        shutil.copy(base, work)
+        p = subprocess.Popen(
+            proc_cmd("--db", str(work), "import", str(big)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _wait_for(Path(f"{work}-wal"))  # the archive is open: main() is running
+        time.sleep(rng.uniform(0.05, 0.4))
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        codes.append(p.returncode)
+        assert p.returncode == 130, err
+        assert err.endswith("Interrupted\n") and "Traceback" not in err
+        assert digest(work) == before  # the file's transaction was rolled back
+        assert_healthy(capsys, work)
+    print(f"\nctrl-c during import: {SIGINT_ROUNDS} rounds, exit codes {codes}, records lost: 0")
+
+
+def test_ctrl_c_during_a_long_listing(tmp_path, base, capsys):
+    big = tmp_path / "big.jsonl"
+    write_records(big, 5_000, "Listing")
+    code, _, err = cli(capsys, "--db", str(base), "import", str(big))
+    assert code == 0, err
+    before = digest(base)
+    p = subprocess.Popen(
+        proc_cmd("--db", str(base), "list", "--format", "jsonl", "--limit", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # Nobody reads stdout yet: once the pipe is full the listing is stuck mid-write.
+    assert p.stdout is not None
+    first = p.stdout.read(100)
+    assert first.startswith(b"{")
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err_b = p.communicate(timeout=60)
+    assert p.returncode == 130, err_b
+    assert err_b.decode().endswith("Interrupted\n") and b"Traceback" not in err_b
+    assert out.count(b"\n") < 5_510
+    assert digest(base) == before
+    assert_healthy(capsys, base)
