@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from irarchive import store
 from irarchive.cli import main
 from irarchive.errors import ArchiveError
 from irarchive.sources import read as read_items
@@ -194,7 +193,9 @@ def test_disk_full_through_the_cli(tmp_path, base, capsys, monkeypatch):
     big = tmp_path / "big.jsonl"
     write_records(big, 3_000, "Full")
     before = digest(base)
-    real_connect = store._connect
+    from irarchive.store import opening
+
+    real_connect = opening._connect
 
     def tiny_disk(path: str, **kw):
         conn = real_connect(path, **kw)
@@ -202,7 +203,7 @@ def test_disk_full_through_the_cli(tmp_path, base, capsys, monkeypatch):
         conn.execute(f"PRAGMA max_page_count = {pages + 20}")
         return conn
 
-    monkeypatch.setattr(store, "_connect", tiny_disk)
+    monkeypatch.setattr(opening, "_connect", tiny_disk)
     code, _, err = cli(capsys, "--db", str(base), "import", str(big))
     assert code == 1
     assert err == f"Error: the disk is full while writing {base}; the archive was not changed\n"

@@ -1,7 +1,7 @@
-"""The archive: one SQLite file. Opened and migrated in exactly one place (``open_archive``).
+"""The archive's reads, checks and the import transaction. All SQL lives in this package.
 
-Owns all SQL. Uses the standard library's sqlite3 only, so the read path (list,
-show, search) never pays for importing sqlite-utils.
+Uses the standard library's sqlite3 only, so the read path (list, show, search)
+never pays for importing sqlite-utils.
 """
 
 from __future__ import annotations
@@ -9,17 +9,23 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
-from irarchive import migrations
-from irarchive.dates import Period, date_range
-from irarchive.errors import ArchiveError, ImportFailed, NewerSchema, NotFound, UsageError
-from irarchive.model import FIELDS, ID_PATTERN, Article, base_slug
-from irarchive.text import acronym_definitions, index_text, title_initials
+from irarchive.dates import Period
+from irarchive.errors import ArchiveError, ImportFailed, NotFound, UsageError
+from irarchive.model import FIELDS, ID_PATTERN
+from irarchive.store.writer import (
+    BATCH,
+    CONTENT,
+    ImportReport,
+    Prepared,
+    _BatchWriter,
+    _write_error,
+    prepare,
+)
 
 EXPECTED_COLUMNS: dict[str, type] = {
     "id": str,
@@ -36,32 +42,10 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "added_at": str,
     "extra": str,
 }
-SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 120_000  # writers queue behind a long import instead of failing
-BATCH = 1000
 _COLUMNS = (
     "rowid, id, slug, title, date, excerpt, truncated, category, url, source, added_at, extra"
 )
-_CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra")
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or would do, with --dry-run)."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": len(self.rejected),
-            "rejections": list(self.rejected),
-        }
+_CONTENT = CONTENT
 
 
 @dataclass(frozen=True)
@@ -79,45 +63,6 @@ def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
     values["truncated"] = bool(values["truncated"])
     values["extra"] = json.loads(values["extra"]) if values["extra"] else {}
     return values
-
-
-def fts_title(title: str) -> str:
-    """Title text as indexed: folded, plus acronym initials of capitalised runs."""
-    initials = title_initials(title)
-    folded = index_text(title)
-    return folded + (" " + " ".join(initials) if initials else "")
-
-
-class Prepared(NamedTuple):
-    """An article with the costly derived values computed (possibly in a worker process)."""
-
-    article: Article
-    id: str
-    fts_title: str
-    slug_base: str
-    acronyms: list[tuple[str, str]]
-
-
-def prepare(a: Article) -> Prepared:
-    """Everything about one article that needs Python work but no archive access."""
-    pairs = [
-        pair
-        for text in (a.title, a.excerpt)
-        if text and "(" in text
-        for pair in acronym_definitions(text)
-    ]
-    return Prepared(a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs)
-
-
-def fts_excerpt(excerpt: str | None) -> str:
-    """Excerpt text as indexed: as it is.
-
-    The tokenizer already folds case and accents. The extra rewrites titles get
-    (joined hyphen compounds, dotted abbreviations, apostrophes) are skipped for
-    excerpts: they were over half of all import time for a small gain on the
-    weaker field.
-    """
-    return excerpt or ""
 
 
 class Archive:
@@ -677,397 +622,3 @@ class Archive:
             "INSERT INTO vocab(term, df) SELECT term, doc FROM articles_fts_vocab "
             "WHERE length(term) BETWEEN 2 AND 40"
         )
-
-
-class _BatchWriter:
-    """Upserts batches of articles, keeping the full-text index in step.
-
-    Rows get explicit rowids (the import holds the write lock, so max(rowid) + 1
-    is ours) and their final slug at insert time: one ``executemany`` per batch,
-    and no later UPDATE that would grow rows and split pages.
-    """
-
-    def __init__(
-        self, conn: sqlite3.Connection, stamp: str, report: ImportReport, *, bulk: bool
-    ) -> None:
-        self.c = conn
-        self.stamp = stamp
-        self.report = report
-        self.bulk = bulk
-        self.acronyms: dict[tuple[str, str], int] = {}
-        self.next_rowid = conn.execute(
-            "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
-        ).fetchone()[0]
-
-    @staticmethod
-    def _values(a: Article) -> dict[str, Any]:
-        extra = json.dumps(a.extra, ensure_ascii=False, sort_keys=True) if a.extra else None
-        return {
-            "title": a.title,
-            "date": a.date,
-            "excerpt": a.excerpt,
-            "truncated": int(a.truncated),
-            "category": a.category,
-            "url": a.url,
-            "extra": extra,
-        }
-
-    def _existing(self, ids: Iterable[str]) -> dict[str, tuple]:
-        ids = list(dict.fromkeys(ids))
-        if not ids:
-            return {}
-        marks = ", ".join("?" * len(ids))
-        cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols} FROM articles WHERE id IN ({marks})"
-        return {row[1]: row for row in self.c.execute(sql, ids)}
-
-    def _touched(self, ids: list[str]) -> set[str]:
-        """Ids already written by this import run."""
-        if self.bulk or not ids:
-            return set(ids) if self.bulk else set()
-        marks = ", ".join("?" * len(ids))
-        return {r[0] for r in self.c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
-
-    def write(self, batch: list[Prepared]) -> None:
-        c = self.c
-        keyed = [(p, p.id, self._values(p.article)) for p in batch]
-        existing = self._existing(k for _, k, _ in keyed)
-        # In a bulk load everything in the table was written by this run.
-        touched = self._touched(list(existing))
-        # Same identity but different content: look up the content-derived ids.
-        differing = []
-        for _a, k, values in keyed:
-            row = existing.get(k)
-            if row is not None and tuple(row[2:]) != tuple(values[f] for f in _CONTENT):
-                differing.append(_alt_id(k, values))
-        if differing:
-            existing.update(self._existing(differing))
-            touched |= self._touched(differing)
-        new: list[tuple[str, Prepared, dict[str, Any]]] = []
-        fts_rows: list[tuple] = []
-        written: list[str] = []
-        for p, k, values in keyed:
-            content = tuple(values[f] for f in _CONTENT)
-            row = existing.get(k)
-            if row is not None and tuple(row[2:]) == content:
-                self.report.unchanged += 1
-                continue
-            if row is not None:
-                alt = _alt_id(k, values)
-                if alt in existing:
-                    self.report.unchanged += 1
-                    continue
-                if k in touched:
-                    # Same identity, different content, both in this import: keep both.
-                    k, row = alt, None
-            if row is None:
-                new.append((k, p, values))
-                existing[k] = (None, k, *content)
-            else:
-                self._update(row, p, values, fts_rows)
-                existing[k] = (row[0], k, *content)
-            touched.add(k)
-            written.append(k)
-        if new:
-            self._insert(new, fts_rows)
-        if fts_rows:
-            c.executemany(
-                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
-            )
-        if not self.bulk and written:
-            c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
-
-    def _update(self, row: tuple, p: Prepared, values: dict[str, Any], fts_rows: list) -> None:
-        a = p.article
-        rowid = row[0]
-        old = dict(zip(_CONTENT, row[2:], strict=True))
-        self.c.execute(
-            "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
-            "VALUES('delete', ?, ?, ?)",
-            (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
-        )
-        start, end = date_range(a.date) if a.date else (None, None)
-        self.c.execute(
-            "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
-            "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
-            (
-                values["title"],
-                values["date"],
-                start,
-                end,
-                values["excerpt"],
-                values["truncated"],
-                values["category"],
-                values["url"],
-                values["extra"],
-                rowid,
-            ),
-        )
-        fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
-        self.report.updated += 1
-        self._learn(p)
-
-    def _insert(self, new: list[tuple[str, Prepared, dict[str, Any]]], fts_rows: list) -> None:
-        slugs = self._slugs(new)
-        rows = []
-        for (k, p, values), slug in zip(new, slugs, strict=True):
-            a = p.article
-            rowid = self.next_rowid
-            self.next_rowid += 1
-            start, end = date_range(a.date) if a.date else (None, None)
-            rows.append(
-                (
-                    rowid,
-                    k,
-                    slug,
-                    values["title"],
-                    values["date"],
-                    start,
-                    end,
-                    values["excerpt"],
-                    values["truncated"],
-                    values["category"],
-                    values["url"],
-                    a.source,
-                    a.added_at or self.stamp,
-                    values["extra"],
-                )
-            )
-            fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
-            self._learn(p)
-        self.c.executemany(
-            "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
-            "truncated, category, url, source, added_at, extra) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        self.report.added += len(rows)
-
-    def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
-        """Unique slugs: the title's first words, else with the id's first digits added."""
-        wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
-        choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
-        taken = set()
-        for i in range(0, len(choices), 900):
-            chunk = choices[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            taken |= {
-                r[0]
-                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
-            }
-        out = []
-        for want, base, k in wants:
-            for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
-                if candidate not in taken:
-                    break
-            taken.add(candidate)
-            out.append(candidate)
-        return out
-
-    def _learn(self, p: Prepared) -> None:
-        for pair in p.acronyms:
-            self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
-
-    def flush_acronyms(self) -> None:
-        self.c.executemany(
-            "INSERT INTO acronyms(acronym, expansion, count) VALUES (?, ?, ?) "
-            "ON CONFLICT(acronym, expansion) DO UPDATE SET count = count + excluded.count",
-            [(a, e, n) for (a, e), n in self.acronyms.items()],
-        )
-        self.acronyms.clear()
-
-
-def _alt_id(key_id: str, values: dict[str, Any]) -> str:
-    """Id for a second record with the same identity but different content in one file."""
-    import hashlib
-
-    blob = json.dumps([key_id, *(values[f] for f in _CONTENT)], ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def _write_error(path: str, exc: sqlite3.OperationalError) -> ArchiveError:
-    msg = str(exc)
-    if "full" in msg:
-        return ArchiveError(f"the disk is full while writing {path}; the archive was not changed")
-    if "locked" in msg or "busy" in msg:
-        return ArchiveError(
-            f"{path} is busy: another irarchive is writing to it; try again when it finishes"
-        )
-    if "readonly" in msg or "read-only" in msg:
-        return ArchiveError(f"{path} is read-only; make it writable or use another --db")
-    return ArchiveError(f"cannot write {path}: {msg}; the archive was not changed")
-
-
-# ---- opening ----------------------------------------------------------------------
-
-
-def _connect(path: str, *, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
-    if readonly:
-        from urllib.parse import quote
-
-        uri = f"file:{quote(os.path.abspath(path))}?mode=ro" + ("&immutable=1" if immutable else "")
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    else:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
-
-
-def _looks_like_sqlite(path: str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(16) == SQLITE_HEADER
-
-
-def _migrate(conn: sqlite3.Connection, path: str, version: int) -> None:
-    for number in range(version, migrations.LATEST):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            migrations.MIGRATIONS[number](conn)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
-def open_archive(
-    path: str,
-    *,
-    create: bool = True,
-    seed: Callable[[Archive], None] | None = None,
-    readonly: bool = False,
-) -> Archive:
-    """Open (creating, migrating and seeding as needed) the archive at ``path``.
-
-    The only place an archive is opened. A new archive is built in a temporary
-    file beside the target and renamed into place, so a crash while creating it
-    never leaves a half-made archive behind. An existing file is never replaced.
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
-    exists = os.path.exists(path) and os.path.getsize(path) > 0
-    if not exists:
-        if not create:
-            raise ArchiveError(
-                f"no archive at {path}; create it with: irarchive --db {path} db init"
-            )
-        archive = _create(path, seed)
-        if readonly:
-            archive.readonly = True
-        return archive
-    try:
-        if not _looks_like_sqlite(path):
-            raise ArchiveError(
-                f"{path} is not an irarchive archive (not an SQLite file); "
-                "it was left untouched: choose another --db"
-            )
-    except PermissionError:
-        raise ArchiveError(f"cannot read {path}: permission denied") from None
-    writable = (
-        not readonly
-        and os.access(path, os.W_OK)
-        and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
-    )
-    try:
-        conn = _connect(path, readonly=not writable)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        if not writable:
-            try:
-                conn = _connect(path, readonly=True, immutable=True)
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            except sqlite3.DatabaseError:
-                raise _damaged(path, exc) from None
-        else:
-            raise _damaged(path, exc) from None
-    if app_id != migrations.APPLICATION_ID:
-        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        conn.close()
-        if has_tables or version:
-            raise ArchiveError(
-                f"{path} is an SQLite database but not an irarchive archive; "
-                "it was left untouched: choose another --db"
-            )
-        conn = _connect(path, readonly=not writable)
-    if version > migrations.LATEST:
-        conn.close()
-        raise NewerSchema(
-            f"{path} was written by a newer irarchive (schema {version}, this one knows "
-            f"{migrations.LATEST}); upgrade irarchive: pip install -U irarchive"
-        )
-    try:
-        if version < migrations.LATEST:
-            if not writable:
-                raise ArchiveError(
-                    f"{path} needs upgrading to schema {migrations.LATEST} but is read-only; "
-                    "open it once with write access"
-                )
-            _migrate(conn, path, version)
-        if writable and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            # Switching to WAL rewrites the file header, once in an archive's life: do
-            # it only to a sound file, so a damaged one is left byte for byte as it was.
-            verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-            if verdict != "ok":
-                raise sqlite3.DatabaseError(" ".join(verdict.split()))
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA cache_size = -32000")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _damaged(path, exc) from None
-    return Archive(conn, path, readonly=not writable)
-
-
-def _damaged(path: str, exc: Exception) -> ArchiveError:
-    return ArchiveError(
-        f"{path} is damaged or not an archive ({exc}); it was left untouched: "
-        "restore a backup, or choose another --db"
-    )
-
-
-def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise ArchiveError(
-            f"cannot create the folder {folder} ({exc.strerror}); "
-            "use --db or IRARCHIVE_DB to put the archive somewhere writable"
-        ) from None
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{time.time_ns()}.tmp")
-    try:
-        conn = _connect(tmp, readonly=False)
-        # 8 KiB pages waste less of each page on rows of a few hundred bytes (about
-        # 4% of the articles table instead of 8%); set before the first table.
-        conn.execute("PRAGMA page_size = 8192")
-        _migrate(conn, tmp, 0)
-        archive = Archive(conn, tmp, readonly=False)
-        if seed is not None:
-            seed(archive)
-        conn.execute("PRAGMA journal_mode = DELETE")
-        conn.close()
-        if os.path.exists(path) and os.path.getsize(path) > 0:
-            raise ArchiveError(f"{path} appeared while it was being created; run the command again")
-        os.replace(tmp, path)
-    except OSError as exc:  # permission denied, no space, read-only file system...
-        raise ArchiveError(
-            f"cannot create {path} ({exc.strerror}); "
-            "use --db or IRARCHIVE_DB to put the archive somewhere writable"
-        ) from None
-    except sqlite3.OperationalError as exc:
-        raise ArchiveError(
-            f"cannot create {path} ({exc}); "
-            "use --db or IRARCHIVE_DB to put the archive somewhere writable"
-        ) from None
-    finally:
-        for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-    archive = open_archive(path, create=False)
-    archive.created = True
-    return archive

@@ -1,0 +1,300 @@
+"""Writing: preparing articles and upserting them in batches, index in step.
+
+``prepare`` is pure (no archive access), so big imports run it in a worker process
+(see ``irarchive.ingest``); ``_BatchWriter`` runs inside ``Archive.import_items``'s
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from irarchive.dates import date_range
+from irarchive.errors import ArchiveError
+from irarchive.model import Article, base_slug
+from irarchive.text import acronym_definitions, index_text, title_initials
+
+BATCH = 1000
+CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra")
+_CONTENT = CONTENT
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, with --dry-run)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejections": list(self.rejected),
+        }
+
+
+def fts_title(title: str) -> str:
+    """Title text as indexed: folded, plus acronym initials of capitalised runs."""
+    initials = title_initials(title)
+    folded = index_text(title)
+    return folded + (" " + " ".join(initials) if initials else "")
+
+
+class Prepared(NamedTuple):
+    """An article with the costly derived values computed (possibly in a worker process)."""
+
+    article: Article
+    id: str
+    fts_title: str
+    slug_base: str
+    acronyms: list[tuple[str, str]]
+
+
+def prepare(a: Article) -> Prepared:
+    """Everything about one article that needs Python work but no archive access."""
+    pairs = [
+        pair
+        for text in (a.title, a.excerpt)
+        if text and "(" in text
+        for pair in acronym_definitions(text)
+    ]
+    return Prepared(a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs)
+
+
+def fts_excerpt(excerpt: str | None) -> str:
+    """Excerpt text as indexed: as it is.
+
+    The tokenizer already folds case and accents. The extra rewrites titles get
+    (joined hyphen compounds, dotted abbreviations, apostrophes) are skipped for
+    excerpts: they were over half of all import time for a small gain on the
+    weaker field.
+    """
+    return excerpt or ""
+
+
+class _BatchWriter:
+    """Upserts batches of articles, keeping the full-text index in step.
+
+    Rows get explicit rowids (the import holds the write lock, so max(rowid) + 1
+    is ours) and their final slug at insert time: one ``executemany`` per batch,
+    and no later UPDATE that would grow rows and split pages.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, stamp: str, report: ImportReport, *, bulk: bool
+    ) -> None:
+        self.c = conn
+        self.stamp = stamp
+        self.report = report
+        self.bulk = bulk
+        self.acronyms: dict[tuple[str, str], int] = {}
+        self.next_rowid = conn.execute(
+            "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
+        ).fetchone()[0]
+
+    @staticmethod
+    def _values(a: Article) -> dict[str, Any]:
+        extra = json.dumps(a.extra, ensure_ascii=False, sort_keys=True) if a.extra else None
+        return {
+            "title": a.title,
+            "date": a.date,
+            "excerpt": a.excerpt,
+            "truncated": int(a.truncated),
+            "category": a.category,
+            "url": a.url,
+            "extra": extra,
+        }
+
+    def _existing(self, ids: Iterable[str]) -> dict[str, tuple]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        cols = ", ".join(_CONTENT)
+        sql = f"SELECT rowid, id, {cols} FROM articles WHERE id IN ({marks})"
+        return {row[1]: row for row in self.c.execute(sql, ids)}
+
+    def _touched(self, ids: list[str]) -> set[str]:
+        """Ids already written by this import run."""
+        if self.bulk or not ids:
+            return set(ids) if self.bulk else set()
+        marks = ", ".join("?" * len(ids))
+        return {r[0] for r in self.c.execute(f"SELECT id FROM run_ids WHERE id IN ({marks})", ids)}
+
+    def write(self, batch: list[Prepared]) -> None:
+        c = self.c
+        keyed = [(p, p.id, self._values(p.article)) for p in batch]
+        existing = self._existing(k for _, k, _ in keyed)
+        # In a bulk load everything in the table was written by this run.
+        touched = self._touched(list(existing))
+        # Same identity but different content: look up the content-derived ids.
+        differing = []
+        for _a, k, values in keyed:
+            row = existing.get(k)
+            if row is not None and tuple(row[2:]) != tuple(values[f] for f in _CONTENT):
+                differing.append(_alt_id(k, values))
+        if differing:
+            existing.update(self._existing(differing))
+            touched |= self._touched(differing)
+        new: list[tuple[str, Prepared, dict[str, Any]]] = []
+        fts_rows: list[tuple] = []
+        written: list[str] = []
+        for p, k, values in keyed:
+            content = tuple(values[f] for f in _CONTENT)
+            row = existing.get(k)
+            if row is not None and tuple(row[2:]) == content:
+                self.report.unchanged += 1
+                continue
+            if row is not None:
+                alt = _alt_id(k, values)
+                if alt in existing:
+                    self.report.unchanged += 1
+                    continue
+                if k in touched:
+                    # Same identity, different content, both in this import: keep both.
+                    k, row = alt, None
+            if row is None:
+                new.append((k, p, values))
+                existing[k] = (None, k, *content)
+            else:
+                self._update(row, p, values, fts_rows)
+                existing[k] = (row[0], k, *content)
+            touched.add(k)
+            written.append(k)
+        if new:
+            self._insert(new, fts_rows)
+        if fts_rows:
+            c.executemany(
+                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
+            )
+        if not self.bulk and written:
+            c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
+
+    def _update(self, row: tuple, p: Prepared, values: dict[str, Any], fts_rows: list) -> None:
+        a = p.article
+        rowid = row[0]
+        old = dict(zip(_CONTENT, row[2:], strict=True))
+        self.c.execute(
+            "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
+            "VALUES('delete', ?, ?, ?)",
+            (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
+        )
+        start, end = date_range(a.date) if a.date else (None, None)
+        self.c.execute(
+            "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
+            "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
+            (
+                values["title"],
+                values["date"],
+                start,
+                end,
+                values["excerpt"],
+                values["truncated"],
+                values["category"],
+                values["url"],
+                values["extra"],
+                rowid,
+            ),
+        )
+        fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
+        self.report.updated += 1
+        self._learn(p)
+
+    def _insert(self, new: list[tuple[str, Prepared, dict[str, Any]]], fts_rows: list) -> None:
+        slugs = self._slugs(new)
+        rows = []
+        for (k, p, values), slug in zip(new, slugs, strict=True):
+            a = p.article
+            rowid = self.next_rowid
+            self.next_rowid += 1
+            start, end = date_range(a.date) if a.date else (None, None)
+            rows.append(
+                (
+                    rowid,
+                    k,
+                    slug,
+                    values["title"],
+                    values["date"],
+                    start,
+                    end,
+                    values["excerpt"],
+                    values["truncated"],
+                    values["category"],
+                    values["url"],
+                    a.source,
+                    a.added_at or self.stamp,
+                    values["extra"],
+                )
+            )
+            fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
+            self._learn(p)
+        self.c.executemany(
+            "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
+            "truncated, category, url, source, added_at, extra) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.report.added += len(rows)
+
+    def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
+        """Unique slugs: the title's first words, else with the id's first digits added."""
+        wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
+        choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
+        taken = set()
+        for i in range(0, len(choices), 900):
+            chunk = choices[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            taken |= {
+                r[0]
+                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
+            }
+        out = []
+        for want, base, k in wants:
+            for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            out.append(candidate)
+        return out
+
+    def _learn(self, p: Prepared) -> None:
+        for pair in p.acronyms:
+            self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
+
+    def flush_acronyms(self) -> None:
+        self.c.executemany(
+            "INSERT INTO acronyms(acronym, expansion, count) VALUES (?, ?, ?) "
+            "ON CONFLICT(acronym, expansion) DO UPDATE SET count = count + excluded.count",
+            [(a, e, n) for (a, e), n in self.acronyms.items()],
+        )
+        self.acronyms.clear()
+
+
+def _alt_id(key_id: str, values: dict[str, Any]) -> str:
+    """Id for a second record with the same identity but different content in one file."""
+    import hashlib
+
+    blob = json.dumps([key_id, *(values[f] for f in _CONTENT)], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _write_error(path: str, exc: sqlite3.OperationalError) -> ArchiveError:
+    msg = str(exc)
+    if "full" in msg:
+        return ArchiveError(f"the disk is full while writing {path}; the archive was not changed")
+    if "locked" in msg or "busy" in msg:
+        return ArchiveError(
+            f"{path} is busy: another irarchive is writing to it; try again when it finishes"
+        )
+    if "readonly" in msg or "read-only" in msg:
+        return ArchiveError(f"{path} is read-only; make it writable or use another --db")
+    return ArchiveError(f"cannot write {path}: {msg}; the archive was not changed")
