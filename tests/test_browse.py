@@ -420,3 +420,47 @@ def test_main_without_args_shows_help(capsys):
     assert info.value.code == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("Usage: irarchive [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_show_fields_give_columns_on_pipe(cli, seeded):
+    r = cli("show", "iranian-nuclear-deal-crisis", "--fields", "id,title")
+    assert r.out == "6b77fb39ae23803c\tIranian Nuclear Deal Crisis\n"
+    r = cli("show", "iranian-nuclear-deal-crisis", "--json", "--format", "tsv")
+    assert r.code == 2 and "--json and --format disagree" in r.err
+
+
+def test_huge_limit_means_all(cli, seeded):
+    assert len(dates(cli, "--limit", "99999999999999999999")) == 10
+
+
+def test_csv_export_of_hostile_text_reimports_unchanged(cli, db_path, tmp_path):
+    """CSV shows control characters visibly; re-importing it must not overwrite the
+    exact stored text with that rendering."""
+    recs = [
+        {
+            "title": "bidi \u202eevil\u202c and \x1b[31mred\x1b[0m",
+            "date": "2022-05-05",
+            "excerpt": "tab\there\r\nnext line \x9b and NUL-free",
+            "url": "https://e.org/x",
+        }
+    ]
+    src = tmp_path / "h.json"
+    src.write_text(json.dumps(recs), "utf-8")
+    assert cli("--no-seed", "import", str(src)).code == 0
+    before = cli("list", "--json").out
+    out = tmp_path / "rt.csv"
+    assert cli("export", "-f", "csv", "-o", str(out)).code == 0
+    r = cli("import", str(out))
+    assert r.err == f"{out}: 0 added, 0 updated, 1 unchanged, 0 rejected\n"
+    assert cli("list", "--json").out == before
+    text = out.read_text("utf-8")
+    assert "\x1b" not in text and "\u202e" not in text and "^[" in text
+
+
+def test_dry_run_says_would_update(cli, db_path, tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps([{"title": "T", "date": "2020", "summary": "one"}]))
+    cli("--no-seed", "import", str(f))
+    f.write_text(json.dumps([{"title": "T", "date": "2020", "summary": "two"}]))
+    r = cli("import", str(f), "--dry-run")
+    assert r.err == f"{f}: 0 would add, 1 would update, 0 unchanged, 0 rejected\n"

@@ -252,7 +252,7 @@ def test_dry_run_writes_nothing_and_reports(cli, empty, tmp_path):
     assert r.code == 0
     assert json.loads(r.out)["files"][0]["added"] == 3
     assert json.loads(r.out)["dry_run"] is True
-    assert r.err == f"{f}: 3 would add, 0 updated, 0 unchanged, 0 rejected\n"
+    assert r.err == f"{f}: 3 would add, 0 would update, 0 unchanged, 0 rejected\n"
     assert rows(empty) == before
 
 

@@ -248,6 +248,7 @@ SinceOpt = Annotated[
     str | None,
     typer.Option(
         "--since",
+        metavar="DATE",
         help="From this date on (inclusive): 2022, 2022-03, 2022-03-14, 'March 2022', "
         "7d, 6w, 3m, 1y, today, yesterday.",
     ),
@@ -255,10 +256,14 @@ SinceOpt = Annotated[
 UntilOpt = Annotated[
     str | None,
     typer.Option(
-        "--until", help="Up to and including this date (a year or month means its last day)."
+        "--until",
+        metavar="DATE",
+        help="Up to and including this date (a year or month means its last day).",
     ),
 ]
-OnOpt = Annotated[str | None, typer.Option("--on", help="Within this day, month or year.")]
+OnOpt = Annotated[
+    str | None, typer.Option("--on", metavar="DATE", help="Within this day, month or year.")
+]
 CategoryOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -405,6 +410,8 @@ def show_cmd(
     from irarchive.search import resolve
 
     chosen = output.parse_fields(fields, FIELDS)
+    if json_ and fmt is not None and fmt != Fmt.json:
+        raise typer.BadParameter("--json and --format disagree; give one of them")
     archive = state(ctx).archive()
     articles = [resolve(archive, ref) for ref in refs]
     if json_ or fmt == Fmt.json:
@@ -415,6 +422,10 @@ def show_cmd(
         return
     if fmt is not None and fmt != Fmt.table:
         emit(articles, fmt.value, chosen, FIELDS)
+        return
+    if chosen:  # the chosen fields as a table (terminal) or tab-separated lines (pipe)
+        table = fmt == Fmt.table or stdout_is_terminal()
+        emit(articles, "table" if table else "tsv", chosen, FIELDS)
         return
     if fmt == Fmt.table or stdout_is_terminal():
         for a in articles:
@@ -554,9 +565,9 @@ def import_cmd(
         done()
         name = sources.display_name(path)
         results.append({"file": name, **report.to_dict()})
-        verb = "would add" if dry_run else "added"
+        added, updated = ("would add", "would update") if dry_run else ("added", "updated")
         err(
-            f"{name}: {report.added} {verb}, {report.updated} updated, "
+            f"{name}: {report.added} {added}, {report.updated} {updated}, "
             f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
         )
         for line in report.rejected[:20]:
@@ -576,12 +587,14 @@ def _progress(path: str) -> tuple[Any, Any]:
         return None, lambda: None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from irarchive import output
+
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TextColumn("{task.completed:,} records"),
         TimeElapsedColumn(),
-        console=__import__("irarchive.output").output.console(sys.stderr),
+        console=output.console(sys.stderr),
         transient=True,
     )
     task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
@@ -881,6 +894,13 @@ def main(argv: list[str] | None = None) -> None:
         command = typer.main.get_command(app)
         rv = command.main(args=args, prog_name="irarchive", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
+    except SystemExit as exc:
+        # typer handles EPIPE itself (wraps stdout to stay quiet, then exits 1). The
+        # reader of a pipe going away (| head -1) is not an error: exit 0.
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _quiet_broken_pipe()
+            raise SystemExit(0) from None
+        raise
     except Ambiguous as exc:
         from irarchive.output import cell
 

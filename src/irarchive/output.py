@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from irarchive.errors import UsageError
 from irarchive.model import FIELDS
-from irarchive.text import lazy_re, neutralise, one_line, plain_tokens, strip_marks
+from irarchive.text import lazy_re, neutralise, one_line, strip_marks
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "markdown")
 SEARCH_FIELDS = ("rank", "score", "matched", *FIELDS)
@@ -103,6 +103,11 @@ def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
+    """CSV with a header row; control characters made visible (CSV cannot escape them).
+
+    Re-importing such a file leaves the archive unchanged: the import recognises its
+    own neutralised rendering of a stored article (see store.writer). JSON and JSONL
+    are the exact formats."""
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
@@ -291,10 +296,6 @@ def plain_article(rec: dict[str, Any]) -> str:
     if rec.get("excerpt"):
         lines += ["", neutralise(rec["excerpt"], keep_newlines=True)]
     return "\n".join(lines) + "\n"
-
-
-def query_terms(query: str) -> list[str]:
-    return plain_tokens(query)
 
 
 # ---- charts (stats) -------------------------------------------------------------------

@@ -120,7 +120,9 @@ def open_text(path: str, stdin: IO[bytes] | None = None) -> tuple[IO[str], str]:
                 "give a listing, JSON, JSONL, CSV or TSV file"
             )
         head = start.decode("utf-8-sig", errors="ignore")
-    stream = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline=None)
+    # newline="": the csv module must see quoted line breaks as they are (it handles
+    # \r\n itself); the other readers strip line endings.
+    stream = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
     return stream, head
 
 

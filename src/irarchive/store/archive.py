@@ -57,6 +57,11 @@ class Filters:
     categories: tuple[str, ...] = ()
 
 
+def _bounded(limit: int) -> int:
+    """A LIMIT SQLite accepts: any limit beyond 2**62 rows already means "all"."""
+    return max(0, min(int(limit), 2**62))
+
+
 def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
     values = dict(zip(("rowid", *FIELDS), row, strict=False))
     values.pop("rowid")
@@ -139,7 +144,7 @@ class Archive:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         sql = f"SELECT {_COLUMNS} FROM articles{where} ORDER BY {order}"
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {_bounded(limit)}"
         for row in self.conn.execute(sql, params):
             yield _row_to_dict(row)
 
@@ -226,7 +231,7 @@ class Archive:
         cols = ", ".join("a." + c for c in _COLUMNS.split(", "))
         sql = (
             f"SELECT {cols}, f.rank FROM articles_fts f JOIN articles a ON a.rowid = f.rowid "
-            f"WHERE articles_fts MATCH ?{where} ORDER BY f.rank LIMIT {int(limit)}"
+            f"WHERE articles_fts MATCH ?{where} ORDER BY f.rank LIMIT {_bounded(limit)}"
         )
         try:
             rows = self.conn.execute(sql, [match, *params]).fetchall()

@@ -151,7 +151,7 @@ class _BatchWriter:
         for p, k, values in keyed:
             content = tuple(values[f] for f in _CONTENT)
             row = existing.get(k)
-            if row is not None and tuple(row[2:]) == content:
+            if row is not None and (tuple(row[2:]) == content or _display_copy(row[2:], content)):
                 self.report.unchanged += 1
                 continue
             if row is not None:
@@ -277,6 +277,24 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
+
+
+def _display_copy(stored: tuple, incoming: tuple) -> bool:
+    """Is the incoming record our own CSV/TSV rendering of the stored one?
+
+    Those formats show control characters visibly (ESC as ``^[``), so re-importing
+    an export of such an article must not overwrite the exact stored text.
+    """
+    from irarchive.text import neutralise
+
+    for old, new in zip(stored, incoming, strict=True):
+        if old == new:
+            continue
+        if not (isinstance(old, str) and isinstance(new, str)):
+            return False
+        if neutralise(old, keep_newlines=True) != new:
+            return False
+    return True
 
 
 def _alt_id(key_id: str, values: dict[str, Any]) -> str:
