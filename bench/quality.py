@@ -114,8 +114,9 @@ def build(records: list[dict], data: Path) -> tuple[Path, Path, Path]:
     OUT_DIR.mkdir(exist_ok=True)
     # Rebuilt when the data changes, and irarchive's archive when its indexing code does.
     code = hashlib.sha1()
-    for name in ("store.py", "text.py", "migrations.py", "model.py"):
-        code.update((REPO_DIR / "src" / "irarchive" / name).read_bytes())
+    package = REPO_DIR / "src" / "irarchive"
+    for path in sorted([*package.glob("store/*.py"), *package.glob("*.py")]):
+        code.update(path.read_bytes())
     stamp = f"{data.stat().st_size}-{int(data.stat().st_mtime)}"
     jsonl = OUT_DIR / "quality-headlines.jsonl"
     db = OUT_DIR / f"quality-irarchive-{stamp}-{code.hexdigest()[:8]}.db"
