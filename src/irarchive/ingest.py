@@ -9,8 +9,9 @@ tests check both paths give the same archive).
 The worker only reads the file and sends batches through a pipe; it never touches
 the archive. It is forked after the archive's SQLite connection is open, which
 SQLite warns about only for a child that uses or closes that connection: this one
-does neither, and multiprocessing ends it with ``os._exit`` (no finalizers run). If this process dies, the worker's next send fails and it exits; if
-the worker fails, the import fails and its transaction is rolled back.
+does neither, and multiprocessing ends it with ``os._exit`` (no finalizers run).
+If this process dies, the worker's next send fails and it exits; if the worker
+fails, the import fails and its transaction is rolled back.
 """
 
 from __future__ import annotations

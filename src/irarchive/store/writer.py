@@ -188,22 +188,10 @@ class _BatchWriter:
             "VALUES('delete', ?, ?, ?)",
             (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
         )
-        start, end = date_range(a.date) if a.date else (None, None)
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
             "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
-            (
-                values["title"],
-                values["date"],
-                start,
-                end,
-                values["excerpt"],
-                values["truncated"],
-                values["category"],
-                values["url"],
-                values["extra"],
-                rowid,
-            ),
+            (*_columns(a, values), values["extra"], rowid),
         )
         fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
         self.report.updated += 1
@@ -216,20 +204,12 @@ class _BatchWriter:
             a = p.article
             rowid = self.next_rowid
             self.next_rowid += 1
-            start, end = date_range(a.date) if a.date else (None, None)
             rows.append(
                 (
                     rowid,
                     k,
                     slug,
-                    values["title"],
-                    values["date"],
-                    start,
-                    end,
-                    values["excerpt"],
-                    values["truncated"],
-                    values["category"],
-                    values["url"],
+                    *_columns(a, values),
                     a.source,
                     a.added_at or self.stamp,
                     values["extra"],
@@ -277,6 +257,21 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
+
+
+def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
+    """title, date, date_start, date_end, excerpt, truncated, category, url: as stored."""
+    start, end = date_range(a.date) if a.date else (None, None)
+    return (
+        values["title"],
+        values["date"],
+        start,
+        end,
+        values["excerpt"],
+        values["truncated"],
+        values["category"],
+        values["url"],
+    )
 
 
 def _display_copy(stored: tuple, incoming: tuple) -> bool:
