@@ -223,3 +223,47 @@ def test_built_wheel_carries_the_seed_and_runs_outside_the_repo(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["articles"] == 10
     assert Path(json.loads(r.stdout)["path"]) == elsewhere / "data" / "irarchive" / "archive.db"
+
+
+def test_big_import_shows_progress_on_a_terminal_only(tmp_path):
+    """A progress display on stderr when it is a terminal and the file is big (>= 5 MB)."""
+    recs = (
+        json.dumps({"title": f"Progress article {i}", "date": "2020-01-01", "excerpt": "x" * 480})
+        for i in range(11_000)
+    )
+    big = tmp_path / "big.jsonl"
+    big.write_text("\n".join(recs) + "\n", "utf-8")
+    assert big.stat().st_size >= 5_000_000
+    db = tmp_path / "p.db"
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS="100", TERM="xterm")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "irarchive", "--db", str(db), "--no-seed", "import", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "importing big.jsonl" in shown and "records" in shown
+    assert f"{big}: 11000 added, 0 updated, 0 unchanged, 0 rejected" in shown
+    # Piped stderr: the summary only.
+    r = run_subprocess("--db", str(tmp_path / "q.db"), "--no-seed", "import", str(big))
+    assert r.stderr.decode().splitlines()[-1] == (
+        f"{big}: 11000 added, 0 updated, 0 unchanged, 0 rejected"
+    )
+    assert "importing" not in r.stderr.decode()
