@@ -95,16 +95,20 @@ def test_large_output_into_closed_pipe_is_quiet(tmp_path):
         assert (r.returncode, r.stderr) == (0, ""), fmt  # the reader leaving is not an error
 
 
-def run_in_pty(args: list[str], env: dict[str, str]) -> str:
-    """Run irarchive with stdout on a pseudo-terminal; return what it printed."""
+def run_in_pty(
+    args: list[str], env: dict[str, str], *, stream: str = "stdout", timeout: float = 30
+) -> tuple[int, str]:
+    """Run irarchive with ``stream`` (stdout or stderr) on a pseudo-terminal.
+
+    Returns the exit code and what was written to the terminal; the other stream is piped.
+    """
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "irarchive", *args], stdout=follower, stderr=subprocess.PIPE, env=env
-    )
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: follower}
+    proc = subprocess.Popen([sys.executable, "-m", "irarchive", *args], env=env, **streams)
     os.close(follower)
     chunks = []
     while True:
-        ready, _, _ = select.select([leader], [], [], 30)
+        ready, _, _ = select.select([leader], [], [], timeout)
         if not ready:
             break
         try:
@@ -114,18 +118,18 @@ def run_in_pty(args: list[str], env: dict[str, str]) -> str:
         if not data:
             break
         chunks.append(data)
-    proc.wait(timeout=30)
+    code = proc.wait(timeout=timeout)
     os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return code, b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_terminal_gets_a_table_and_colour_unless_no_color(seeded):
     env = dict(os.environ, IRARCHIVE_DB=str(seeded), COLUMNS="100", TERM="xterm-256color")
     env.pop("NO_COLOR", None)
-    coloured = run_in_pty(["list", "--since", "2022-09"], env)
+    _, coloured = run_in_pty(["list", "--since", "2022-09"], env)
     assert "┏" in coloured and "2022 SCO Summit" in coloured
     assert "\x1b[" in coloured
-    plain = run_in_pty(["list", "--since", "2022-09"], dict(env, NO_COLOR="1"))
+    _, plain = run_in_pty(["list", "--since", "2022-09"], dict(env, NO_COLOR="1"))
     assert "┏" in plain and "2022 SCO Summit" in plain
     assert colour_codes(coloured)
     assert not colour_codes(plain)  # bold may stay: NO_COLOR is about colour
@@ -235,30 +239,10 @@ def test_big_import_shows_progress_on_a_terminal_only(tmp_path):
     big.write_text("\n".join(recs) + "\n", "utf-8")
     assert big.stat().st_size >= 5_000_000
     db = tmp_path / "p.db"
-    leader, follower = pty.openpty()
     env = dict(os.environ, COLUMNS="100", TERM="xterm")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "irarchive", "--db", str(db), "--no-seed", "import", str(big)],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=env,
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    assert proc.wait(timeout=60) == 0
-    os.close(leader)
-    shown = b"".join(chunks).decode("utf-8", "replace")
+    args = ["--db", str(db), "--no-seed", "import", str(big)]
+    code, shown = run_in_pty(args, env, stream="stderr", timeout=60)
+    assert code == 0
     assert "importing big.jsonl" in shown and "records" in shown
     assert f"{big}: 11000 added, 0 updated, 0 unchanged, 0 rejected" in shown
     # Piped stderr: the summary only.

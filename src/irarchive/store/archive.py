@@ -153,15 +153,6 @@ class Archive:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
 
-    def by_rowids(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
-        if not rowids:
-            return {}
-        marks = ", ".join("?" * len(rowids))
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM articles WHERE rowid IN ({marks})", rowids
-        ).fetchall()
-        return {row[0]: _row_to_dict(row) for row in rows}
-
     def get(self, ref: str) -> dict[str, Any]:
         """Resolve an id, slug, unique id prefix or exact title (no fuzzy matching here)."""
         ref = ref.strip()
