@@ -849,21 +849,21 @@ def serve_cmd(
         typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps it to this computer."),
     ] = "127.0.0.1",
     open_: Annotated[
-        bool, typer.Option("--open", help="Open the articles page in a web browser.")
+        bool, typer.Option("--open", help="Open the search page in a web browser.")
     ] = False,
     title: Annotated[
         str | None, typer.Option("--title", help="Site title (default: irarchive).")
     ] = None,
 ) -> None:
-    """Browse the archive in a web browser, read-only, through Datasette (extra 'web')."""
+    """Search and browse the archive in a web browser, read-only, via Datasette (extra 'web')."""
     from irarchive import web
 
     web.require()
     archive = state(ctx).archive()
-    archive.checkpoint()
     path = archive.path
+    archive.close()
     ds = web.make_datasette(path, title=title)
-    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}{web.table_path(path)}"
+    url = web.url(host, port, web.search_path(web.database_name(path)))
     if host not in ("127.0.0.1", "localhost", "::1"):
         err(f"warning: listening on {host}: other computers can read the archive")
     err(f"Serving {path} read-only at {url} (Ctrl-C to stop)")
