@@ -108,7 +108,7 @@ def build_metadata(name: str, *, title: str | None = None) -> dict[str, Any]:
     table = _escape_html(f"/{_tilde(name)}/articles")
     return {
         "title": title or "irarchive",
-        "source": f"irarchive archive {name}",
+        "source": "irarchive",
         "license": "Excerpts quoted for research; the articles' rights stay with their publishers",
         "databases": {
             name: {

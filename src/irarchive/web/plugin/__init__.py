@@ -231,6 +231,18 @@ async def search_view(datasette: Any, request: Any) -> Any:
 
 
 @hookimpl
+def extra_template_vars(template: str, database: str, table: str, datasette: Any) -> dict:
+    """Tells templates/table.html to lay out the articles table of an archive as text."""
+    articles = (
+        template == "table.html"
+        and table == "articles"
+        and database is not None
+        and _archive_db(datasette, database) is not None
+    )
+    return {"irarchive_articles": articles}
+
+
+@hookimpl
 def database_actions(datasette: Any, actor: Any, database: str, request: Any) -> list:
     if _archive_db(datasette, database) is None:
         return []
