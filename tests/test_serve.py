@@ -133,6 +133,14 @@ def test_search_box_never_fails_on_what_people_type(extra: Path) -> None:
         assert response.status_code == 200, (query, response.text[:300])
 
 
+def test_search_page_never_fails_on_what_people_type(extra: Path) -> None:
+    urls = [f"/archive/-/search?q={quote(q)}" for q in HOSTILE_QUERIES]
+    urls += ["/archive/-/search?page=-3", "/archive/-/search?page=x", "/archive/-/search?page=9999"]
+    responses = get(web.make_datasette(str(extra)), *urls)
+    for url, response in zip(urls, responses, strict=True):
+        assert response.status_code == 200, (url, response.text[:300])
+
+
 def test_expression_is_quoted_words_only() -> None:
     assert web.search_expression("China’s U.S. indo-pacific") == (
         '"chinas" AND "us" AND "indo" AND "pacific"'
@@ -215,7 +223,13 @@ def test_search_page_facets_and_filters(extra: Path) -> None:
 def test_search_page_pages(archive_path: Path, tmp_path: Path) -> None:
     add(archive_path, tmp_path, [{"title": f"Caspian report {i}"} for i in range(25)])
     ds = web.make_datasette(str(archive_path))
-    first, second = get(ds, "/archive/-/search?q=caspian", "/archive/-/search?q=caspian&page=2")
+    first, second, beyond = get(
+        ds,
+        "/archive/-/search?q=caspian",
+        "/archive/-/search?q=caspian&page=2",
+        "/archive/-/search?q=caspian&page=99",
+    )
+    assert page_titles(beyond.text) == page_titles(second.text)  # past the end: the last page
     assert len(page_titles(first.text)) == web.PAGE_SIZE
     assert len(page_titles(second.text)) == 25 - web.PAGE_SIZE
     assert set(page_titles(first.text)).isdisjoint(page_titles(second.text))

@@ -327,6 +327,10 @@ def _sorted_years(counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(counts, key=lambda yc: (yc[0] != "undated", yc[0]), reverse=True)
 
 
+def _clamp(page: int, total: int) -> int:
+    return min(page, max(1, -(-total // PAGE_SIZE)))
+
+
 def search_page(
     archive: Any, *, q: str = "", year: str = "", category: str = "", page: int = 1
 ) -> Page:
@@ -344,10 +348,11 @@ def search_page(
         undated=year == "undated",
         categories=(category,) if category else (),
     )
-    start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
     if q:
         result = search.search(archive, q, filters=filters, limit=0)
         hits = result.hits
+        page = _clamp(page, len(hits))
+        start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
         years = Counter(_year_of(h.article) for h in hits)
         cats = Counter(h.article.get("category") or "" for h in hits)
         return Page(
@@ -365,6 +370,8 @@ def search_page(
     from itertools import islice
 
     total = archive.count_articles(filters)
+    page = _clamp(page, total)  # past the end: the last page, not a walk over every row
+    start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
     rows = [_shown(a, None) for a in islice(archive.list_articles(filters, limit=end), start, end)]
     series, undated, _ = archive.period_counts(filters, "year")
     years_list = [(y, n) for y, n in series if n] + ([("undated", undated)] if undated else [])
