@@ -271,6 +271,7 @@ def test_internal_tables_hidden_and_database_page(archive_path: Path) -> None:
     assert 'href="/archive/-/search">Search the articles</a>' in page.text
     # Column descriptions fold away instead of filling the first screen.
     assert "<summary>What the columns mean</summary>" in table.text
+    assert "td.col-excerpt { min-width: 28em" in table.text  # title and excerpt read as text
     assert 'name="_search"' in table.text
 
 
@@ -299,9 +300,12 @@ def test_plain_datasette_leaves_other_databases_alone(tmp_path: Path) -> None:
     conn.close()
     web.plugin.register()
     ds = Datasette(files=[str(other)])
-    found, page = get(ds, "/other/notes.json?_search=fox&_shape=array", "/other/-/search?q=fox")
+    found, page, table = get(
+        ds, "/other/notes.json?_search=fox&_shape=array", "/other/-/search?q=fox", "/other/notes"
+    )
     assert titles(found) == ["red fox"]
     assert page.status_code == 404
+    assert table.status_code == 200 and "td.col-excerpt" not in table.text
 
 
 def test_entry_point_names_the_plugin() -> None:
