@@ -281,7 +281,10 @@ def test_plain_datasette_gets_the_plugin(archive_path: Path) -> None:
 
     web.plugin.register()
     ds = Datasette(files=[str(archive_path)])
-    db, found, page = get(ds, "/archive.json", box("china's"), "/archive/-/search?q=samarqand")
+    db, found, page, home = get(
+        ds, "/archive.json", box("china's"), "/archive/-/search?q=samarqand", "/archive"
+    )
+    assert "select * from articles" in home.text
     hidden = {t["name"] for t in db.json()["tables"] if t["hidden"]}
     assert {"vocab", "acronyms"} <= hidden
     assert titles(found) == [CHINA]
