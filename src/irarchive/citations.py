@@ -553,13 +553,16 @@ def markdown_escape(text: str) -> str:
     )
 
 
-def markdown_reading_list(articles: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+def markdown_reading_list(
+    articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None
+) -> Iterator[str]:
     """Yield a Markdown reading list: a header, then one bullet per article.
 
     ``- **Title** (30 September 2022). [link](url) — excerpt…``.  Input order is kept
     (grouping would need the whole input in memory; callers sort before exporting).
     Titles and excerpts are escaped so data never becomes markup; URLs are restricted
-    to http(s) and percent-encoded so they cannot end the link early.
+    to http(s) and percent-encoded so they cannot end the link early. *publisher* is
+    accepted as by every citation writer and not shown.
     """
     yield "# Reading list\n\n"
     for item in articles:

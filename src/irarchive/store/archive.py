@@ -191,7 +191,7 @@ class Archive:
             raise Ambiguous(
                 f"{len(exact)} articles are titled {ref!r}; use an id or slug", exact[:10]
             )
-        raise NotFound(f"no article {ref!r}")
+        raise NotFound(ref)
 
     def title_matches(self, title: str, *, limit: int) -> list[dict[str, Any]]:
         """Articles whose title equals ``title`` (case-insensitive), found through the index."""
