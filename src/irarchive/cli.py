@@ -828,7 +828,7 @@ def export_cmd(
     filters, _ = make_filters(since, until, on, undated, category)
     archive = state(ctx).archive()
     match = analysis.match_expression(archive, query) if query is not None else None
-    records = archive.matching_articles(
+    records = archive.list_articles(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
     columns = output.EXPORTED.fields_for(chosen_fmt, chosen)

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from irarchive.errors import UsageError
 from irarchive.model import FIELDS
-from irarchive.text import lazy_re, neutralise, one_line, strip_marks
+from irarchive.text import JSON_UNSAFE, markdown_escape, neutralise, one_line, strip_marks
 
 if TYPE_CHECKING:
     from irarchive.formats import OutputFormat
@@ -28,8 +28,6 @@ RELATED_FIELDS = ("rank", "score", "shared", *FIELDS)
 #: Short columns (table, tsv, csv, markdown): the id first, so ``cut -f1`` gives refs.
 ARTICLE_COLUMNS = ("id", "date", "title", "category")
 RANKED_COLUMNS = ("id", "rank", "score", "date", "title", "category")
-
-_JSON_UNSAFE = lazy_re("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def parse_fields(spec: str | None, available: Sequence[str]) -> list[str] | None:
@@ -51,7 +49,7 @@ def parse_fields(spec: str | None, available: Sequence[str]) -> list[str] | None
 def dumps(obj: Any, indent: int | None = None) -> str:
     """JSON text: UTF-8 (no \\u escapes for ordinary text), terminal-safe."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _project(rec: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
@@ -121,15 +119,13 @@ def _csv_value(value: Any) -> str:
         # JSON text with C1/bidi characters escaped as in dumps(): terminal-safe, and
         # it still reads back as exactly the same value on re-import.
         text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return neutralise(str(value), keep_newlines=True)
 
 
-_MD_SPECIAL = lazy_re(r"([\\`*_\[\]<>|#!])")
-
-
 def md_escape(value: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", cell(value))
+    """A value as one line of Markdown text, every special escaped."""
+    return markdown_escape(cell(value))
 
 
 def write_markdown(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
