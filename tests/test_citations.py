@@ -439,13 +439,13 @@ def test_csl_json_hostile_items_render() -> None:
 SEED_MD = """\
 # Reading list
 
-- **2022 SCO Summit in Samarkand: Key Takeaways** (30 September 2022). \
+- **2022 SCO Summit in Samarkand: Key Takeaways** (30 September 2022; id 3f9a0c1e2b4d5a6f). \
 [link](https://example.org/analysis/2022-sco-summit-in-samarkand) \
 — On September 15–16, 2022, the attention of the world turned to Samarkand…
-- **NATO \\& the South Caucasus: 50% “Partnership”\\_2.0 \\[draft\\]** (March 2021). \
-— Short \\*note\\* about #Baku.
-- **Iran and the EAEU** (n.d.).
-- *\\(untitled\\)* (2020).
+- **NATO \\& the South Caucasus: 50% “Partnership”\\_2.0 \\[draft\\]** \
+(March 2021; id 0B1C2D3E4F5A6B7C). — Short \\*note\\* about #Baku.
+- **Iran and the EAEU** (n.d.; id ffffffffffffffff).
+- *\\(untitled\\)* (2020; id 0000000000000000).
 """
 
 MD_INLINE_SPECIALS = set("\\`*_[]<>&~|$")

@@ -96,7 +96,9 @@ def test_markdown_reading_list(capsys: pytest.CaptureFixture[str]) -> None:
         "- **China’s and India’a Summits with Central Asia: Latest Developments**",
         "- **Post-Pandemic India-Central Asia Dialogue**",
     ]
-    assert lines[3].startswith("- **Post-Pandemic India-Central Asia Dialogue** (2 February 2022).")
+    assert lines[3].startswith(
+        "- **Post-Pandemic India-Central Asia Dialogue** (2 February 2022; id d16cca66f1440967)."
+    )
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])

@@ -483,8 +483,9 @@ def markdown_reading_list(
 ) -> Iterator[str]:
     """Yield a Markdown reading list: a header, then one bullet per article.
 
-    ``- **Title** (30 September 2022). [link](url) — excerpt…``.  Input order is kept
-    (grouping would need the whole input in memory; callers sort before exporting).
+    ``- **Title** (30 September 2022; id 0123456789abcdef). [link](url) — excerpt…``.
+    Input order is kept (grouping would need the whole input in memory; callers sort
+    before exporting).
     Titles and excerpts are escaped so data never becomes markup; URLs are restricted
     to http(s) and percent-encoded so they cannot end the link early. *publisher* is
     accepted as by every citation writer and not shown.
@@ -494,7 +495,10 @@ def markdown_reading_list(
         article = _as_mapping(item)
         title = _field(article, "title")
         head = f"**{markdown_escape(title)}**" if title else "*\\(untitled\\)*"
-        line = f"- {head} ({_human_date(parse_date(article.get('date')))})."
+        # The id too, so an entry leads back to its article (irarchive show ID).
+        ref = markdown_escape(_field(article, "id"))
+        when = _human_date(parse_date(article.get("date")))
+        line = f"- {head} ({when}; id {ref})." if ref else f"- {head} ({when})."
         url = _clean_url(article.get("url"))
         if url:
             line += " [link](" + url.replace("(", "%28").replace(")", "%29") + ")"

@@ -12,6 +12,7 @@ excerpt, ``link`` -> url, ``pubDate`` -> date); every other field is kept in
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import json
 import os
@@ -190,21 +191,48 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
+@functools.lru_cache(maxsize=16384)
+def _record_date(text: str | None, date_order: str | None) -> str | None:
+    """``parse_record_date``, remembered: an archive has far fewer dates than articles."""
+    return parse_record_date(text, date_order)
+
+
+_PLANS: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, list[Any]]]] = {}
+
+
+def _key_plan(keys: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """For a record's keys: lower-cased name -> key, and each field's keys in alias order.
+
+    Records of one file nearly always share their keys, so this is worked out once
+    per key set instead of once per record (a tenth of the mapping's cost).
+    """
+    plan = _PLANS.get(keys)
+    if plan is None:
+        lowered: dict[str, Any] = {}
+        for key in keys:
+            lowered.setdefault(str(key).lower(), key)
+        present = {
+            field: [lowered[a] for a in aliases if a in lowered]
+            for field, aliases in ALIASES.items()
+        }
+        if len(_PLANS) >= 256:  # hostile input with ever-new keys: stay bounded
+            _PLANS.clear()
+        plan = _PLANS[keys] = (lowered, present)
+    return plan
+
+
 def record_to_article(
     rec: Any, *, name: str, line: int, source: str, date_order: str | None
 ) -> Item:
     """Map one raw record (from any reader) onto an Article, or say why it is rejected."""
     if not isinstance(rec, dict):
         return Rejected(name, line, f"expected an object with a title, got {type(rec).__name__}")
-    lowered: dict[str, str] = {}
-    for key in rec:
-        lowered.setdefault(str(key).lower(), key)
+    lowered, present = _key_plan(tuple(rec))
     used: set[str] = set()
 
     def take(field: str) -> Any:
-        for alias in ALIASES[field]:
-            key = lowered.get(alias)
-            if key is None or key in used:
+        for key in present[field]:
+            if key in used:
                 continue
             used.add(key)  # an empty alias is consumed too, not kept as an extra
             if rec[key] not in (None, ""):
@@ -215,7 +243,7 @@ def record_to_article(
     if not title:
         return Rejected(name, line, "record has no title (expected a 'title' field)")
     try:
-        date = parse_record_date(_text(take("date")), date_order)
+        date = _record_date(_text(take("date")), date_order)
     except ValueError as exc:
         return Rejected(name, line, f"bad date: {exc}")
     category = _text(take("category"))
