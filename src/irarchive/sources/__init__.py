@@ -231,7 +231,12 @@ def record_to_article(
     used: set[str] = set()
 
     def take(field: str) -> Any:
-        for key in present[field]:
+        keys = present[field]
+        if len(keys) == 1 and keys[0] not in used:  # the usual case, kept quick
+            used.add(keys[0])
+            value = rec[keys[0]]
+            return None if value == "" else value
+        for key in keys:
             if key in used:
                 continue
             used.add(key)  # an empty alias is consumed too, not kept as an extra

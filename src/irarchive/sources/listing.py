@@ -23,10 +23,14 @@ from typing import IO
 
 from irarchive.dates import parse_record_date
 from irarchive.sources import Raw, Rejected
+from irarchive.text import lazy_re
+
+# Every date form has a decimal digit; most title lines are ruled out by this alone.
+_DIGIT = lazy_re(r"\d")
 
 
 def _as_date(line: str, date_order: str | None) -> str | None:
-    if not line or len(line) > 40 or not any(c.isdigit() for c in line):
+    if not line or len(line) > 40 or not _DIGIT.search(line):
         return None
     try:
         return parse_record_date(line, date_order)
