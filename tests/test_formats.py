@@ -32,6 +32,12 @@ COMMANDS = {
 }
 
 
+def _stdout(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 0, (argv, err)
+    return out
+
+
 def test_names_are_unique_per_command() -> None:
     for command in [*formats.LISTING, formats.EXPORT]:
         names = [f.name for f in formats.outputs_for(command)]
@@ -48,10 +54,7 @@ def test_every_writer_and_reader_loads() -> None:
 def test_csv_has_the_columns_of_tsv_in_the_same_order(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    code, as_csv, _ = run(capsys, *COMMANDS[command], "-f", "csv")
-    assert code == 0
-    code, as_tsv, _ = run(capsys, *COMMANDS[command], "-f", "tsv")
-    assert code == 0
+    as_csv, as_tsv = (_stdout(capsys, [*COMMANDS[command], "-f", f]) for f in ("csv", "tsv"))
     header, *rows = list(csv.reader(io.StringIO(as_csv)))
     expected = ["id", "date", "title", "category"]
     if command != formats.LIST:
@@ -65,13 +68,10 @@ def test_csv_has_the_columns_of_tsv_in_the_same_order(
 def test_tsv_first_column_is_an_id_show_accepts(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    code, out, _ = run(capsys, *COMMANDS[command], "-f", "tsv")
-    assert code == 0
+    out = _stdout(capsys, [*COMMANDS[command], "-f", "tsv"])
     ids = [line.split("\t")[0] for line in out.splitlines()]
     assert ids and set(ids) <= SEED_IDS
-    code, out, _ = run(capsys, "show", *ids, "--json")
-    assert code == 0
-    shown = json.loads(out)
+    shown = json.loads(_stdout(capsys, ["show", *ids, "--json"]))
     assert [a["id"] for a in (shown if isinstance(shown, list) else [shown])] == ids
 
 

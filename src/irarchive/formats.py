@@ -126,7 +126,7 @@ CSV = OutputFormat(
 )
 TSV = OutputFormat(
     "tsv",
-    "tab-separated lines, no header, the id first",
+    "tab-separated lines, no header",
     "irarchive.output:write_tsv",
     _EVERYWHERE,
     suffixes=(".tsv", ".tab"),
@@ -137,42 +137,21 @@ MARKDOWN = OutputFormat(
     "irarchive.output:write_markdown",
     LISTING,
 )
-BIBTEX = OutputFormat(
-    "bibtex",
-    "biblatex @online entries",
-    "irarchive.citations:bibtex",
-    frozenset({EXPORT}),
-    kind="citations",
-    default_fields=OWN,
-    suffixes=(".bib", ".bibtex"),
-)
-RIS = OutputFormat(
-    "ris",
-    "RIS records (Zotero, EndNote, Mendeley)",
-    "irarchive.citations:ris",
-    frozenset({EXPORT}),
-    kind="citations",
-    default_fields=OWN,
-    suffixes=(".ris",),
-)
-CSL_JSON = OutputFormat(
-    "csl-json",
-    "CSL-JSON items (pandoc, Zotero)",
-    "irarchive.citations:csl_json",
-    frozenset({EXPORT}),
-    kind="citations",
-    default_fields=OWN,
-)
-READING_LIST = OutputFormat(
-    # Named "markdown" on export, where a Markdown file is read by people: a reading
-    # list with links, not a table of columns.
-    MARKDOWN.name,
-    "a Markdown reading list",
-    "irarchive.citations:markdown_reading_list",
-    frozenset({EXPORT}),
-    kind="citations",
-    default_fields=OWN,
-    suffixes=(".md", ".markdown"),
+
+
+def _citations(name: str, help: str, writer: str, *suffixes: str) -> OutputFormat:
+    """An export-only format whose writer (in ``citations``) picks its own fields."""
+    return OutputFormat(name, help, "irarchive.citations:" + writer, frozenset({EXPORT}),
+                        kind="citations", default_fields=OWN, suffixes=suffixes)  # fmt: skip
+
+
+BIBTEX = _citations("bibtex", "biblatex @online entries", "bibtex", ".bib", ".bibtex")
+RIS = _citations("ris", "RIS records (Zotero, EndNote, Mendeley)", "ris", ".ris")
+CSL_JSON = _citations("csl-json", "CSL-JSON items (pandoc, Zotero)", "csl_json")
+# Named "markdown" on export, where a Markdown file is read by people: a reading list
+# with links, not a table of columns.
+READING_LIST = _citations(
+    MARKDOWN.name, "a Markdown reading list", "markdown_reading_list", ".md", ".markdown"
 )
 
 #: Every output format; a name is unique among the formats of one command.
@@ -195,42 +174,26 @@ TERMINAL_DEFAULT = TABLE
 PIPE_DEFAULT = TSV
 #: What ``--json`` stands for.
 JSON_SHORTCUT = JSON
+#: What ``stats`` counts by: the first column of its records (not a format, but a
+#: choice the CLI derives the same way).
+STATS_BY: tuple[str, ...] = ("year", "month", "category")
 
+_CSV_READER = "irarchive.sources.csvfile:read"
+_JSON_READERS = "irarchive.sources.jsonfile:"
 LISTING_TEXT = InputFormat(
     "listing",
     "listing text: a category heading, then date / title / excerpt blocks",
     "irarchive.sources.listing:read",
     suffixes=(".txt", ".listing"),
 )
-JSON_IN = InputFormat(
-    "json",
-    "a JSON array, or an object with an 'articles' list",
-    "irarchive.sources.jsonfile:read_json",
-    suffixes=(".json",),
-)
-JSONL_IN = InputFormat(
-    "jsonl",
-    "JSON Lines, one object per line",
-    "irarchive.sources.jsonfile:read_jsonl",
-    suffixes=(".jsonl", ".ndjson"),
-)
-CSV_IN = InputFormat(
-    "csv",
-    "CSV with a header row",
-    "irarchive.sources.csvfile:read",
-    suffixes=(".csv",),
-    options=(("delimiter", ","),),
-)
-TSV_IN = InputFormat(
-    "tsv",
-    "TSV with a header row",
-    "irarchive.sources.csvfile:read",
-    suffixes=(".tsv", ".tab"),
-    options=(("delimiter", "\t"),),
-)
-
-#: What ``stats`` counts by: the first column of its records.
-STATS_BY: tuple[str, ...] = ("year", "month", "category")
+JSON_IN = InputFormat("json", "a JSON array, or an object with an 'articles' list",
+                      _JSON_READERS + "read_json", suffixes=(".json",))  # fmt: skip
+JSONL_IN = InputFormat("jsonl", "JSON Lines, one object per line",
+                       _JSON_READERS + "read_jsonl", suffixes=(".jsonl", ".ndjson"))  # fmt: skip
+CSV_IN = InputFormat("csv", "CSV with a header row", _CSV_READER, suffixes=(".csv",),
+                     options=(("delimiter", ","),))  # fmt: skip
+TSV_IN = InputFormat("tsv", "TSV with a header row", _CSV_READER, suffixes=(".tsv", ".tab"),
+                     options=(("delimiter", "\t"),))  # fmt: skip
 
 #: Every input format, in the order ``import --help`` lists them.
 INPUTS: tuple[InputFormat, ...] = (LISTING_TEXT, JSON_IN, JSONL_IN, CSV_IN, TSV_IN)
