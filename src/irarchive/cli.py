@@ -529,11 +529,10 @@ def import_cmd(
         typer.Option(
             "--format",
             "-f",
-            help="Input format (default: from the file name ("
+            help=formats.describe(formats.INPUTS)
+            + ". Default: from the file's ending ("
             + formats.suffix_help(formats.INPUTS)
-            + "), else sniffed): "
-            + formats.describe(formats.INPUTS)
-            + ".",
+            + "), else from its content.",
             case_sensitive=False,
         ),
     ] = None,
@@ -549,7 +548,9 @@ def import_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
-    json_: JsonOpt = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
+    ] = False,
 ) -> None:
     """Import articles; each file is all-or-nothing, re-importing changes nothing."""
     from irarchive import ingest, output, sources
@@ -771,7 +772,7 @@ def export_cmd(
             "--format",
             "-f",
             help=formats.describe(formats.outputs_for(formats.EXPORT))
-            + ". Default: from the -o file ending ("
+            + ". Default: from the -o file's ending ("
             + formats.suffix_help(formats.outputs_for(formats.EXPORT))
             + ").",
             case_sensitive=False,

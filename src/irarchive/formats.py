@@ -182,7 +182,7 @@ _CSV_READER = "irarchive.sources.csvfile:read"
 _JSON_READERS = "irarchive.sources.jsonfile:"
 LISTING_TEXT = InputFormat(
     "listing",
-    "listing text: a category heading, then date / title / excerpt blocks",
+    "a category heading, then date / title / excerpt blocks",
     "irarchive.sources.listing:read",
     suffixes=(".txt", ".listing"),
 )
@@ -256,8 +256,8 @@ def detect_input(name: str, head: str) -> InputFormat:
 
 
 def describe(formats: tuple[OutputFormat, ...] | tuple[InputFormat, ...]) -> str:
-    """``name (help), ...`` for option help text."""
-    return ", ".join(f"{f.name} ({f.help})" for f in formats)
+    """``name: help; ...`` for option help text."""
+    return "; ".join(f"{f.name}: {f.help}" for f in formats)
 
 
 def suffix_help(formats: tuple[OutputFormat, ...] | tuple[InputFormat, ...]) -> str:
