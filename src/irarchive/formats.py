@@ -18,16 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# Commands that write or read records (the names of the CLI commands).
-LIST, SEARCH, SHOW, RELATED, STATS, EXPORT, IMPORT = (
-    "list",
-    "search",
-    "show",
-    "related",
-    "stats",
-    "export",
-    "import",
-)
+# Commands that write records (the names of the CLI commands); ``import`` reads INPUTS.
+LIST, SEARCH, SHOW, RELATED, STATS, EXPORT = "list", "search", "show", "related", "stats", "export"
 #: Commands that print listings of records (they share one set of formats).
 LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS})
 
