@@ -56,19 +56,39 @@ def test_csv_has_the_columns_of_tsv_in_the_same_order(
 ) -> None:
     as_csv, as_tsv = (_stdout(capsys, [*COMMANDS[command], "-f", f]) for f in ("csv", "tsv"))
     header, *rows = list(csv.reader(io.StringIO(as_csv)))
-    expected = ["id", "date", "title", "category"]
-    if command != formats.LIST:
-        expected = ["id", "rank", "score", "date", "title", "category"]
-    assert header == expected
+    article = ["slug", "title", "date", "excerpt", "truncated", "category", "url", "source",
+               "added_at", "extra"]  # fmt: skip
+    expected = {
+        formats.LIST: ["id", *article],
+        formats.SEARCH: ["id", "rank", "score", "matched", *article],
+        formats.RELATED: ["id", "rank", "score", "shared", *article],
+    }[command]
+    assert header == expected  # every field, the id first
     assert rows == [line.split("\t") for line in as_tsv.splitlines()]
     assert len(rows) >= 2
 
 
-@pytest.mark.parametrize("command", [formats.SEARCH, formats.RELATED, formats.LIST])
-def test_tsv_first_column_is_an_id_show_accepts(
+@pytest.mark.parametrize("command", [formats.LIST, formats.SEARCH, formats.RELATED])
+def test_lines_on_a_pipe_have_the_short_columns_of_the_table(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    out = _stdout(capsys, [*COMMANDS[command], "-f", "tsv"])
+    lines = _stdout(capsys, COMMANDS[command]).splitlines()
+    records = [json.loads(line) for line in _stdout(capsys, [*COMMANDS[command], "-f", "jsonl"])
+               .splitlines()]  # fmt: skip
+    columns = ["id", "date", "title", "category"]
+    if command != formats.LIST:
+        columns = ["id", "rank", "score", "date", "title", "category"]
+    assert lines == [
+        "\t".join(f"{r[c]:.1f}" if c == "score" else str(r[c]) for c in columns) for r in records
+    ]
+
+
+@pytest.mark.parametrize("fmt", [[], ["-f", "tsv"]])
+@pytest.mark.parametrize("command", [formats.SEARCH, formats.RELATED, formats.LIST])
+def test_tsv_first_column_is_an_id_show_accepts(
+    capsys: pytest.CaptureFixture[str], command: str, fmt: list[str]
+) -> None:
+    out = _stdout(capsys, [*COMMANDS[command], *fmt])
     ids = [line.split("\t")[0] for line in out.splitlines()]
     assert ids and set(ids) <= SEED_IDS
     shown = json.loads(_stdout(capsys, ["show", *ids, "--json"]))

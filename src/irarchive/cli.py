@@ -199,6 +199,7 @@ def emit(
         shown = list(records)
         sys.stdout.write(view.text(shown))
         return len(shown)
+    explicit = fmt is not None
     fmt = shown_format(fmt)
     if fmt.terminal:
         shown = list(records)
@@ -206,7 +207,8 @@ def emit(
             return 0  # the caller says "no articles match" on stderr
         print_renderable(view.render(shown, fields, highlight=highlight))
         return len(shown)
-    n = output.write(fmt, records, sys.stdout, fields=view.fields_for(fmt, fields), single=single)
+    columns = view.fields_for(fmt, fields, explicit=explicit)
+    n = output.write(fmt, records, sys.stdout, fields=columns, single=single)
     sys.stdout.flush()
     return n
 

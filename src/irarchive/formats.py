@@ -23,9 +23,11 @@ LIST, SEARCH, SHOW, RELATED, STATS, EXPORT = "list", "search", "show", "related"
 #: Commands that print listings of records (they share one set of formats).
 LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS})
 
-#: ``default_fields`` of a format: every field of the record, the command's short
-#: columns (what its table shows, the id first), or the writer's own choice (citations).
-ALL, COLUMNS, OWN = "all", "columns", "own"
+#: ``default_fields`` of a format: the record as it is (JSON), every field with the id
+#: first (CSV/TSV data), the command's short columns (what a person reads: its table),
+#: or the writer's own choice (citations). Output on a pipe with no format chosen is
+#: TSV with the short columns, the id first (``| cut -f1`` gives references).
+ALL, DATA, COLUMNS, OWN = "all", "data", "columns", "own"
 
 
 def _load(ref: str) -> Callable[..., Any]:
@@ -111,16 +113,18 @@ JSONL = OutputFormat(
 )
 CSV = OutputFormat(
     "csv",
-    "comma-separated with a header row",
+    "comma-separated with a header row, every field",
     "irarchive.output:write_csv",
     _EVERYWHERE,
+    default_fields=DATA,
     suffixes=(".csv",),
 )
 TSV = OutputFormat(
     "tsv",
-    "tab-separated lines, no header",
+    "tab-separated lines, no header, every field",
     "irarchive.output:write_tsv",
     _EVERYWHERE,
+    default_fields=DATA,
     suffixes=(".tsv", ".tab"),
 )
 MARKDOWN = OutputFormat(

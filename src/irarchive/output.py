@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 SEARCH_FIELDS = ("rank", "score", "matched", *FIELDS)
 RELATED_FIELDS = ("rank", "score", "shared", *FIELDS)
-#: Short columns (table, tsv, csv, markdown): the id first, so ``cut -f1`` gives refs.
+#: Short columns (table, markdown, lines on a pipe): the id first, so ``cut -f1`` gives refs.
 ARTICLE_COLUMNS = ("id", "date", "title", "category")
 RANKED_COLUMNS = ("id", "rank", "score", "date", "title", "category")
 
@@ -183,9 +183,10 @@ class View:
     """How one command presents its records.
 
     ``fields`` are every field its records have (the ``--fields`` choices, in JSON
-    order); ``columns`` the short set that tables, tsv, csv and markdown show by
-    default. ``table`` draws the terminal table (default ``render_table``); ``text``,
-    when set, is the command's plain-text form on a pipe when no format is chosen.
+    order; csv and tsv write them all, the id first); ``columns`` the short set a
+    person reads: the table, markdown and the lines written to a pipe by default.
+    ``table`` draws the terminal table (default ``render_table``); ``text``, when
+    set, is the command's plain-text form on a pipe when no format is chosen.
     """
 
     fields: tuple[str, ...]
@@ -193,13 +194,22 @@ class View:
     table: Callable[..., Any] | None = None
     text: Callable[[list[dict[str, Any]]], str] | None = None
 
-    def fields_for(self, fmt: OutputFormat, chosen: Sequence[str] | None) -> list[str] | None:
-        """The columns ``fmt`` writes: those chosen, else its default for this view."""
+    def fields_for(
+        self, fmt: OutputFormat, chosen: Sequence[str] | None, *, explicit: bool = True
+    ) -> list[str] | None:
+        """The columns ``fmt`` writes: those chosen, else its default for this view.
+
+        ``explicit`` is False for the default on a pipe, which has the short columns.
+        """
         from irarchive import formats
 
         if chosen:
             return list(chosen)
-        return None if fmt.default_fields == formats.ALL else list(self.columns)
+        if not explicit or fmt.default_fields == formats.COLUMNS:
+            return list(self.columns)
+        if fmt.default_fields == formats.DATA:
+            return [f for f in self.fields if f == "id"] + [f for f in self.fields if f != "id"]
+        return None
 
     def render(
         self,
