@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from irarchive import citations
+from irarchive.text import clean_line, markdown_escape
 
 SEED: dict[str, Any] = {
     "id": "3f9a0c1e2b4d5a6f",
@@ -237,7 +238,7 @@ def test_bibtex_hostile_title_parses_to_one_entry(title: str) -> None:
     lib = parse_bib(out)
     assert len(lib.entries) == 1
     fields = lib.entries[0].fields_dict
-    expected = citations.clean_text(title)
+    expected = clean_line(title)
     if expected:
         assert bib_unescape(fields["title"].value) == expected
     else:
@@ -438,13 +439,13 @@ def test_csl_json_hostile_items_render() -> None:
 SEED_MD = """\
 # Reading list
 
-- **2022 SCO Summit in Samarkand: Key Takeaways** (30 September 2022). \
+- **2022 SCO Summit in Samarkand: Key Takeaways** (30 September 2022; id 3f9a0c1e2b4d5a6f). \
 [link](https://example.org/analysis/2022-sco-summit-in-samarkand) \
 — On September 15–16, 2022, the attention of the world turned to Samarkand…
-- **NATO \\& the South Caucasus: 50% “Partnership”\\_2.0 \\[draft\\]** (March 2021). \
-— Short \\*note\\* about #Baku.
-- **Iran and the EAEU** (n.d.).
-- *\\(untitled\\)* (2020).
+- **NATO \\& the South Caucasus: 50% “Partnership”\\_2.0 \\[draft\\]** \
+(March 2021; id 0B1C2D3E4F5A6B7C). — Short \\*note\\* about #Baku.
+- **Iran and the EAEU** (n.d.; id ffffffffffffffff).
+- *\\(untitled\\)* (2020; id 0000000000000000).
 """
 
 MD_INLINE_SPECIALS = set("\\`*_[]<>&~|$")
@@ -468,8 +469,8 @@ def md_unescape_and_check(escaped: str) -> str:
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES, ids=range(len(HOSTILE_TITLES)))
 def test_markdown_data_never_becomes_markup(title: str) -> None:
-    escaped = citations.markdown_escape(citations.clean_text(title))
-    assert md_unescape_and_check(escaped) == citations.clean_text(title)
+    escaped = markdown_escape(clean_line(title))
+    assert md_unescape_and_check(escaped) == clean_line(title)
     assert not re.match(r"[#+=-]|\d+[.)]", escaped)  # no block construct at line start
     out = text(citations.markdown_reading_list([{**SEED, "title": title, "excerpt": title}]))
     lines = out.split("\n")
@@ -559,7 +560,7 @@ def test_property_every_format_survives_random_data(articles: list[dict[str, Any
     assert len(lib.entries) == n
     assert len({e.key for e in lib.entries}) == n
     for entry, article in zip(lib.entries, articles, strict=True):
-        expected = citations.clean_text(article["title"])
+        expected = clean_line(article["title"])
         if expected:
             assert bib_unescape(entry.fields_dict["title"].value) == expected
 
@@ -573,8 +574,8 @@ def test_property_every_format_survives_random_data(articles: list[dict[str, Any
     md = text(citations.markdown_reading_list(articles))
     assert md.count("\n- ") == n
     for article in articles:
-        cleaned = citations.clean_text(article["title"])
-        assert md_unescape_and_check(citations.markdown_escape(cleaned)) == cleaned
+        cleaned = clean_line(article["title"])
+        assert md_unescape_and_check(markdown_escape(cleaned)) == cleaned
 
     for export in EXPORTERS:
         out = text(export(articles))

@@ -7,7 +7,6 @@ The loops have a fast setting for CI and a longer one for a local soak run:
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -54,8 +53,6 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exited:
         main(list(args))
     code = exited.value.code
-    del exited
-    gc.collect()  # close the archive the CLI leaves to process exit
     cap = capsys.readouterr()
     return (code if isinstance(code, int) else 1), cap.out, cap.err
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import gc
 import hashlib
 import json
 import os
@@ -59,11 +58,6 @@ def cli(capsys: pytest.CaptureFixture[str]):
         with pytest.raises(SystemExit) as exited:
             main(list(args))
         code = exited.value.code
-        # The CLI leaves closing the archive to process exit; in-process, drop the
-        # traceback that holds it and collect it now, so the next command (or the
-        # test's own connection) is not locked out.
-        del exited
-        gc.collect()
         cap = capsys.readouterr()
         return Result(code if isinstance(code, int) else 1, cap.out, cap.err)
 

@@ -9,14 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from irarchive.model import Article
-from irarchive.sources import Rejected, listing
+from irarchive.sources import Rejected, listing, to_articles
 from tests.conftest import ROOT
 
 SEED_LISTING = ROOT / "data" / "listings" / "international-relations-listing.txt"
 
 
 def parse(text: str) -> list:
-    return list(listing.read(io.StringIO(text), name="t.txt", source="t.txt"))
+    raw = listing.read(io.StringIO(text), name="t.txt")
+    return list(to_articles(raw, name="t.txt", source="t.txt", date_order=None))
 
 
 def test_seed_listing_parses_into_ten_articles():

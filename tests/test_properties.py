@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import json
 import os
@@ -66,7 +65,6 @@ def run(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
                 code = exc.code
     finally:
         sys.stdin = old_in
-    gc.collect()  # close the archive the CLI leaves to process exit
     return (code if isinstance(code, int) else 1), out.getvalue(), err.getvalue()
 
 

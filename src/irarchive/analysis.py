@@ -8,8 +8,8 @@
   FTS5 vocabulary on import) give each word an idf weight; the article's best
   words become one OR query to the full-text index, and the candidates are
   reranked by cosine similarity of tf-idf vectors (title words count triple).
-* ``export``: citation formats (``citations``) and the machine formats
-  (``output``), streamed, or written to a file atomically.
+* ``atomic_output``: the file ``export -o FILE`` writes, replaced only once complete
+  (the formats themselves are written by ``output.write``).
 
 A ``--query`` for stats and export reuses search's query understanding (typo
 corrections, acronyms, phrases, exclusions) but counts *every* match, where
@@ -30,20 +30,6 @@ from typing import IO, Any
 from irarchive.errors import IrarchiveError, UsageError
 from irarchive.store import Archive, Filters
 from irarchive.text import STOPWORDS, title_initials, tokens
-
-STATS_BY = ("year", "month", "category")
-EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "markdown", "json", "jsonl", "csv")
-#: File name endings that imply an export format for ``export -o FILE``.
-EXPORT_SUFFIXES = {
-    ".bib": "bibtex",
-    ".ris": "ris",
-    ".jsonl": "jsonl",
-    ".csv": "csv",
-    ".md": "markdown",
-}
-RELATED_FIELDS = ("rank", "score", "shared", "id", "slug", "title", "date", "excerpt",
-                  "truncated", "category", "url", "source", "added_at", "extra")  # fmt: skip
-DEFAULT_RELATED_TABLE_FIELDS = ("rank", "score", "date", "title", "category")
 
 TITLE_WEIGHT = 3.0  # a word in the title says more about the subject than one in the excerpt
 QUERY_TERMS = 12  # distinctive words sent to the index
@@ -87,8 +73,9 @@ class Stats:
     coarse: int = 0  # dated less precisely than ``by`` (a year-only date, by month)
 
     @property
-    def total(self) -> int:
-        return sum(r["count"] for r in self.rows)
+    def key(self) -> str:
+        """The name of the rows' first column: ``category``, or ``period`` for dates."""
+        return "category" if self.by == "category" else "period"
 
 
 def _next_period(period: str) -> str:
@@ -131,8 +118,6 @@ def stats(
     archive: Archive, filters: Filters, *, by: str = "year", query: str | None = None
 ) -> Stats:
     """Article counts per year, month or category, honouring filters and a query."""
-    if by not in STATS_BY:
-        raise UsageError(f"cannot count by {by!r}; use one of {', '.join(STATS_BY)}")
     match = match_expression(archive, query) if query is not None else None
     if by == "category":
         counts = archive.category_counts(filters, match=match)
@@ -232,63 +217,6 @@ def related(archive: Archive, article: dict[str, Any], *, limit: int = 10) -> li
 
 
 # ---- export ---------------------------------------------------------------------------
-
-
-def format_for(path: str | None, fmt: str | None) -> str:
-    """The export format: as given, else from the output file's ending."""
-    if fmt is not None:
-        if fmt not in EXPORT_FORMATS:
-            raise UsageError(
-                f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}"
-            )
-        return fmt
-    if path and path != "-":
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix in EXPORT_SUFFIXES:
-            return EXPORT_SUFFIXES[suffix]
-    raise UsageError("choose an export format with --format (" + ", ".join(EXPORT_FORMATS) + ")")
-
-
-def export(
-    records: Iterable[dict[str, Any]],
-    fmt: str,
-    out: IO[str],
-    *,
-    fields: list[str] | None = None,
-    publisher: str | None = None,
-) -> int:
-    """Write ``records`` to ``out`` in an export format, streaming; returns how many."""
-    from irarchive import citations, output
-    from irarchive.model import FIELDS
-
-    counted = _Counted(records)
-    if fmt in ("json", "jsonl", "csv"):
-        output.write_records(counted, fmt, out, fields=fields, default_fields=FIELDS)
-        return counted.n
-    makers = {
-        "bibtex": lambda rs: citations.bibtex(rs, publisher=publisher),
-        "ris": lambda rs: citations.ris(rs, publisher=publisher),
-        "csl-json": lambda rs: citations.csl_json(rs, publisher=publisher),
-        "markdown": citations.markdown_reading_list,
-    }
-    if fmt not in makers:
-        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    for chunk in makers[fmt](counted):
-        out.write(chunk)
-    return counted.n
-
-
-class _Counted:
-    """An iterable that counts what passes through it (exporters stream, never list)."""
-
-    def __init__(self, items: Iterable[dict[str, Any]]) -> None:
-        self.items = items
-        self.n = 0
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for item in self.items:
-            self.n += 1
-            yield item
 
 
 @contextmanager

@@ -8,14 +8,14 @@ million-article export streams instead of being built in memory.  The module is 
 
 Hostile data never raises and never becomes markup
 --------------------------------------------------
-Archive text is scraped, so every value goes through :func:`clean_text` first: ANSI
+Archive text is scraped, so every value goes through ``text.clean_line`` first: ANSI
 escape sequences are stripped whole, C0/C1 control characters and DEL are dropped (the
 ones that act as line breaks become spaces), bidi embedding/override/isolate characters
-(U+202A-U+202E, U+2066-U+2069; "Trojan Source") and lone surrogates (unencodable as
+(U+202A-U+202E, U+2066-U+2069, marks; "Trojan Source") and lone surrogates (unencodable as
 UTF-8) are removed, and runs of whitespace collapse to one space.  Wrong types (numbers,
 lists, ``None``) and missing keys are tolerated; non-mapping items export as empty
 records so the record count always equals the input count.  Each format then applies its
-own escaping (see :func:`bibtex_escape`, :func:`markdown_escape`).
+own escaping (see :func:`bibtex_escape`, ``text.markdown_escape``).
 
 Citation key scheme (stable across exports, unique)
 ---------------------------------------------------
@@ -72,13 +72,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from irarchive.text import clean_line, markdown_escape
+
 __all__ = [
     "bibtex",
     "bibtex_escape",
     "citation_key",
-    "clean_text",
     "csl_json",
-    "markdown_escape",
     "markdown_reading_list",
     "parse_date",
     "ris",
@@ -86,64 +86,10 @@ __all__ = [
 
 # --------------------------------------------------------------------------- cleaning
 
-#: Whole ANSI/VT escape sequences (CSI, OSC, two-byte ESC x) so no "[31m" debris remains.
-_ANSI_RE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-)
-
-
-def _build_clean_table() -> dict[int, str | None]:
-    """Translation table: line-break-like controls -> space, other controls removed."""
-    table: dict[int, str | None] = {}
-    for cp in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
-        table[cp] = None
-    # Everything str.splitlines() treats as a line boundary, plus tab, becomes a space,
-    # so one-record-per-line formats (RIS) can never be split by data.
-    for cp in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0x2028, 0x2029):
-        table[cp] = " "
-    # Bidi embeddings/overrides/isolates can visually reorder surrounding output.
-    for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]:
-        table[cp] = None
-    # Lone surrogates cannot be encoded as UTF-8 and would crash the writer later.
-    for cp in range(0xD800, 0xE000):
-        table[cp] = None
-    return table
-
-
-_CLEAN_TABLE = _build_clean_table()
-#: Same set as _CLEAN_TABLE: a regex search is much cheaper than translate(), and almost
-#: every real value is clean, so translate() only runs when there is work to do.
-_UNCLEAN_RE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
-)
-_SPACES_RE = re.compile(r" {2,}")
-
-
-def clean_text(value: Any) -> str:
-    """Return *value* as a single-line, control-free string ("" for None/unusable types).
-
-    Numbers are stringified (a title may legitimately be ``1984``); containers and other
-    objects are ignored rather than rendered as Python reprs.
-    """
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = str(value)
-    else:
-        return ""
-    if _UNCLEAN_RE.search(text):
-        if "\x1b" in text or "\x9b" in text:
-            text = _ANSI_RE.sub("", text)
-        text = text.translate(_CLEAN_TABLE)
-    if "  " in text:
-        text = _SPACES_RE.sub(" ", text)
-    return text.strip()
-
 
 def _field(article: Mapping[str, Any], name: str) -> str:
     """Cleaned text of one article field; missing keys and None both give ""."""
-    return clean_text(article.get(name))
+    return clean_line(article.get(name))
 
 
 def _excerpt(article: Mapping[str, Any]) -> str:
@@ -241,7 +187,7 @@ def _clean_url(value: Any) -> str | None:
     enclosing format (space, braces, backslash, quotes, angle brackets, non-ASCII) are
     percent-encoded, which leaves the URL equivalent.
     """
-    text = clean_text(value) if isinstance(value, str) else ""
+    text = clean_line(value) if isinstance(value, str) else ""
     if not text:
         return None
     try:
@@ -419,7 +365,7 @@ def bibtex(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = Non
     biblatex styles print for the publishing body.
     """
     next_key = _KeyAllocator()
-    pub = clean_text(publisher)
+    pub = clean_line(publisher)
     for i, item in enumerate(articles):
         article = _as_mapping(item)
         yield ("\n" if i else "") + _bibtex_entry(article, next_key(article), pub)
@@ -439,13 +385,13 @@ def ris(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None) 
     """Yield one RIS record (``TY  - ELEC`` ... ``ER  - ``) per article.
 
     ``ELEC`` (web page) is the RIS type Zotero, EndNote and Mendeley map to a web
-    page/online source.  Values are single-line by construction (see clean_text) so a
+    page/online source.  Values are single-line by construction (see text.clean_line) so a
     title can never smuggle in an extra tag.  ``Y2`` carries the access date, as Zotero
     writes it; *publisher* becomes ``PB``; ``ID`` is the citation key shared with the
     other exports.  Lines end in ``\\n``; the importers named above accept it.
     """
     next_key = _KeyAllocator()
-    pub = clean_text(publisher)
+    pub = clean_line(publisher)
     for item in articles:
         article = _as_mapping(item)
         lines = ["TY  - ELEC"]
@@ -518,7 +464,7 @@ def csl_json(
     switch between the .bib and the .json without touching its ``[@key]`` citations.
     """
     next_key = _KeyAllocator()
-    pub = clean_text(publisher)
+    pub = clean_line(publisher)
     first = True
     yield "["
     for item in articles:
@@ -531,42 +477,28 @@ def csl_json(
 
 # --------------------------------------------------------------------------- Markdown
 
-#: ASCII punctuation that can open or close inline markup anywhere in a line, in
-#: CommonMark, GFM or pandoc: emphasis, code, links/images (``!`` needs ``[``, ``(`` needs
-#: ``]``), autolinks/raw HTML, entities, strikethrough, table cells, math, and the
-#: backslash itself.  Backslash-escaping ASCII punctuation is always literal.
-_MD_INLINE_RE = re.compile(r"([\\`*_\[\]<>&~|$])")
-#: Constructs that only matter at the start of a line (headings, lists, quotes).
-_MD_LINE_START_RE = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
 
-
-def markdown_escape(text: str) -> str:
-    """Backslash-escape Markdown specials in already-cleaned, single-line *text*.
-
-    Line-start constructs (``#``, ``-``, ``+``, ``1.``) are escaped only at the start of
-    the text, so ordinary hyphens and hashes stay readable in the Markdown source while
-    the text is still safe if a caller puts it at the beginning of a line.
-    """
-    escaped = _MD_INLINE_RE.sub(r"\\\1", text)
-    return _MD_LINE_START_RE.sub(
-        lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], escaped, count=1
-    )
-
-
-def markdown_reading_list(articles: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+def markdown_reading_list(
+    articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None
+) -> Iterator[str]:
     """Yield a Markdown reading list: a header, then one bullet per article.
 
-    ``- **Title** (30 September 2022). [link](url) — excerpt…``.  Input order is kept
-    (grouping would need the whole input in memory; callers sort before exporting).
+    ``- **Title** (30 September 2022; id 0123456789abcdef). [link](url) — excerpt…``.
+    Input order is kept (grouping would need the whole input in memory; callers sort
+    before exporting).
     Titles and excerpts are escaped so data never becomes markup; URLs are restricted
-    to http(s) and percent-encoded so they cannot end the link early.
+    to http(s) and percent-encoded so they cannot end the link early. *publisher* is
+    accepted as by every citation writer and not shown.
     """
     yield "# Reading list\n\n"
     for item in articles:
         article = _as_mapping(item)
         title = _field(article, "title")
         head = f"**{markdown_escape(title)}**" if title else "*\\(untitled\\)*"
-        line = f"- {head} ({_human_date(parse_date(article.get('date')))})."
+        # The id too, so an entry leads back to its article (irarchive show ID).
+        ref = markdown_escape(_field(article, "id"))
+        when = _human_date(parse_date(article.get("date")))
+        line = f"- {head} ({when}; id {ref})." if ref else f"- {head} ({when})."
         url = _clean_url(article.get("url"))
         if url:
             line += " [link](" + url.replace("(", "%28").replace(")", "%29") + ")"

@@ -7,14 +7,21 @@ results), 1 runtime error (not found, bad archive, failed import), 2 usage error
 
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from irarchive import __version__
-from irarchive.errors import Ambiguous, IrarchiveError
+from irarchive import __version__, formats
+from irarchive.errors import Ambiguous, IrarchiveError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from irarchive.dates import Period
+    from irarchive.formats import OutputFormat
+    from irarchive.output import View
+    from irarchive.store import Archive, Filters
 
 EXIT_HELP = """Exit codes: 0 success (also when nothing matches), 1 error (not found, bad \
 archive, failed import), 2 usage error (bad option, date or field), 130 interrupted."""
@@ -32,26 +39,21 @@ db_app = typer.Typer(help="Inspect and manage the archive file.", no_args_is_hel
 app.add_typer(db_app, name="db")
 
 
-class Fmt(str, Enum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    tsv = "tsv"
-    markdown = "markdown"
+def _choices(name: str, values: Iterable[str]) -> Any:
+    """A typer choice type over names from the registry (typer shows and checks them)."""
+    return Enum(name, {v: v for v in values}, type=str)
+
+
+# Derived from the format registry: a format added there reaches every command.
+Fmt = _choices("Fmt", (f.name for f in formats.outputs_for(formats.LIST)))
+ExportFmt = _choices("ExportFmt", (f.name for f in formats.outputs_for(formats.EXPORT)))
+InFmt = _choices("InFmt", (f.name for f in formats.INPUTS))
+StatsBy = _choices("StatsBy", formats.STATS_BY)
 
 
 class Sort(str, Enum):
     date = "date"
     title = "title"
-
-
-class InFmt(str, Enum):
-    listing = "listing"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    tsv = "tsv"
 
 
 class DateOrder(str, Enum):
@@ -68,12 +70,19 @@ class State:
     def __init__(self, db: str | None, no_seed: bool) -> None:
         self.db = db
         self.no_seed = no_seed
-        self._archive: Any = None
+        self._archive: Archive | None = None
 
     def path(self) -> str:
         return self.db or default_db_path()
 
-    def archive(self) -> Any:
+    def close(self) -> None:
+        """Close the archive if a command opened it (registered to run when it ends)."""
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+    def archive(self) -> "Archive":
+        """The archive, opened (created and seeded if missing) on first use."""
         if self._archive is None:
             from irarchive.store import open_archive
 
@@ -90,7 +99,7 @@ class State:
         return self._archive
 
 
-def _load_seed(archive: Any) -> None:
+def _load_seed(archive: "Archive") -> None:
     from irarchive.seed import load_seed  # only when an archive is being created
 
     load_seed(archive)
@@ -123,20 +132,27 @@ def stdout_is_terminal() -> bool:
 
 
 def state(ctx: typer.Context) -> State:
-    obj = ctx.find_root().obj
-    if obj is None:
-        obj = ctx.find_root().obj = State(None, False)
-    return obj
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = State(None, False)
+        root.call_on_close(root.obj.close)
+    return root.obj
 
 
-def choose_format(fmt: Fmt | None, json_: bool) -> str:
+def choose_format(fmt: Enum | None, json_: bool, command: str) -> "OutputFormat | None":
+    """The format asked for with --format or --json; None when neither was given."""
     if json_:
-        if fmt is not None and fmt != Fmt.json:
-            raise typer.BadParameter("--json and --format disagree; give one of them")
-        return "json"
+        if fmt is not None and fmt.value != formats.JSON_SHORTCUT.name:
+            raise UsageError("--json and --format disagree; give one of them")
+        return formats.JSON_SHORTCUT
+    return formats.output(fmt.value, command) if fmt is not None else None
+
+
+def shown_format(fmt: "OutputFormat | None") -> "OutputFormat":
+    """The format written: as chosen, else a table on a terminal and lines on a pipe."""
     if fmt is not None:
-        return fmt.value
-    return "table" if stdout_is_terminal() else "tsv"
+        return fmt
+    return formats.TERMINAL_DEFAULT if stdout_is_terminal() else formats.PIPE_DEFAULT
 
 
 def today() -> date:
@@ -146,13 +162,13 @@ def today() -> date:
 
 def make_filters(
     since: str | None, until: str | None, on: str | None, undated: bool, category: list[str] | None
-) -> tuple[Any, Any]:
+) -> "tuple[Filters, Period | None]":
     from irarchive.dates import resolve_filters
     from irarchive.store import Filters
 
     period = resolve_filters(since, until, on, today=today())
     if undated and period is not None:
-        raise typer.BadParameter("--undated cannot be combined with date filters")
+        raise UsageError("--undated cannot be combined with date filters")
     cats = tuple(c.strip() for c in category or () if c.strip())
     return Filters(period=period, undated=undated, categories=cats), period
 
@@ -164,25 +180,35 @@ def print_renderable(renderable: Any) -> None:
 
 
 def emit(
-    records: list[dict[str, Any]] | Any,
-    fmt: str,
+    records: Iterable[dict[str, Any]],
+    fmt: "OutputFormat | None",
     fields: list[str] | None,
-    default_fields: tuple[str, ...],
+    view: "View",
     *,
     highlight: dict[str, list[str]] | None = None,
+    single: bool = False,
 ) -> int:
-    """Write records in ``fmt``; returns how many."""
+    """Write records as ``view`` presents them in ``fmt`` (None: the default); returns how many.
+
+    The one place output is dispatched: the terminal table is drawn here with rich,
+    every other format is written by ``output.write`` through the format registry.
+    """
     from irarchive import output
 
-    if fmt == "table":
-        records = list(records)
-        if not records:
+    if fmt is None and fields is None and view.text is not None and not stdout_is_terminal():
+        shown = list(records)
+        sys.stdout.write(view.text(shown))
+        return len(shown)
+    explicit = fmt is not None
+    fmt = shown_format(fmt)
+    if fmt.terminal:
+        shown = list(records)
+        if not shown:
             return 0  # the caller says "no articles match" on stderr
-        print_renderable(
-            output.render_table(records, fields or default_fields, highlight_terms=highlight)
-        )
-        return len(records)
-    n = output.write_records(records, fmt, sys.stdout, fields=fields, default_fields=default_fields)
+        print_renderable(view.render(shown, fields, highlight=highlight))
+        return len(shown)
+    columns = view.fields_for(fmt, fields, explicit=explicit)
+    n = output.write(fmt, records, sys.stdout, fields=columns, single=single)
     sys.stdout.flush()
     return n
 
@@ -190,7 +216,7 @@ def emit(
 # ---- completion (runs on every TAB: stdlib and store only, never rich or rapidfuzz) ----
 
 
-def _completion_archive(ctx: typer.Context) -> Any:
+def _completion_archive(ctx: typer.Context) -> "Archive | None":
     """The archive, opened read-only for completion; None if there is none (never created)."""
     path = ctx.find_root().params.get("db") or os.environ.get("IRARCHIVE_DB") or default_db_path()
     if not os.path.isfile(path):
@@ -324,6 +350,7 @@ def root(
 ) -> None:
     """Browse, search and cite an archive of dated articles."""
     ctx.obj = State(db or None, no_seed)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # ---- list -------------------------------------------------------------------------------
@@ -358,11 +385,10 @@ def list_cmd(
     ] = False,
 ) -> None:
     """List articles, newest first, optionally within dates or categories."""
-    from irarchive.model import FIELDS
-    from irarchive.output import DEFAULT_TABLE_FIELDS, parse_fields
+    from irarchive import output
 
-    out_fmt = choose_format(fmt, json_)
-    chosen = parse_fields(fields, FIELDS)
+    out_fmt = choose_format(fmt, json_, formats.LIST)
+    chosen = output.parse_fields(fields, output.ARTICLES.fields)
     filters, period = make_filters(since, until, on, undated, category)
     if verbose:
         err(
@@ -372,12 +398,13 @@ def list_cmd(
         )
     archive = state(ctx).archive()
     effective = limit if limit not in (None, 0) else None
-    default_cut = limit is None and out_fmt == "table"
+    table = shown_format(out_fmt).terminal
+    default_cut = limit is None and table
     if default_cut:
         effective = 20
     rows = archive.list_articles(filters, sort=sort.value, reverse=reverse, limit=effective)
-    shown = emit(rows, out_fmt, chosen, DEFAULT_TABLE_FIELDS)
-    if out_fmt == "table":
+    shown = emit(rows, out_fmt, chosen, output.ARTICLES)
+    if table:
         if shown == 0:
             err("no articles match")
         elif default_cut and shown == 20:
@@ -406,32 +433,14 @@ def show_cmd(
 ) -> None:
     """Show articles in full: title, date, category, url, source and excerpt."""
     from irarchive import output
-    from irarchive.model import FIELDS
     from irarchive.search import resolve
 
-    chosen = output.parse_fields(fields, FIELDS)
-    if json_ and fmt is not None and fmt != Fmt.json:
-        raise typer.BadParameter("--json and --format disagree; give one of them")
+    out_fmt = choose_format(fmt, json_, formats.SHOW)
+    chosen = output.parse_fields(fields, output.CARDS.fields)
     archive = state(ctx).archive()
     articles = [resolve(archive, ref) for ref in refs]
-    if json_ or fmt == Fmt.json:
-        if len(articles) == 1:
-            output.write_json_one(articles[0], sys.stdout, chosen)
-        else:
-            output.write_json(articles, sys.stdout, chosen)
-        return
-    if fmt is not None and fmt != Fmt.table:
-        emit(articles, fmt.value, chosen, FIELDS)
-        return
-    if chosen:  # the chosen fields as a table (terminal) or tab-separated lines (pipe)
-        table = fmt == Fmt.table or stdout_is_terminal()
-        emit(articles, "table" if table else "tsv", chosen, FIELDS)
-        return
-    if fmt == Fmt.table or stdout_is_terminal():
-        for a in articles:
-            print_renderable(output.render_panel(a))
-        return
-    sys.stdout.write("\n".join(output.plain_article(a) for a in articles))
+    # One REF prints one JSON object, several an array.
+    emit(articles, out_fmt, chosen, output.CARDS, single=len(refs) == 1)
 
 
 # ---- search -----------------------------------------------------------------------------
@@ -476,8 +485,8 @@ def search_cmd(
     from irarchive import output
     from irarchive.search import search
 
-    out_fmt = choose_format(fmt, json_)
-    chosen = output.parse_fields(fields, output.SEARCH_FIELDS)
+    out_fmt = choose_format(fmt, json_, formats.SEARCH)
+    chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
     filters, _ = make_filters(since, until, on, False, category)
     archive = state(ctx).archive()
     result = search(
@@ -493,11 +502,11 @@ def search_cmd(
         h.article["id"]: h.matched["title"] + [t.word for t in result.query.terms]
         for h in result.hits
     }
-    emit(records, out_fmt, chosen, output.DEFAULT_SEARCH_TABLE_FIELDS, highlight=highlight)
+    emit(records, out_fmt, chosen, output.SEARCH_RESULTS, highlight=highlight)
     if explain:
         for i, h in enumerate(result.hits, start=1):
             err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
-    if not records and out_fmt == "table":
+    if not records and shown_format(out_fmt).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
         err(f"no articles match{hint}")
 
@@ -511,7 +520,10 @@ def import_cmd(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE...", help="Listing text, JSON, JSONL, CSV or TSV files; - reads stdin."
+            metavar="FILE...",
+            help="Files to read ("
+            + ", ".join(f.name for f in formats.INPUTS)
+            + "); - reads stdin.",
         ),
     ],
     in_fmt: Annotated[
@@ -519,7 +531,10 @@ def import_cmd(
         typer.Option(
             "--format",
             "-f",
-            help="Input format (default: from the file name, else sniffed).",
+            help=formats.describe(formats.INPUTS)
+            + ". Default: from the file's ending ("
+            + formats.suffix_help(formats.INPUTS)
+            + "), else from its content.",
             case_sensitive=False,
         ),
     ] = None,
@@ -535,11 +550,13 @@ def import_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
-    json_: JsonOpt = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
+    ] = False,
 ) -> None:
     """Import articles; each file is all-or-nothing, re-importing changes nothing."""
     from irarchive import ingest, output, sources
-    from irarchive.errors import ImportFailed, UsageError
+    from irarchive.errors import ImportFailed
 
     if files.count("-") > 1:  # the second read would find stdin used up (and closed)
         raise UsageError("- (standard input) can be given only once")
@@ -669,22 +686,6 @@ def db_check(ctx: typer.Context) -> None:
 # ---- analyst commands -----------------------------------------------------------------
 
 
-class StatsBy(str, Enum):
-    year = "year"
-    month = "month"
-    category = "category"
-
-
-class ExportFmt(str, Enum):
-    bibtex = "bibtex"
-    ris = "ris"
-    csl_json = "csl-json"
-    markdown = "markdown"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-
-
 QueryOpt = Annotated[
     str | None,
     typer.Option(
@@ -701,7 +702,7 @@ def stats_cmd(
     ctx: typer.Context,
     by: Annotated[
         StatsBy, typer.Option("--by", help="Count per year, month or category.")
-    ] = StatsBy.year,
+    ] = formats.STATS_BY[0],
     since: SinceOpt = None,
     until: UntilOpt = None,
     on: OnOpt = None,
@@ -713,17 +714,12 @@ def stats_cmd(
     """Count articles per year, month or category, with a bar chart and sparkline."""
     from irarchive import analysis, output
 
-    out_fmt = choose_format(fmt, json_)
+    out_fmt = choose_format(fmt, json_, formats.STATS)
     filters, _ = make_filters(since, until, on, False, category)
     result = analysis.stats(state(ctx).archive(), filters, by=by.value, query=query)
-    key = "category" if by == StatsBy.category else "period"
-    if out_fmt == "table":
-        if result.rows:
-            print_renderable(output.render_stats(result.rows, key))
-        else:
-            err("no articles match")
-    else:
-        emit(result.rows, out_fmt, [key, "count"], (key, "count"))
+    shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
+    if not shown and shown_format(out_fmt).terminal:
+        err("no articles match")
     # Left out of the series, said on stderr so machine output stays a plain series.
     if result.undated:
         err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
@@ -753,18 +749,18 @@ def related_cmd(
     from irarchive import analysis, output
     from irarchive.search import resolve
 
-    out_fmt = choose_format(fmt, json_)
-    chosen = output.parse_fields(fields, analysis.RELATED_FIELDS)
+    out_fmt = choose_format(fmt, json_, formats.RELATED)
+    chosen = output.parse_fields(fields, output.RELATED.fields)
     archive = state(ctx).archive()
     article = resolve(archive, ref)
     found = analysis.related(archive, article, limit=limit)
     records = [r.to_dict(i) for i, r in enumerate(found, start=1)]
-    if out_fmt != "table":
-        emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
+    if not shown_format(out_fmt).terminal:
+        emit(records, out_fmt, chosen, output.RELATED)
         return
     err(f"like: {output.cell(article['title'])} ({article['id']})")
     if records:
-        emit(records, out_fmt, chosen, analysis.DEFAULT_RELATED_TABLE_FIELDS)
+        emit(records, out_fmt, chosen, output.RELATED)
     else:
         err("no related articles: it shares no distinctive words with any other")
 
@@ -777,8 +773,10 @@ def export_cmd(
         typer.Option(
             "--format",
             "-f",
-            help="bibtex (biblatex @online), ris, csl-json, markdown (a reading list), "
-            "json, jsonl or csv. Default: from the -o file ending (.bib .ris .md .jsonl .csv).",
+            help=formats.describe(formats.outputs_for(formats.EXPORT))
+            + ". Default: from the -o file's ending ("
+            + formats.suffix_help(formats.outputs_for(formats.EXPORT))
+            + ").",
             case_sensitive=False,
         ),
     ] = None,
@@ -806,7 +804,12 @@ def export_cmd(
     ] = 0,
     fields: Annotated[
         str | None,
-        typer.Option("--fields", help="For json, jsonl and csv: comma-separated fields, in order."),
+        typer.Option(
+            "--fields",
+            help="For "
+            + ", ".join(f.name for f in formats.outputs_for(formats.EXPORT) if f.takes_fields)
+            + ": comma-separated fields, in order.",
+        ),
     ] = None,
     publisher: Annotated[
         str | None,
@@ -819,25 +822,37 @@ def export_cmd(
 ) -> None:
     """Export articles as citations (BibTeX, RIS, CSL-JSON), a reading list, or data."""
     from irarchive import analysis, output
-    from irarchive.model import FIELDS
 
-    chosen_fmt = analysis.format_for(output_path, fmt.value if fmt else None)
-    chosen = output.parse_fields(fields, FIELDS)
-    if chosen is not None and chosen_fmt not in ("json", "jsonl", "csv"):
-        raise typer.BadParameter(f"--fields applies to json, jsonl and csv, not {chosen_fmt}")
+    chosen_fmt = export_format(fmt, output_path)
+    chosen = output.parse_fields(fields, output.EXPORTED.fields)
+    if chosen is not None and not chosen_fmt.takes_fields:
+        takes = [f.name for f in formats.outputs_for(formats.EXPORT) if f.takes_fields]
+        raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
     filters, _ = make_filters(since, until, on, undated, category)
     archive = state(ctx).archive()
     match = analysis.match_expression(archive, query) if query is not None else None
-    records = archive.matching_articles(
+    records = archive.list_articles(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
+    columns = output.EXPORTED.fields_for(chosen_fmt, chosen)
     if output_path in (None, "-"):
-        analysis.export(records, chosen_fmt, sys.stdout, fields=chosen, publisher=publisher)
+        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
         sys.stdout.flush()
         return
     with analysis.atomic_output(output_path) as out:
-        n = analysis.export(records, chosen_fmt, out, fields=chosen, publisher=publisher)
-    err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt} to {output_path}")
+        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
+    err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt.name} to {output_path}")
+
+
+def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
+    """The export format: as given, else the one the output file's suffix names."""
+    if fmt is not None:
+        return formats.output(fmt.value, formats.EXPORT)
+    found = formats.output_for_path(path, formats.EXPORT) if path and path != "-" else None
+    if found is None:
+        names = ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
+        raise UsageError(f"choose an export format with --format ({names})")
+    return found
 
 
 @app.command("serve")
@@ -909,11 +924,12 @@ def main(argv: list[str] | None = None) -> None:
             for c in exc.candidates
         ]
         _fail("\n".join(lines), exc.exit_code)
+    except NotFound as exc:
+        import shlex
+
+        _fail(f"Error: {exc} (try: irarchive search {shlex.quote(exc.ref)})", exc.exit_code)
     except IrarchiveError as exc:
-        hint = ""
-        if type(exc).__name__ == "NotFound":
-            hint = f" (try: irarchive search {_shell_quote(_not_found_ref(exc))})"
-        _fail(f"Error: {exc}{hint}", exc.exit_code)
+        _fail(f"Error: {exc}", exc.exit_code)
     except NoArgsIsHelpError as exc:
         _fail(exc.format_message(), exc.exit_code)
     except ClickException as exc:
@@ -950,17 +966,6 @@ def _sqlite_message(exc: Exception) -> str:
         f"the archive cannot be read ({text}); it was left untouched: "
         "run 'irarchive db check', restore a backup, or choose another --db"
     )
-
-
-def _not_found_ref(exc: Exception) -> str:
-    text = str(exc)
-    return text[len("no article ") :].strip("'\"") if text.startswith("no article ") else text
-
-
-def _shell_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _quiet_broken_pipe() -> None:

@@ -33,7 +33,11 @@ class NewerSchema(ArchiveError):
 
 
 class NotFound(IrarchiveError):
-    """No article matches a reference."""
+    """No article matches a reference; ``ref`` is the reference as given."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no article {ref!r}")
+        self.ref = ref
 
 
 class Ambiguous(IrarchiveError):

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any
 
 from irarchive.errors import UsageError
 from irarchive.model import FIELDS
-from irarchive.text import lazy_re, neutralise, one_line, strip_marks
+from irarchive.text import JSON_UNSAFE, markdown_escape, neutralise, one_line, strip_marks
 
-FORMATS = ("table", "json", "jsonl", "csv", "tsv", "markdown")
+if TYPE_CHECKING:
+    from irarchive.formats import OutputFormat
+
 SEARCH_FIELDS = ("rank", "score", "matched", *FIELDS)
-DEFAULT_TABLE_FIELDS = ("id", "date", "title", "category")
-DEFAULT_SEARCH_TABLE_FIELDS = ("rank", "score", "date", "title", "category")
-
-_JSON_UNSAFE = lazy_re("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+RELATED_FIELDS = ("rank", "score", "shared", *FIELDS)
+#: Short columns (table, markdown, lines on a pipe): the id first, so ``cut -f1`` gives refs.
+ARTICLE_COLUMNS = ("id", "date", "title", "category")
+RANKED_COLUMNS = ("id", "rank", "score", "date", "title", "category")
 
 
 def parse_fields(spec: str | None, available: Sequence[str]) -> list[str] | None:
@@ -45,7 +49,7 @@ def parse_fields(spec: str | None, available: Sequence[str]) -> list[str] | None
 def dumps(obj: Any, indent: int | None = None) -> str:
     """JSON text: UTF-8 (no \\u escapes for ordinary text), terminal-safe."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _project(rec: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
@@ -56,28 +60,21 @@ def _project(rec: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any
 
 def write_json(
     records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str] | None
-) -> int:
+) -> None:
     """A JSON array, streamed one object per line; ``[]`` when empty."""
-    n = 0
+    first = True
     for rec in records:
-        out.write(("[\n" if n == 0 else ",\n") + dumps(_project(rec, fields)))
-        n += 1
-    out.write("[]\n" if n == 0 else "\n]\n")
-    return n
-
-
-def write_json_one(rec: dict[str, Any], out: IO[str], fields: Sequence[str] | None) -> None:
-    out.write(dumps(_project(rec, fields), indent=2) + "\n")
+        out.write(("[\n" if first else ",\n") + dumps(_project(rec, fields)))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def write_jsonl(
     records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str] | None
-) -> int:
-    n = 0
+) -> None:
+    """One JSON object per line."""
     for rec in records:
         out.write(dumps(_project(rec, fields)) + "\n")
-        n += 1
-    return n
 
 
 def cell(value: Any) -> str:
@@ -93,16 +90,13 @@ def cell(value: Any) -> str:
     return one_line(str(value))
 
 
-def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
+def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
     """Tab-separated lines without a header (for ``cut``/``awk``), one article a line."""
-    n = 0
     for rec in records:
         out.write("\t".join(cell(rec.get(f)) for f in fields) + "\n")
-        n += 1
-    return n
 
 
-def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
     """CSV with a header row; control characters made visible (CSV cannot escape them).
 
     Re-importing such a file leaves the archive unchanged: the import recognises its
@@ -112,11 +106,8 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    n = 0
     for rec in records:
         writer.writerow([_csv_value(rec.get(f)) for f in fields])
-        n += 1
-    return n
 
 
 def _csv_value(value: Any) -> str:
@@ -128,48 +119,109 @@ def _csv_value(value: Any) -> str:
         # JSON text with C1/bidi characters escaped as in dumps(): terminal-safe, and
         # it still reads back as exactly the same value on re-import.
         text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return neutralise(str(value), keep_newlines=True)
 
 
-_MD_SPECIAL = lazy_re(r"([\\`*_\[\]<>|#!])")
-
-
 def md_escape(value: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", cell(value))
+    """A value as one line of Markdown text, every special escaped."""
+    return markdown_escape(cell(value))
 
 
-def write_markdown(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
+def write_markdown(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
+    """A Markdown table; cell text is escaped so data never becomes markup."""
     out.write("| " + " | ".join(fields) + " |\n")
     out.write("|" + "|".join("---" for _ in fields) + "|\n")
-    n = 0
     for rec in records:
         out.write("| " + " | ".join(md_escape(rec.get(f)) for f in fields) + " |\n")
-        n += 1
-    return n
 
 
-def write_records(
+class _Counted:
+    """An iterable that counts what passes through it (writers stream, never list)."""
+
+    def __init__(self, items: Iterable[dict[str, Any]]) -> None:
+        self.items = items
+        self.n = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+def write(
+    fmt: OutputFormat,
     records: Iterable[dict[str, Any]],
-    fmt: str,
     out: IO[str],
     *,
     fields: Sequence[str] | None,
-    default_fields: Sequence[str],
+    publisher: str | None = None,
+    single: bool = False,
 ) -> int:
-    """Write a listing in a machine or text format; returns how many were written."""
-    if fmt == "json":
-        return write_json(records, out, fields)
-    if fmt == "jsonl":
-        return write_jsonl(records, out, fields)
-    chosen = list(fields or default_fields)
-    if fmt == "tsv":
-        return write_tsv(records, out, chosen)
-    if fmt == "csv":
-        return write_csv(records, out, fields or FIELDS)
-    if fmt == "markdown":
-        return write_markdown(records, out, chosen)
-    raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    """Write records in a file format (any but the terminal table); returns how many.
+
+    ``fields`` are the columns (``None``: the whole record, for JSON); ``publisher``
+    is for citations; ``single`` writes one JSON object instead of an array.
+    """
+    from irarchive import formats
+
+    counted = _Counted(records)
+    writer = fmt.load()
+    if fmt.kind == "citations":
+        for chunk in writer(counted, publisher=publisher):
+            out.write(chunk)
+    elif single and fmt is formats.JSON:
+        for rec in counted:
+            out.write(dumps(_project(rec, fields), indent=2) + "\n")
+    else:
+        writer(counted, out, fields)
+    return counted.n
+
+
+@dataclass(frozen=True)
+class View:
+    """How one command presents its records.
+
+    ``fields`` are every field its records have (the ``--fields`` choices, in JSON
+    order; csv and tsv write them all, the id first); ``columns`` the short set a
+    person reads: the table, markdown and the lines written to a pipe by default.
+    ``table`` draws the terminal table (default ``render_table``); ``text``, when
+    set, is the command's plain-text form on a pipe when no format is chosen.
+    """
+
+    fields: tuple[str, ...]
+    columns: tuple[str, ...]
+    table: Callable[..., Any] | None = None
+    text: Callable[[list[dict[str, Any]]], str] | None = None
+
+    def fields_for(
+        self, fmt: OutputFormat, chosen: Sequence[str] | None, *, explicit: bool = True
+    ) -> list[str] | None:
+        """The columns ``fmt`` writes: those chosen, else its default for this view.
+
+        ``explicit`` is False for the default on a pipe, which has the short columns.
+        """
+        from irarchive import formats
+
+        if chosen:
+            return list(chosen)
+        if not explicit or fmt.default_fields == formats.COLUMNS:
+            return list(self.columns)
+        if fmt.default_fields == formats.DATA:
+            return [f for f in self.fields if f == "id"] + [f for f in self.fields if f != "id"]
+        return None
+
+    def render(
+        self,
+        records: Sequence[dict[str, Any]],
+        fields: Sequence[str] | None,
+        *,
+        highlight: dict[str, list[str]] | None = None,
+    ) -> Any:
+        """The terminal table for ``records``."""
+        if self.table is not None:
+            return self.table(records, fields)
+        return render_table(records, fields or self.columns, highlight_terms=highlight)
 
 
 # ---- rich renderables (terminal) -----------------------------------------------------
@@ -353,3 +405,37 @@ def render_stats(rows: Sequence[dict[str, Any]], key: str, *, bar_width: int = 4
         parts.append(line)
     parts.append(Text(f"total: {total:,}", style="dim"))
     return Group(*parts)
+
+
+# ---- views: how each command presents its records ----------------------------------
+
+
+def render_cards(records: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
+    """``show`` on a terminal: a panel per article, or a table of the chosen fields."""
+    if fields:
+        return render_table(records, fields)
+    from rich.console import Group
+
+    return Group(*(render_panel(r) for r in records))
+
+
+def plain_articles(records: list[dict[str, Any]]) -> str:
+    """``show`` on a pipe: plain text blocks separated by a blank line."""
+    return "\n".join(plain_article(r) for r in records)
+
+
+def _stats_table(key: str, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
+    return render_stats(rows, key)
+
+
+ARTICLES = View(FIELDS, ARTICLE_COLUMNS)
+CARDS = View(FIELDS, FIELDS, table=render_cards, text=plain_articles)
+SEARCH_RESULTS = View(SEARCH_FIELDS, RANKED_COLUMNS)
+RELATED = View(RELATED_FIELDS, RANKED_COLUMNS)
+#: ``export``: data formats carry every field by default.
+EXPORTED = View(FIELDS, FIELDS)
+
+
+def stats_view(key: str) -> View:
+    """``stats`` rows: the period (or category) and its count, drawn as a bar chart."""
+    return View((key, "count"), (key, "count"), table=partial(_stats_table, key))

@@ -458,4 +458,4 @@ def resolve(archive: Archive, ref: str) -> dict[str, Any]:
         raise Ambiguous(
             f"{ref!r} matches several titles; use an id or slug", [h.article for h in hits]
         )
-    raise NotFound(f"no article {ref!r}")
+    raise NotFound(ref)

@@ -22,10 +22,11 @@ SEED_SOURCE = "international-relations-listing.txt"
 
 def seed_records(listing_path: str) -> list[dict[str, Any]]:
     """Parse the listing into the records written to seed.json."""
+    from irarchive import formats
     from irarchive.sources import Rejected, read
 
     records = []
-    for item in read(listing_path, fmt="listing"):
+    for item in read(listing_path, fmt=formats.LISTING_TEXT.name):
         if isinstance(item, Rejected):
             raise ArchiveError(f"the seed listing has a bad record: {item}")
         records.append(

@@ -214,11 +214,81 @@ def _match_initials(words: list[str], acro: str) -> list[str] | None:
     return list(reversed(taken))
 
 
-# --- neutralising data for terminals and text formats ---------------------------------
+# --- unsafe characters: one definition, three treatments --------------------------------
+# Data shown to people must not drive a terminal or reorder text: C0 and C1 controls,
+# DEL, and the bidi embedding/override/isolate/mark characters ("Trojan Source").
+# ``neutralise`` makes them visible (terminal and text formats), ``clean_line`` removes
+# them (citations), ``JSON_UNSAFE`` finds the ones JSON would leave raw.
 
-_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-_UNSAFE = lazy_re(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + r"]")
-_UNSAFE_WITH_NL = lazy_re(r"[\x00-\x1f\x7f-\x9f" + _BIDI + r"]")
+_BIDI_POINTS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+_BIDI = "".join(map(chr, _BIDI_POINTS))
+_C1 = "\x7f-\x9f"
+_UNSAFE = lazy_re(r"[\x00-\x08\x0b-\x1f" + _C1 + _BIDI + r"]")
+_UNSAFE_WITH_NL = lazy_re(r"[\x00-\x1f" + _C1 + _BIDI + r"]")
+#: What JSON text leaves unescaped but a terminal would act on (C0 is escaped by JSON).
+JSON_UNSAFE = lazy_re("[" + _C1 + "\u2028\u2029" + _BIDI + "]")
+#: For ``clean_line``: the same set plus line separators, BOM and lone surrogates
+#: (unencodable as UTF-8).
+_UNCLEAN = lazy_re("[\x00-\x1f" + _C1 + "\u2028\u2029" + _BIDI + "\ufeff\ud800-\udfff]")
+#: Whole ANSI/VT escape sequences (CSI, OSC, two-byte ESC x) so no "[31m" debris remains.
+_ANSI = lazy_re(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+# Everything str.splitlines() treats as a line boundary, plus tab, becomes a space, so
+# one-record-per-line formats (RIS) can never be split by data; the rest is dropped.
+_LINE_BREAKS = (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0x2028, 0x2029)
+_SPACES = lazy_re(r" {2,}")
+_CLEAN_TABLE: dict[int, str | None] = {
+    **dict.fromkeys((*range(0x20), *range(0x7F, 0xA0), *_BIDI_POINTS, 0xFEFF), None),
+    **dict.fromkeys(range(0xD800, 0xE000), None),
+    **dict.fromkeys(_LINE_BREAKS, " "),
+}
+
+
+def clean_line(value: Any) -> str:
+    """``value`` as a single-line, control-free string ("" for None/unusable types).
+
+    Numbers are stringified (a title may legitimately be ``1984``); containers and other
+    objects are ignored rather than rendered as Python reprs.
+    """
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        return ""
+    # A regex search is much cheaper than translate(), and almost every real value is
+    # clean, so translate() only runs when there is work to do.
+    if _UNCLEAN.search(text):
+        if "\x1b" in text or "\x9b" in text:
+            text = _ANSI.sub("", text)
+        text = text.translate(_CLEAN_TABLE)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+#: ASCII punctuation that can open or close inline markup anywhere in a line, in
+#: CommonMark, GFM or pandoc: emphasis, code, links/images (``!`` needs ``[``, ``(`` needs
+#: ``]``), autolinks/raw HTML, entities, strikethrough, table cells, math, and the
+#: backslash itself. Backslash-escaping ASCII punctuation is always literal.
+_MD_INLINE = lazy_re(r"([\\`*_\[\]<>&~|$])")
+#: Constructs that only matter at the start of a line (headings, lists, quotes).
+_MD_LINE_START = lazy_re(r"^(?:([#+=-])|(\d+)([.)]))")
+
+
+def markdown_escape(text: str) -> str:
+    """Backslash-escape Markdown specials in already-cleaned, single-line ``text``.
+
+    Line-start constructs (``#``, ``-``, ``+``, ``1.``) are escaped only at the start of
+    the text, so ordinary hyphens and hashes stay readable in the Markdown source while
+    the text is still safe if a caller puts it at the beginning of a line.
+    """
+    escaped = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(
+        lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], escaped, count=1
+    )
 
 
 def _visible(m: re.Match[str]) -> str:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 from irarchive.errors import ImportFailed
-from irarchive.sources import Rejected
+from irarchive.sources import Raw, Rejected
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, Any]]:
+def read(
+    stream: IO[str], *, name: str, delimiter: str, date_order: str | None = None
+) -> Iterator[Raw]:
+    """The rows of a CSV/TSV stream as dicts keyed by the header, with their line."""
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
@@ -31,7 +34,7 @@ def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, A
                 continue
             if len(row) != len(header):
                 reason = f"row has {len(row)} cells but the header has {len(header)}"
-                yield reader.line_num, Rejected(name, reader.line_num, reason)
+                yield Rejected(name, reader.line_num, reason)
                 continue
             yield reader.line_num, dict(zip(header, row, strict=False))
     except csv.Error as exc:

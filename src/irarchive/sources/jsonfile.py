@@ -2,7 +2,8 @@
 
 A top-level array is decoded one element at a time from a sliding buffer, so a
 file of a million records is read in constant memory. Syntax errors stop the
-file (nothing of it is stored) and name the line and column.
+file (nothing of it is stored) and name the line and column. Readers yield raw
+records; ``date_order`` is accepted as by every reader and not needed here.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def _fail(name: str, line: int, col: int, msg: str) -> ImportFailed:
     )
 
 
-def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
+def read_jsonl(
+    stream: IO[str], *, name: str, date_order: str | None = None
+) -> Iterator[tuple[int, Any]]:
+    """The records of a JSON Lines stream, each with its line number."""
     decoder = json.JSONDecoder()
     for lineno, line in enumerate(stream, start=1):
         text = line.strip()
@@ -39,7 +43,10 @@ def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
         yield lineno, value
 
 
-def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
+def read_json(
+    stream: IO[str], *, name: str, date_order: str | None = None
+) -> Iterator[tuple[int, Any]]:
+    """The records of a JSON array (or an object's list), each with the line it starts on."""
     decoder = json.JSONDecoder()
     buf = stream.read(_CHUNK)
     line = 1  # line number at buf[mark]

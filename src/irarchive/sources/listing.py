@@ -12,7 +12,8 @@
 
 Parsed line by line, not by blank-line blocks: in the published listing a date
 line directly follows the previous excerpt. A line is a date line only when the
-whole line is a date.
+whole line is a date. The records are mapped to articles by ``sources.to_articles``,
+as those of every reader.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from collections.abc import Iterator
 from typing import IO
 
 from irarchive.dates import parse_record_date
-from irarchive.model import Article
-from irarchive.sources import Item, Rejected, split_truncation
+from irarchive.sources import Raw, Rejected
+from irarchive.text import lazy_re
+
+# Every date form has a decimal digit; most title lines are ruled out by this alone.
+_DIGIT = lazy_re(r"\d")
 
 
 def _as_date(line: str, date_order: str | None) -> str | None:
-    if not line or len(line) > 40 or not any(c.isdigit() for c in line):
+    if not line or len(line) > 40 or not _DIGIT.search(line):
         return None
     try:
         return parse_record_date(line, date_order)
@@ -34,9 +38,12 @@ def _as_date(line: str, date_order: str | None) -> str | None:
         return None
 
 
-def read(
-    stream: IO[str], *, name: str, source: str, date_order: str | None = None
-) -> Iterator[Item]:
+def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterator[Raw]:
+    """Raw records (title, ISO date, excerpt text, category) with the line of their date.
+
+    ``date_order`` decides which lines are dates: an ambiguous ``01/02/2022`` line is
+    a date line only when it is given.
+    """
     category: str | None = None
     seen_content = False
     date: str | None = None
@@ -44,19 +51,11 @@ def read(
     title: str | None = None
     excerpt: list[str] = []
 
-    def finish() -> Item:
-        text = " ".join(excerpt).strip() or None
-        text, truncated = split_truncation(text)
-        text = text or None
-        assert title is not None
-        return Article(
-            title=title,
-            date=date,
-            excerpt=text,
-            truncated=truncated,
-            category=category,
-            source=source,
-        )
+    def finish() -> Raw:
+        record = {"title": title, "date": date, "excerpt": " ".join(excerpt)}
+        if category is not None:
+            record["category"] = category
+        return date_line, record
 
     for lineno, raw in enumerate(stream, start=1):
         line = raw.strip().lstrip("\ufeff")

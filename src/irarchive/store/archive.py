@@ -19,7 +19,6 @@ from irarchive.errors import ArchiveError, ImportFailed, NotFound, UsageError
 from irarchive.model import FIELDS, ID_PATTERN
 from irarchive.store.writer import (
     BATCH,
-    CONTENT,
     ImportReport,
     Prepared,
     _BatchWriter,
@@ -45,7 +44,6 @@ EXPECTED_COLUMNS: dict[str, type] = {
 _COLUMNS = (
     "rowid, id, slug, title, date, excerpt, truncated, category, url, source, added_at, extra"
 )
-_CONTENT = CONTENT
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,19 @@ class Filters:
 def _bounded(limit: int) -> int:
     """A LIMIT SQLite accepts: any limit beyond 2**62 rows already means "all"."""
     return max(0, min(int(limit), 2**62))
+
+
+def _order(sort: str, reverse: bool) -> str:
+    """ORDER BY for a listing: by date (newest first) or by title.
+
+    The date order follows the date index; ``list_articles`` puts undated articles
+    last by reading them separately, which keeps ``ORDER BY ... LIMIT`` on the index.
+    """
+    if sort == "title":
+        direction = "DESC" if reverse else "ASC"
+        return f"title COLLATE NOCASE {direction}, date_start DESC, id"
+    direction = "ASC" if reverse else "DESC"
+    return f"date_start {direction}, date_end {direction}, id {direction}"
 
 
 def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
@@ -110,22 +121,19 @@ class Archive:
         self,
         filters: Filters = Filters(),
         *,
+        match: str | None = None,
         sort: str = "date",
         reverse: bool = False,
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Articles matching ``filters``: newest first (or by title), undated last."""
-        if sort not in ("date", "title"):
-            raise UsageError(f"unknown sort {sort!r}; use date or title")
-        clauses, params = self._where(filters)
-        if sort == "title":
-            direction = "DESC" if reverse else "ASC"
-            order = f"title COLLATE NOCASE {direction}, date_start DESC, id"
-            yield from self._select(clauses, params, order, limit)
-            return
-        direction = "ASC" if reverse else "DESC"
-        order = f"date_start {direction}, date_end {direction}, id {direction}"
-        if filters.period is not None or filters.undated:
+        """Articles matching ``filters``: newest first (or by title), undated last.
+
+        ``match`` (an FTS5 expression) keeps only the articles it matches, every one
+        of them, not a top-N as search does.
+        """
+        clauses, params = self._where_matching(filters, match)
+        order = _order(sort, reverse)
+        if sort != "date" or filters.period is not None or filters.undated:
             yield from self._select(clauses, params, order, limit)
             return
         # Dated articles in index order, then undated ones: keeps "ORDER BY ... LIMIT"
@@ -191,7 +199,7 @@ class Archive:
             raise Ambiguous(
                 f"{len(exact)} articles are titled {ref!r}; use an id or slug", exact[:10]
             )
-        raise NotFound(f"no article {ref!r}")
+        raise NotFound(ref)
 
     def title_matches(self, title: str, *, limit: int) -> list[dict[str, Any]]:
         """Articles whose title equals ``title`` (case-insensitive), found through the index."""
@@ -305,12 +313,6 @@ class Archive:
             "size_bytes": size,
         }
 
-    def categories(self) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1"
-        )
-        return [r[0] for r in rows]
-
     def check(self) -> list[str]:
         """Integrity problems found (empty list: the archive is healthy)."""
         try:
@@ -364,7 +366,7 @@ class Archive:
 
     # ---- analyst queries -------------------------------------------------------
 
-    def _analyst_where(self, filters: Filters, match: str | None) -> tuple[list[str], list[Any]]:
+    def _where_matching(self, filters: Filters, match: str | None) -> tuple[list[str], list[Any]]:
         """``_where`` plus an optional FTS5 expression, as a rowid sub-select.
 
         A sub-select (not a join) keeps the whole match set, with no rank or
@@ -376,7 +378,8 @@ class Archive:
             params.append(match)
         return clauses, params
 
-    def _run_analyst(self, sql: str, params: list[Any]) -> list[tuple]:
+    def _fetch_all(self, sql: str, params: list[Any]) -> list[tuple]:
+        """All rows of a query built here; SQLite refusing it is a bug, said as such."""
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:  # a bug in query building, not user input
@@ -393,16 +396,14 @@ class Archive:
         """
         if by == "year":
             key = "substr(date_start, 1, 4)"
-        elif by == "month":
+        else:
             key = (
                 "CASE WHEN substr(date_start, 1, 7) = substr(date_end, 1, 7) "
                 "THEN substr(date_start, 1, 7) END"
             )
-        else:
-            raise UsageError(f"cannot count by {by!r}; use year, month or category")
-        clauses, params = self._analyst_where(filters, match)
+        clauses, params = self._where_matching(filters, match)
         where = " AND ".join(["date_start IS NOT NULL", *clauses])
-        rows = self._run_analyst(
+        rows = self._fetch_all(
             f"SELECT {key} AS p, count(*) FROM articles WHERE {where} GROUP BY p ORDER BY p",
             params,
         )
@@ -410,9 +411,9 @@ class Archive:
         series = [(p, n) for p, n in rows if p is not None]
         undated = 0
         if filters.period is None:
-            clauses, params = self._analyst_where(Filters(categories=filters.categories), match)
+            clauses, params = self._where_matching(Filters(categories=filters.categories), match)
             where = " AND ".join(["date_start IS NULL", *clauses])
-            rows = self._run_analyst(f"SELECT count(*) FROM articles WHERE {where}", params)
+            rows = self._fetch_all(f"SELECT count(*) FROM articles WHERE {where}", params)
             undated = rows[0][0]
         return series, undated, coarse
 
@@ -420,43 +421,14 @@ class Archive:
         self, filters: Filters, *, match: str | None = None
     ) -> list[tuple[str | None, int]]:
         """Articles per category (case-insensitive), largest first; None = no category."""
-        clauses, params = self._analyst_where(filters, match)
+        clauses, params = self._where_matching(filters, match)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        return self._run_analyst(
+        return self._fetch_all(
             f"SELECT category, count(*) FROM articles{where} "
             "GROUP BY category COLLATE NOCASE "
             "ORDER BY count(*) DESC, category COLLATE NOCASE",
             params,
         )
-
-    def matching_articles(
-        self,
-        filters: Filters,
-        *,
-        match: str | None = None,
-        sort: str = "date",
-        reverse: bool = False,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """``list_articles`` restricted to an FTS5 expression (all matches, not a top-N)."""
-        if match is None:
-            yield from self.list_articles(filters, sort=sort, reverse=reverse, limit=limit)
-            return
-        if sort not in ("date", "title"):
-            raise UsageError(f"unknown sort {sort!r}; use date or title")
-        clauses, params = self._analyst_where(filters, match)
-        if sort == "title":
-            direction = "DESC" if reverse else "ASC"
-            order = f"title COLLATE NOCASE {direction}, date_start DESC, id"
-        else:
-            direction = "ASC" if reverse else "DESC"
-            order = (
-                f"date_start IS NULL, date_start {direction}, date_end {direction}, id {direction}"
-            )
-        try:
-            yield from self._select(clauses, params, order, limit)
-        except sqlite3.OperationalError as exc:
-            raise ArchiveError(f"query failed: {exc}") from None
 
     def known_acronyms(self, candidates: Iterable[str]) -> set[str]:
         """Those of ``candidates`` the archive has seen defined, as in "Union (EU)"."""
