@@ -551,6 +551,7 @@ ARTICLE = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ARTICLE, max_size=6))
 def test_property_every_format_survives_random_data(articles: list[dict[str, Any]]) -> None:
