@@ -80,12 +80,12 @@ def test_pipe_to_head_is_quiet(seeded):
     assert r.stdout.count("\n") == 1 and r.stdout.startswith("141e649dec283798\t2022-11-01\t")
 
 
-def test_large_output_into_closed_pipe_is_quiet(tmp_path):
+def test_large_output_into_closed_pipe_is_quiet(tmp_path, cli):
     recs = [{"title": f"Article number {i}", "date": "2020-01-01"} for i in range(3000)]
     f = tmp_path / "many.json"
     f.write_text(json.dumps(recs))
     db = tmp_path / "a.db"
-    assert run_proc("--db", str(db), "--no-seed", "import", str(f)).code == 0
+    assert cli("--db", str(db), "--no-seed", "import", str(f)).code == 0  # set-up: in-process
     for fmt in ("json", "tsv", "jsonl", "csv", "markdown"):
         cmd = (
             f"set -o pipefail; {sys.executable} -m irarchive --db {db} list --format {fmt} "
