@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from irarchive.sources import ALIASES, jsonfile
-from tests.conftest import run_cli
+from tests.conftest import checkpoint, run_cli
 
 SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
 CLI_EXAMPLES = 1000 if SLOW else 300
@@ -280,8 +281,19 @@ def _write_input(path: Path, recs: list[dict]) -> None:
     path.write_text(json.dumps(recs, ensure_ascii=False), encoding="utf-8")
 
 
-def _round_trip(tmp: Path, recs: list[dict], fmt: str) -> None:
+@pytest.fixture(scope="module")
+def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh empty archive, created once; each example starts from copies of it."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    assert run_cli("--db", str(path), "--no-seed", "db", "init").code == 0
+    checkpoint(path)
+    return path
+
+
+def _round_trip(tmp: Path, recs: list[dict], fmt: str, empty: Path) -> None:
     first, second = tmp / "first.db", tmp / "second.db"
+    shutil.copyfile(empty, first)
+    shutil.copyfile(empty, second)
     src = tmp / "input.json"
     _write_input(src, recs)
     r = run_cli("--db", str(first), "--no-seed", "import", str(src))
@@ -298,23 +310,23 @@ def _round_trip(tmp: Path, recs: list[dict], fmt: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_json_exports_re_import_identically(fmt):
+def test_json_exports_re_import_identically(fmt, empty_archive):
     @profile(ROUND_TRIP_EXAMPLES)
     @given(recs=st.lists(articles(any_text), min_size=1, max_size=6))
     def check(recs: list[dict]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            _round_trip(Path(tmp), recs, fmt)
+            _round_trip(Path(tmp), recs, fmt, empty_archive)
 
     check()
 
 
 @pytest.mark.slow
-def test_csv_exports_re_import_identically():
+def test_csv_exports_re_import_identically(empty_archive):
     @profile(ROUND_TRIP_EXAMPLES)
     @given(recs=st.lists(articles(csv_text), min_size=1, max_size=6))
     def check(recs: list[dict]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            _round_trip(Path(tmp), recs, "csv")
+            _round_trip(Path(tmp), recs, "csv", empty_archive)
 
     check()
 
