@@ -375,6 +375,7 @@ FIND_NOTHING = [
     "x" * 100_000,
 ]
 # Queries with a real word among the syntax: the word's articles come first.
+SCO_500 = ",".join(["sco"] * 500)
 FIND_FIRST = {
     '"shanghai': [SCO_HISTORY],
     'shanghai"': [SCO_HISTORY],
@@ -384,7 +385,7 @@ FIND_FIRST = {
     "🇰🇿 🕌 Samarkand 🚀": [SCO_SUMMIT],
     "summit + sco": [SCO_SUMMIT],
     **dict.fromkeys(
-        ["(sco", "((sco", "sco)", "^sco", "OR sco", "sco AND", "\u202esco", ",".join(["sco"] * 99)],
+        ["(sco", "((sco", "sco)", "^sco", "OR sco", "sco AND", "\u202esco", SCO_500],
         sorted({SCO_SUMMIT, SCO_HISTORY}),
     ),
     **dict.fromkeys(
