@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -844,7 +845,10 @@ def test_a_directory_as_db(tmp_path, cli):
 
 
 @pytest.mark.parametrize(
-    "content", [b"hello\n", b"SQLite format 2\x00" + b"\x00" * 200, os.urandom(8192)]
+    "content",
+    # Fixed bytes and ids: parallel workers must collect the same tests.
+    [b"hello\n", b"SQLite format 2\x00" + b"\x00" * 200, random.Random(8192).randbytes(8192)],
+    ids=["text", "sqlite-2-header", "random-bytes"],
 )
 def test_a_non_sqlite_file_is_left_untouched(tmp_path, cli, content):
     p = tmp_path / "not.db"
