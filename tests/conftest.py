@@ -1,15 +1,46 @@
-"""Shared fixtures: every test runs with its own HOME, data dir and archive path."""
+"""Shared test harness: one environment, one in-process runner, one subprocess runner.
+
+* ``isolated_env`` (autouse): every test gets its own HOME and XDG dirs, no
+  IRARCHIVE_DB, no colour variables, 100 columns and a fixed "today".
+* ``cli`` runs ``irarchive ARGS`` in-process through ``cli.main`` (which owns the
+  exit-code mapping) and returns a ``Result``; an exception that escapes ``main``
+  is kept in ``Result.exception`` (a real process would print a traceback).
+* ``run_proc`` runs ``python -m irarchive ARGS`` as a real process, for what only a
+  process shows: start-up imports, signals, pipes, terminals, tracebacks.
+* ``seeded``/``db_path``: a copy of one seeded archive built once per session.
+* No test leaves a process behind: a session check fails the run if a process
+  still names this session's temporary folder when the tests end.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import os
+import shutil
+import signal
+import sqlite3
+import subprocess
 import sys
+import time
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: The command line of the installed tool, run from this interpreter.
+IRARCHIVE = [sys.executable, "-m", "irarchive"]
+#: "today" for every test: relative dates (7d, 1y, yesterday) are reproducible.
+TODAY = "2026-11-27"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow tests first, so that parallel workers (-n auto) finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +50,122 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.delenv("IRARCHIVE_DB", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    for name in ("IRARCHIVE_DB", "IRARCHIVE_DEBUG", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("IRARCHIVE_TODAY", "2026-11-27")
+    monkeypatch.setenv("IRARCHIVE_TODAY", TODAY)
     return home
+
+
+@dataclass
+class Result:
+    """What one run of irarchive did: exit code, stdout, stderr, escaped exception."""
+
+    code: int
+    out: str
+    err: str
+    exception: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(code={self.code}, out={self.out[:300]!r}, err={self.err[-600:]!r}, "
+            f"exception={self.exception!r})"
+        )
+
+
+def _stream(data: bytes = b"") -> io.TextIOWrapper:
+    """A text stream over bytes, like a real stdin/stdout (it has ``.buffer``)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="", write_through=True)
+
+
+def run_cli(*args: str, stdin: bytes = b"") -> Result:
+    """``irarchive ARGS`` in-process, with its own stdin, stdout and stderr."""
+    from irarchive.cli import main
+
+    fake_in, out, err = _stream(stdin), _stream(), _stream()
+    code, escaped = 0, None
+    # Objects older than this command are frozen, so the collection below (which
+    # closes the archive the CLI leaves to process exit) scans only this command's.
+    gc.freeze()
+    try:
+        with (
+            _swap_stdin(fake_in),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Exception as exc:  # noqa: BLE001 - what a real process shows as a traceback
+                code, escaped = 1, exc
+                err.write("".join(traceback.format_exception(exc)))
+        gc.collect()
+    finally:
+        gc.unfreeze()
+    return Result(code, _text(out), _text(err), escaped)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8", "surrogateescape")  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _swap_stdin(stream: io.TextIOWrapper):
+    old, sys.stdin = sys.stdin, stream
+    try:
+        yield
+    finally:
+        sys.stdin = old
+
+
+@pytest.fixture
+def cli():
+    """Call ``irarchive ARGS`` in-process: ``cli(*args, stdin=b"")`` returns a Result."""
+    return run_cli
+
+
+def run_proc(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float = 120,
+) -> Result:
+    """``python -m irarchive ARGS`` as a real process (its environment plus ``env``)."""
+    proc = subprocess.run(
+        [*IRARCHIVE, *args],
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+    decode = lambda b: b.decode("utf-8", "surrogateescape")  # noqa: E731
+    return Result(proc.returncode, decode(proc.stdout), decode(proc.stderr))
+
+
+def checkpoint(db: Path) -> None:
+    """Fold the WAL into the main file, so the main file alone holds everything."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled seed as an archive, built once per session; copy it, never change it."""
+    from irarchive.seed import load_seed
+    from irarchive.store import open_archive
+
+    path = tmp_path_factory.mktemp("template") / "seeded.db"
+    open_archive(str(path), seed=load_seed).close()
+    checkpoint(path)
+    return path
 
 
 @pytest.fixture
@@ -35,72 +176,43 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-class Run:
-    """Result of running the CLI in-process through cli.main (exit-code mapping included)."""
-
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def __repr__(self) -> str:
-        return f"Run(code={self.code}, out={self.out[:300]!r}, err={self.err[:300]!r})"
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]):
-    """Call ``irarchive ARGS`` in-process; returns a Run with exit code, stdout, stderr."""
-    from irarchive.cli import main
-
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
-
-
-@pytest.fixture
-def seeded(db_path: Path, cli) -> Path:
-    """An archive holding the bundled seed (10 articles)."""
-    result = cli("db", "init")
-    assert result.code == 0, result
+def seeded(db_path: Path, seeded_template: Path) -> Path:
+    """An archive holding the bundled seed (10 articles), at ``db_path``."""
+    shutil.copyfile(seeded_template, db_path)
     return db_path
 
 
-@pytest.fixture
-def archive_path(seeded: Path) -> Path:
-    """The seeded archive's path (also in IRARCHIVE_DB)."""
-    return seeded
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind(tmp_path_factory: pytest.TempPathFactory):
+    """Fail the session if a process started by a test outlives the tests.
+
+    Every process a test starts works on files under the session's temporary
+    folder, so a leftover one names it on its command line (Linux /proc).
+    """
+    base = str(tmp_path_factory.getbasetemp())
+    yield
+    if not Path("/proc/self/cmdline").exists():
+        return
+    deadline = time.monotonic() + 5
+    while (left := _processes_naming(base)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # leave the machine clean, then report
+    assert not left, f"processes left behind by the tests: {left}"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``irarchive ARGS`` in-process: (exit code, stdout, stderr)."""
-    from irarchive.cli import main
-
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def run_subprocess(
-    *args: str, env: dict[str, str] | None = None, input: bytes | None = None, timeout: float = 60
-):
-    """Run ``python -m irarchive ARGS`` as a real process."""
-    import subprocess
-
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "irarchive", *args],
-        capture_output=True,
-        env=full_env,
-        input=input,
-        timeout=timeout,
-    )
+def _processes_naming(text: str) -> dict[int, str]:
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if entry.name == str(os.getpid()):
+                continue
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if text in args and state != "Z":
+            found[int(entry.name)] = args.strip()
+    return found

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from irarchive.seed import load_seed
-from irarchive.store import open_archive
-
 # Calls the console-script entry point like the installed ``irarchive`` does, then
 # reports on stderr which heavy modules the completion run imported.
 SCRIPT = """
@@ -29,10 +26,10 @@ finally:
 
 
 @pytest.fixture
-def archive_path(tmp_path: Path) -> Path:
-    path = tmp_path / "archive.db"
-    open_archive(str(path), seed=load_seed).close()
-    return path
+def archive_path(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeded archive, passed to completion through IRARCHIVE_DB by ``complete``."""
+    monkeypatch.delenv("IRARCHIVE_DB")
+    return seeded
 
 
 def complete(

@@ -14,15 +14,14 @@ import bibtexparser
 import pytest
 
 from irarchive import analysis, formats, output
-from tests.conftest import run
 
-pytestmark = pytest.mark.usefixtures("archive_path")
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
-def test_bibtex_parses_with_bibtexparser(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "export", "--format", "bibtex", "--publisher", "ERI & Co.")
-    assert (code, err) == (0, "")
-    lib = bibtexparser.parse_string(out)
+def test_bibtex_parses_with_bibtexparser(cli) -> None:
+    r = cli("export", "--format", "bibtex", "--publisher", "ERI & Co.")
+    assert (r.code, r.err) == (0, "")
+    lib = bibtexparser.parse_string(r.out)
     assert lib.failed_blocks == []
     assert len(lib.entries) == 10
     assert {e.entry_type for e in lib.entries} == {"online"}
@@ -34,7 +33,7 @@ def test_bibtex_parses_with_bibtexparser(capsys: pytest.CaptureFixture[str]) -> 
     assert sco["organization"] == r"ERI \& Co."
 
 
-def test_csl_json_is_read_by_citeproc(capsys: pytest.CaptureFixture[str]) -> None:
+def test_csl_json_is_read_by_citeproc(cli) -> None:
     from citeproc import (
         Citation,
         CitationItem,
@@ -44,8 +43,8 @@ def test_csl_json_is_read_by_citeproc(capsys: pytest.CaptureFixture[str]) -> Non
     )
     from citeproc.source.json import CiteProcJSON
 
-    code, out, _ = run(capsys, "export", "-f", "csl-json", "--since", "2022-09")
-    items = json.loads(out)
+    r = cli("export", "-f", "csl-json", "--since", "2022-09")
+    items = json.loads(r.out)
     assert [i["id"] for i in items] == ["sixth2022-141e649dec283798", "sco2022-a510295c9c3d6635"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an unsupported CSL variable would warn
@@ -68,10 +67,10 @@ def _bundled_style() -> str:
     return sorted(p.stem for p in styles.glob("*.csl"))[0]
 
 
-def test_ris_exact(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "export", "-f", "ris", "-q", "samarkand")
-    assert code == 0
-    assert out == (
+def test_ris_exact(cli) -> None:
+    r = cli("export", "-f", "ris", "-q", "samarkand")
+    assert r.code == 0
+    assert r.out == (
         "TY  - ELEC\n"
         "TI  - 2022 SCO Summit in Samarkand: Key Takeaways\n"
         "PY  - 2022\n"
@@ -88,9 +87,9 @@ def test_ris_exact(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_markdown_reading_list(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "export", "-f", "markdown", "-q", "india central asia")
-    lines = out.splitlines()
+def test_markdown_reading_list(cli) -> None:
+    r = cli("export", "-f", "markdown", "-q", "india central asia")
+    lines = r.out.splitlines()
     assert lines[:2] == ["# Reading list", ""]
     assert [line.split(" (")[0] for line in lines[2:]] == [
         "- **China’s and India’a Summits with Central Asia: Latest Developments**",
@@ -102,31 +101,29 @@ def test_markdown_reading_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
-def test_data_formats_carry_the_filters(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
-    code, out, _ = run(
-        capsys, "export", "-f", fmt, "--until", "2022-01", "--sort", "title", "--fields", "id,date"
-    )
-    assert code == 0
+def test_data_formats_carry_the_filters(cli, fmt: str) -> None:
+    r = cli("export", "-f", fmt, "--until", "2022-01", "--sort", "title", "--fields", "id,date")
+    assert r.code == 0
     expected = [
         {"id": "6e62dd74be740d30", "date": "2021-12-27"},
         {"id": "b45d0497dac015c8", "date": "2022-01-24"},
         {"id": "6b77fb39ae23803c", "date": "2022-01-28"},
     ]
     if fmt == "json":
-        got: Any = json.loads(out)
+        got: Any = json.loads(r.out)
     elif fmt == "jsonl":
-        got = [json.loads(line) for line in out.splitlines()]
+        got = [json.loads(line) for line in r.out.splitlines()]
     else:
-        got = list(csv.DictReader(io.StringIO(out)))
+        got = list(csv.DictReader(io.StringIO(r.out)))
     assert got == expected
 
 
-def test_output_file_from_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_file_from_suffix(tmp_path: Path, cli) -> None:
     (tmp_path / "work").mkdir()
     target = tmp_path / "work" / "refs.bib"
-    code, out, err = run(capsys, "export", "-o", str(target), "-n", "3")
-    assert (code, out) == (0, "")
-    assert err == f"exported 3 articles as bibtex to {target}\n"
+    r = cli("export", "-o", str(target), "-n", "3")
+    assert (r.code, r.out) == (0, "")
+    assert r.err == f"exported 3 articles as bibtex to {target}\n"
     assert len(bibtexparser.parse_string(target.read_text("utf-8")).entries) == 3
     assert os.listdir(tmp_path / "work") == ["refs.bib"]
 
@@ -144,16 +141,16 @@ def test_output_file_from_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_errors(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli,
     args: list[str],
     code: int,
     message: str,
 ) -> None:
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
-    got, out, err = run(capsys, "export", *args)
-    assert (got, out) == (code, "")
-    assert err.startswith(message)
+    r = cli("export", *args)
+    assert (r.code, r.out) == (code, "")
+    assert r.err.startswith(message)
     assert os.listdir(tmp_path / "work") == []
 
 

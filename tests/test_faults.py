@@ -15,20 +15,21 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from irarchive.cli import main
 from irarchive.errors import ArchiveError
 from irarchive.sources import read as read_items
 from irarchive.store import open_archive
+from tests.conftest import IRARCHIVE, checkpoint, run_cli, run_proc
 
 SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
 KILL_ROUNDS = 100 if SLOW else 30
+#: The rounds are dealt to this many tests, so parallel workers (-n) share them.
+KILL_PARTS = 3
 BIG_RECORDS = 40_000 if SLOW else 12_000
 CONCURRENT_SECONDS = 20.0 if SLOW else 5.0
 SIGINT_ROUNDS = 10 if SLOW else 3
@@ -38,27 +39,6 @@ SEED = int(os.environ.get("IRARCHIVE_FAULT_SEED", "20221101"))
 CONTENT = (
     "id, slug, title, date, date_start, date_end, excerpt, truncated, category, url, source, extra"
 )
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IRARCHIVE_DB", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("IRARCHIVE_TODAY", "2022-12-01")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    code = exited.value.code
-    cap = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), cap.out, cap.err
-
-
-def proc_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "irarchive", *args]
 
 
 def digest(db: Path) -> tuple[int, str]:
@@ -84,35 +64,38 @@ def write_records(path: Path, n: int, tag: str, *, per_line: bool = True) -> Non
             f.write(json.dumps(rec) + "\n")
 
 
-def checkpointed(db: Path) -> None:
-    """Fold the WAL into the main file, so copying the main file copies everything."""
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-
-
-@pytest.fixture
-def base(tmp_path: Path, capsys) -> Path:
+@pytest.fixture(scope="session")
+def base_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded archive with a previous import in it: the 'previous content'."""
-    db = tmp_path / "base.db"
-    prev = tmp_path / "previous.jsonl"
+    folder = tmp_path_factory.mktemp("faults")
+    db, prev = folder / "base.db", folder / "previous.jsonl"
     write_records(prev, 500, "Previous")
-    code, _, err = cli(capsys, "--db", str(db), "import", str(prev))
-    assert code == 0, err
-    checkpointed(db)
+    r = run_cli("--db", str(db), "import", str(prev))
+    assert r.code == 0, r
+    checkpoint(db)
     return db
 
 
-def assert_healthy(capsys, db: Path) -> None:
-    code, out, err = cli(capsys, "--db", str(db), "db", "check")
-    assert code == 0, err
-    assert out.startswith("ok: ") and out.endswith(" articles, index consistent\n")
+@pytest.fixture
+def base(base_template: Path, tmp_path: Path) -> Path:
+    """A copy of the base archive for one test."""
+    db = tmp_path / "base.db"
+    shutil.copyfile(base_template, db)
+    return db
+
+
+def assert_healthy(db: Path) -> None:
+    r = run_cli("--db", str(db), "db", "check")
+    assert (r.code, r.err) == (0, ""), r
+    assert r.out == f"ok: {digest(db)[0]} articles, index consistent\n"
 
 
 # ---- kill -9 during import -----------------------------------------------------------------
 
 
-def test_kill_9_during_import_loses_nothing(tmp_path, base, capsys):
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(KILL_PARTS))
+def test_kill_9_during_import_loses_nothing(tmp_path, base, part):
     big = tmp_path / "big.jsonl"
     write_records(big, BIG_RECORDS, "Big")
     before = digest(base)
@@ -120,44 +103,47 @@ def test_kill_9_during_import_loses_nothing(tmp_path, base, capsys):
     ref = tmp_path / "ref.db"
     shutil.copy(base, ref)
     started = time.monotonic()
-    done = subprocess.run(proc_cmd("--db", str(ref), "import", str(big)), capture_output=True)
+    done = run_proc("--db", str(ref), "import", str(big))
     full_time = time.monotonic() - started
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done
     after = digest(ref)
     assert after[0] == before[0] + BIG_RECORDS
 
-    rng = random.Random(SEED)
     outcomes = {"previous": 0, "previous+file": 0}
     loop_started = time.monotonic()
-    for round_ in range(KILL_ROUNDS):
+    rounds = range(part, KILL_ROUNDS, KILL_PARTS)  # every round runs in exactly one part
+    for round_ in rounds:
+        rng = random.Random(SEED + round_)  # a round's kill time does not depend on the split
         work = tmp_path / f"kill{round_}.db"
         shutil.copy(base, work)
         p = subprocess.Popen(
-            proc_cmd("--db", str(work), "import", str(big)),
+            [*IRARCHIVE, "--db", str(work), "import", str(big)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        if round_ % 2:
-            # Once the archive is open (main() is running): reading, writing, committing.
-            wal = Path(f"{work}-wal")
-            while not wal.exists() and p.poll() is None:
-                time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, full_time * 0.9))
-        else:
-            # Anywhere from start-up to just past the end of a normal run.
-            time.sleep(rng.uniform(0.0, full_time * 1.4))
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+        try:
+            if round_ % 2:
+                # Once the archive is open (main() is running): reading, writing, committing.
+                wal = Path(f"{work}-wal")
+                while not wal.exists() and p.poll() is None:
+                    time.sleep(0.002)
+                time.sleep(rng.uniform(0.0, full_time * 0.9))
+            else:
+                # Anywhere from start-up to just past the end of a normal run.
+                time.sleep(rng.uniform(0.0, full_time * 1.4))
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
         state = digest(work)  # it opens (and recovers from the hot WAL) ...
         assert state in (before, after), f"round {round_}: partial import {state[0]} rows"
         outcomes["previous" if state == before else "previous+file"] += 1
-        assert_healthy(capsys, work)  # ... and passes db check
+        assert_healthy(work)  # ... and passes db check
         assert digest(work) == state  # recovery by irarchive itself agrees
         for leftover in tmp_path.glob(f"kill{round_}.db*"):
             leftover.unlink()
     elapsed = time.monotonic() - loop_started
     print(
-        f"\nkill -9: {KILL_ROUNDS} rounds in {elapsed:.1f}s (full import {full_time:.2f}s, "
+        f"\nkill -9: {len(rounds)} rounds in {elapsed:.1f}s (full import {full_time:.2f}s, "
         f"{BIG_RECORDS} records): {outcomes}, records lost: 0"
     )
 
@@ -186,7 +172,7 @@ def test_disk_full_during_import_in_process(tmp_path, base):
     assert digest(base) == before
 
 
-def test_disk_full_through_the_cli(tmp_path, base, capsys, monkeypatch):
+def test_disk_full_through_the_cli(tmp_path, base, cli, monkeypatch):
     big = tmp_path / "big.jsonl"
     write_records(big, 3_000, "Full")
     before = digest(base)
@@ -201,18 +187,19 @@ def test_disk_full_through_the_cli(tmp_path, base, capsys, monkeypatch):
         return conn
 
     monkeypatch.setattr(opening, "_connect", tiny_disk)
-    code, _, err = cli(capsys, "--db", str(base), "import", str(big))
-    assert code == 1
-    assert err == f"Error: the disk is full while writing {base}; the archive was not changed\n"
+    r = cli("--db", str(base), "import", str(big))
+    assert (r.code, r.out) == (1, "")
+    assert r.err == f"Error: the disk is full while writing {base}; the archive was not changed\n"
     monkeypatch.undo()
     assert digest(base) == before
-    assert_healthy(capsys, base)
+    assert_healthy(base)
 
 
 # ---- concurrency ---------------------------------------------------------------------------
 
 
-def test_two_importers_and_four_readers(tmp_path, base, capsys):
+@pytest.mark.slow
+def test_two_importers_and_four_readers(tmp_path, base):
     """Separate processes; readers must never see a half-imported file or a lock error."""
     per_file = 200
     start_count = digest(base)[0]
@@ -232,23 +219,20 @@ def test_two_importers_and_four_readers(tmp_path, base, capsys):
                 write_records(f, per_file, f"W{w}F{k}")
                 batch.append(str(f))
                 k += 1
-            r = subprocess.run(
-                proc_cmd("--db", str(base), "import", *batch), capture_output=True, text=True
-            )
+            r = run_proc("--db", str(base), "import", *batch)
             with lock:
                 stats["imports"] += 1
                 stats["files"] += len(batch)
-                if r.returncode != 0 or "locked" in r.stderr or "Traceback" in r.stderr:
-                    problems.append(f"importer {w}: {r.returncode} {r.stderr[-300:]}")
+                summary = "".join(
+                    f"{f}: {per_file} added, 0 updated, 0 unchanged, 0 rejected\n" for f in batch
+                )
+                if (r.code, r.err) != (0, summary):  # not locked out, no traceback
+                    problems.append(f"importer {w}: {r.code} {r.err[-300:]}")
                     return
-        r = subprocess.run(
-            proc_cmd("--db", str(base), "import", str(tmp_path / f"w{w}-0.jsonl")),
-            capture_output=True,
-            text=True,
-        )
-        if r.returncode != 0 or "0 added, 0 updated, 200 unchanged" not in r.stderr:
+        r = run_proc("--db", str(base), "import", str(tmp_path / f"w{w}-0.jsonl"))
+        if r.code != 0 or "0 added, 0 updated, 200 unchanged" not in r.err:
             with lock:
-                problems.append(f"re-import {w}: {r.returncode} {r.stderr[-300:]}")
+                problems.append(f"re-import {w}: {r.code} {r.err[-300:]}")
 
     def reader(kind: int) -> None:
         commands = [
@@ -260,20 +244,20 @@ def test_two_importers_and_four_readers(tmp_path, base, capsys):
         turn = kind
         while time.monotonic() < deadline:
             args = commands[turn % len(commands)]
-            r = subprocess.run(proc_cmd("--db", str(base), *args), capture_output=True, text=True)
+            r = run_proc("--db", str(base), *args)
             with lock:
                 stats["reads"] += 1
-                if r.returncode != 0 or "locked" in r.stderr or "Traceback" in r.stderr:
-                    problems.append(f"reader {kind}: {r.returncode} {r.stderr[-300:]}")
+                if (r.code, r.err) != (0, ""):  # not locked out, no traceback
+                    problems.append(f"reader {kind}: {r.code} {r.err[-300:]}")
                     return
                 if turn % len(commands) == 0:
-                    n = len(json.loads(r.stdout))
+                    n = len(json.loads(r.out))
                     stats["counts"].add(n)
                     # Whole files only: a reader never sees part of a file's records.
                     if (n - start_count) % per_file:
                         problems.append(f"reader saw {n} articles: part of a file")
                 elif turn % len(commands) == 3:
-                    n = len([x for x in r.stdout.splitlines() if x])
+                    n = len([x for x in r.out.splitlines() if x])
                     if n not in (0, per_file):
                         problems.append(f"reader saw {n} of file W0F1's {per_file} records")
             turn += 1
@@ -288,7 +272,7 @@ def test_two_importers_and_four_readers(tmp_path, base, capsys):
     elapsed = time.monotonic() - started
     assert problems == []
     assert digest(base)[0] == start_count + stats["files"] * per_file
-    assert_healthy(capsys, base)
+    assert_healthy(base)
     print(
         f"\nconcurrency: 2 importers + 4 readers for {elapsed:.1f}s: {stats['imports'] + 2} "
         f"import processes ({stats['files']} files, {stats['files'] * per_file} records), "
@@ -339,7 +323,8 @@ def _wait_for(path: Path, timeout: float = 30.0) -> None:
         time.sleep(0.01)
 
 
-def test_ctrl_c_during_import(tmp_path, base, capsys):
+@pytest.mark.slow
+def test_ctrl_c_during_import(tmp_path, base):
     big = tmp_path / "big.jsonl"
     write_records(big, BIG_RECORDS, "Sigint")
     before = digest(base)
@@ -349,43 +334,48 @@ def test_ctrl_c_during_import(tmp_path, base, capsys):
         work = tmp_path / f"int{round_}.db"
         shutil.copy(base, work)
         p = subprocess.Popen(
-            proc_cmd("--db", str(work), "import", str(big)),
+            [*IRARCHIVE, "--db", str(work), "import", str(big)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for(Path(f"{work}-wal"))  # the archive is open: main() is running
-        time.sleep(rng.uniform(0.05, 0.4))
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=120)
+        try:
+            _wait_for(Path(f"{work}-wal"))  # the archive is open: main() is running
+            time.sleep(rng.uniform(0.05, 0.4))
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=120)
+        finally:
+            p.kill()  # a no-op once it has ended; never leave it running
+            p.wait()
         codes.append(p.returncode)
-        assert p.returncode == 130, err
-        assert err.endswith("Interrupted\n") and "Traceback" not in err
+        assert (p.returncode, out, err) == (130, "", "Interrupted\n")  # no traceback
         assert digest(work) == before  # the file's transaction was rolled back
-        assert_healthy(capsys, work)
+        assert_healthy(work)
     print(f"\nctrl-c during import: {SIGINT_ROUNDS} rounds, exit codes {codes}, records lost: 0")
 
 
-def test_ctrl_c_during_a_long_listing(tmp_path, base, capsys):
+def test_ctrl_c_during_a_long_listing(tmp_path, base, cli):
     big = tmp_path / "big.jsonl"
     write_records(big, 5_000, "Listing")
-    code, _, err = cli(capsys, "--db", str(base), "import", str(big))
-    assert code == 0, err
+    assert cli("--db", str(base), "import", str(big)).code == 0
     before = digest(base)
     p = subprocess.Popen(
-        proc_cmd("--db", str(base), "list", "--format", "jsonl", "--limit", "0"),
+        [*IRARCHIVE, "--db", str(base), "list", "--format", "jsonl", "--limit", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    # Nobody reads stdout yet: once the pipe is full the listing is stuck mid-write.
-    assert p.stdout is not None
-    first = p.stdout.read(100)
-    assert first.startswith(b"{")
-    time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
-    out, err_b = p.communicate(timeout=60)
-    assert p.returncode == 130, err_b
-    assert err_b.decode().endswith("Interrupted\n") and b"Traceback" not in err_b
+    try:
+        # Nobody reads stdout yet: once the pipe is full the listing is stuck mid-write.
+        assert p.stdout is not None
+        first = p.stdout.read(100)
+        assert first.startswith(b'{"id": "')
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        out, err_b = p.communicate(timeout=60)
+    finally:
+        p.kill()  # a no-op once it has ended; never leave it running
+        p.wait()
+    assert (p.returncode, err_b) == (130, b"Interrupted\n")  # no traceback
     assert out.count(b"\n") < 5_510
     assert digest(base) == before
-    assert_healthy(capsys, base)
+    assert_healthy(base)

@@ -1,9 +1,11 @@
 """Hostile inputs: article data, queries, options, dates, input files and archive files.
 
-Every case pins the exit code, the one-line message, the absence of a traceback and,
+Every case pins the exit code, the one-line message, that no exception escaped and,
 where the command could write, that the archive is byte-for-byte (or row-for-row)
 unchanged. Commands run in-process through ``cli.main`` (which owns the exit-code
 mapping); a few run as real subprocesses, where a traceback would actually show.
+This file holds the one copy of each hostile class (bad dates, encodings, malformed
+files, hostile queries); other files test the normal behaviour.
 """
 
 from __future__ import annotations
@@ -13,70 +15,21 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from irarchive.cli import main
 from irarchive.errors import ArchiveError
 from irarchive.store import open_archive
+from tests.conftest import Result, checkpoint, run_cli, run_proc
 
 # ---- helpers -----------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IRARCHIVE_DB", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("IRARCHIVE_TODAY", "2022-12-01")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]):
-    """Run ``irarchive ARGS`` in-process; returns exit code, stdout and stderr."""
-
-    def run(*args: str) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        code = exited.value.code
-        cap = capsys.readouterr()
-        return Result(code if isinstance(code, int) else 1, cap.out, cap.err)
-
-    return run
-
-
-def run_proc(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
-    """Run ``python -m irarchive ARGS`` as a real process (a traceback would show here)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "irarchive", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def digest(db: Path) -> str:
@@ -95,8 +48,7 @@ def file_bytes(path: Path) -> bytes:
 
 def assert_clean_error(r: Result, code: int, message: str) -> None:
     """Exit ``code`` with exactly one stderr line, equal to ``message`` (or starting so)."""
-    assert r.code == code, (r.code, r.err)
-    assert "Traceback" not in r.err
+    assert (r.code, r.exception) == (code, None), r
     lines = r.err.rstrip("\n").split("\n")
     assert len(lines) == 1, r.err
     if message.endswith("…"):
@@ -106,12 +58,9 @@ def assert_clean_error(r: Result, code: int, message: str) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path, cli) -> Path:
-    """A seeded archive."""
-    path = tmp_path / "archive.db"
-    r = cli("--db", str(path), "db", "init")
-    assert r.code == 0, r.err
-    return path
+def db(seeded: Path) -> Path:
+    """A seeded archive (its path is passed with --db)."""
+    return seeded
 
 
 # Characters no terminal-facing output may contain raw: C0 (bar tab/newline), DEL, C1,
@@ -168,16 +117,28 @@ def hostile_records() -> list[dict]:
     return recs
 
 
-@pytest.fixture
-def hostile_db(tmp_path: Path, cli) -> tuple[Path, list[dict]]:
-    path = tmp_path / "hostile.db"
-    src = tmp_path / "hostile.json"
+@pytest.fixture(scope="session")
+def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed plus every hostile record, imported once through the CLI; copied per test."""
+    folder = tmp_path_factory.mktemp("hostile")
+    path, src = folder / "hostile.db", folder / "hostile.json"
     recs = hostile_records()
     src.write_text(json.dumps(recs, ensure_ascii=False), encoding="utf-8")
-    r = cli("--db", str(path), "import", str(src))
-    assert r.code == 0, r.err
-    assert f"hostile.json: {len(recs)} added, 0 updated, 0 unchanged, 0 rejected" in r.err
-    return path, recs
+    r = run_cli("--db", str(path), "import", str(src))
+    assert r.code == 0, r
+    assert r.err.splitlines() == [
+        f"Created a new archive with the bundled seed (10 articles) at {path}",
+        f"{src}: {len(recs)} added, 0 updated, 0 unchanged, 0 rejected",
+    ]
+    checkpoint(path)
+    return path
+
+
+@pytest.fixture
+def hostile_db(hostile_template: Path, tmp_path: Path) -> tuple[Path, list[dict]]:
+    path = tmp_path / "hostile.db"
+    shutil.copyfile(hostile_template, path)
+    return path, hostile_records()
 
 
 def _expected(rec: dict) -> dict:
@@ -209,8 +170,7 @@ def test_hostile_data_round_trips_exactly_in_json(hostile_db, cli, command, fmt)
         "--fields",
         "title,excerpt,url,extra",
     )
-    assert r.code == 0, r.err
-    assert "Traceback" not in r.err
+    assert (r.code, r.exception) == (0, None), r
     # Even JSON is terminal-safe: controls and bidi characters appear as \u escapes.
     assert not TERMINAL_UNSAFE.search(r.out)
     if fmt == "json":
@@ -234,8 +194,7 @@ def test_hostile_data_is_neutralised_in_text_formats(hostile_db, cli, command, f
     path, recs = hostile_db
     fields = "title,excerpt,url,extra" if command == "list" else "title,excerpt,url,extra"
     r = cli("--db", str(path), *LISTINGS[command], "--format", fmt, "--fields", fields)
-    assert r.code == 0, r.err
-    assert "Traceback" not in r.err
+    assert (r.code, r.exception) == (0, None), r
     bad = TERMINAL_UNSAFE.findall(r.out)
     assert not bad, sorted(set(bad))
     # Markup is shown literally, never interpreted (rich would have eaten the brackets).
@@ -289,8 +248,7 @@ def test_show_hostile_articles(hostile_db, cli, mode):
         elif mode != "plain":
             args += ["--format", mode]
         r = cli(*args)
-        assert r.code == 0, r.err
-        assert "Traceback" not in r.err
+        assert (r.code, r.exception) == (0, None), r
         if mode == "json":
             got = json.loads(r.out)
             assert {k: got[k] for k in want} == want
@@ -298,15 +256,18 @@ def test_show_hostile_articles(hostile_db, cli, mode):
         else:
             bad = TERMINAL_UNSAFE.findall(r.out)
             assert not bad, (rec["title"][:40], sorted(set(bad)))
-            assert art_id in r.out or mode in ("tsv", "markdown")
+            flat = re.sub(r"[\s│╭╮╰╯─]", "", r.out)
+            # The id and the title's visible tail show in every mode.
+            assert art_id in flat, (mode, r.out[:300])
+            if mode != "panel" or len(want["title"]) < 90:  # a panel cuts a long title
+                assert f"hostile{recs.index(rec):02d}" in flat, (mode, r.out[:300])
 
 
 def test_hostile_titles_as_show_references_do_not_crash(hostile_db, cli):
     path, recs = hostile_db
     for rec in recs:
         r = cli("--db", str(path), "show", "--format", "json", rec["title"])
-        assert r.code in (0, 1), r.err
-        assert "Traceback" not in r.err
+        assert r.code in (0, 1) and r.exception is None, r
         assert not TERMINAL_UNSAFE.search(r.err), r.err[:200]
         if r.code == 0:
             assert json.loads(r.out)["title"] == rec["title"].strip()
@@ -321,8 +282,7 @@ def test_hostile_data_through_a_real_process(hostile_db):
         ["db", "check"],
     ):
         r = run_proc("--db", str(path), *args)
-        assert r.code == 0, r.err
-        assert "Traceback" not in r.err
+        assert (r.code, r.exception) == (0, None), r
         assert not TERMINAL_UNSAFE.search(r.out)
 
 
@@ -358,73 +318,122 @@ def test_empty_titles_are_rejected_with_file_and_line(tmp_path, db, cli):
 
 
 # ---- queries ---------------------------------------------------------------------------
+# Every hostile query of the suite, once: FTS5 syntax, SQL injection, regex syntax,
+# controls, scripts and sizes. Each runs through the CLI in JSON and as a table.
 
-QUERIES = [
+SCO_HISTORY = "Shanghai Cooperation Organization: History and Role in Regional Security"
+SCO_SUMMIT = "2022 SCO Summit in Samarkand: Key Takeaways"
+SUMMITS = {
+    SCO_SUMMIT,
+    "The Sixth CICA Summit: Asian Vision of the Global Development",
+    "China’s and India’a Summits with Central Asia: Latest Developments",
+}
+
+# Queries whose words are operators, SQL, regex or symbols only: nothing to find.
+FIND_NOTHING = [
     '"unclosed phrase',
     '"',
     '""',
     "a AND",
     "AND",
     "OR",
-    "NOT",
-    "a NOT",
-    "AND OR NOT",
-    "NEAR(summit sco, 2)",
-    "NEAR(a b",
-    "title:summit",
     "excerpt:",
-    "{title excerpt}:sco",
-    "- summit",
     "-summit",
+    "-shanghai",
     "--",
+    "-",
     "*",
-    "sum*",
-    "^summit",
     "^",
-    "(summit",
+    ":",
+    "(",
     ")",
-    "summit + sco",
-    "summit OR",
+    "[",
+    "{}",
     "rank:1",
     "rowid:1",
     "'; DROP TABLE articles; --",
     "1' OR '1'='1",
     '" OR 1=1 --',
-    "summit); DELETE FROM articles; --",
+    "1=1 OR 'a'='a'",
     "x UNION SELECT * FROM sqlite_master",
     ".*+?[](){}|\\^$",
-    "(?i)summit",
     "[[:alpha:]]+",
     "\\",
     "%",
     "_",
     "nul\x00byte",
+    "\x00\x1b[31m",
     "\x1b[31mred",
-    "\u202esco",
+    "\u202eevil",
     "🎉",
+    "😀",
+    "ﬁnance",
     "Шанхайская",
+    "ШОС",
     "العلاقات",
-    "summit " * 2_000,
+    "上海合作组织",
+    "a" * 10_000,
     "x" * 100_000,
-    ",".join(["sco"] * 500),
 ]
+# Queries with a real word among the syntax: the word's articles come first.
+SCO_500 = ",".join(["sco"] * 500)
+FIND_FIRST = {
+    '"shanghai': [SCO_HISTORY],
+    'shanghai"': [SCO_HISTORY],
+    "shang*": [SCO_HISTORY],
+    "shanghai -samarkand": [SCO_HISTORY],
+    "NEAR(sco shanghai, 2)": [SCO_HISTORY],
+    "🇰🇿 🕌 Samarkand 🚀": [SCO_SUMMIT],
+    "summit + sco": [SCO_SUMMIT],
+    **dict.fromkeys(
+        ["(sco", "((sco", "sco)", "^sco", "OR sco", "sco AND", "\u202esco", SCO_500],
+        sorted({SCO_SUMMIT, SCO_HISTORY}),
+    ),
+    **dict.fromkeys(
+        ["- summit", "sum*", "^summit", "(summit", "summit OR", "summit " * 2_000], sorted(SUMMITS)
+    ),
+}
+# Syntax with words whose results are the ranker's business: they only must not fail.
+ANY_RESULT = [
+    "NOT",
+    "a NOT",
+    "AND OR NOT",
+    "a AND NOT",
+    "NEAR",
+    "NEAR(",
+    "NEAR(a b",
+    "NEAR(summit sco, 2)",
+    "title:summit",
+    "title:shanghai",
+    "{title excerpt}:sco",
+    "excerpt : sco",
+    "sco NOT samarkand",
+    "(?i)summit",
+    "summit); DELETE FROM articles; --",
+    "shanghai " * 1_500,
+]
+QUERIES = [*FIND_NOTHING, *FIND_FIRST, *ANY_RESULT]
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q[:30]))
 def test_query_strings_never_crash_or_change_the_archive(db, cli, query):
     before = digest(db)
     r = cli("--db", str(db), "search", "--format", "json", "--", query)
-    assert "Traceback" not in r.err
-    assert r.code in (0, 2), (r.code, r.err)
-    if r.code == 0:
-        assert isinstance(json.loads(r.out), list)
-    else:
-        assert r.err.startswith("Error: ") and r.err.count("\n") == 1
-    assert not TERMINAL_UNSAFE.search(r.err)
+    assert (r.code, r.err, r.exception) == (0, "", None), r
+    titles = [a["title"] for a in json.loads(r.out)]
+    if query in FIND_NOTHING:
+        assert titles == []
+    elif query in FIND_FIRST:
+        want = FIND_FIRST[query]
+        assert sorted(titles[: len(want)]) == want, titles
     r = cli("--db", str(db), "search", "--format", "table", "--", query)
-    assert r.code in (0, 2) and "Traceback" not in r.err
+    assert (r.code, r.exception) == (0, None), r
     assert not TERMINAL_UNSAFE.search(r.out + r.err)
     assert digest(db) == before
+
+
+def test_query_lists_do_not_overlap():
+    assert len(QUERIES) == len(set(QUERIES)) == 80
 
 
 @pytest.mark.parametrize("query", ["", " ", "\t\n"])
@@ -506,7 +515,7 @@ def test_category_injection_matches_nothing(db, cli, value):
     r = cli("--db", str(db), "list", "--category", value, "--format", "json")
     assert (r.code, r.out, r.err) == (0, "[]\n", "")
     r = cli("--db", str(db), "search", "--category", value, "--format", "json", "summit")
-    assert (r.code, r.out) == (0, "[]\n") and "Traceback" not in r.err
+    assert (r.code, r.out, r.err, r.exception) == (0, "[]\n", "", None)
     assert digest(db) == before
 
 
@@ -539,15 +548,17 @@ ACCEPTED = (
 @pytest.mark.parametrize("option", ["--since", "--until", "--on"])
 def test_bad_dates_are_usage_errors(db, cli, value, reason, option):
     # "--since=-1d" keeps the value from being read as an option.
-    r = cli("--db", str(db), "list", f"{option}={value}")
-    assert_clean_error(r, 2, f"Error: bad date {value!r}: {reason}; use {ACCEPTED}")
-    r = cli("--db", str(db), "search", f"{option}={value}", "summit")
-    assert_clean_error(r, 2, f"Error: bad date {value!r}: {reason}; use {ACCEPTED}")
+    for command in (["list"], ["search", "summit"], ["export", "-f", "ris"], ["stats"]):
+        r = cli("--db", str(db), command[0], f"{option}={value}", *command[1:])
+        assert_clean_error(r, 2, f"Error: bad date {value!r}: {reason}; use {ACCEPTED}")
+        assert r.out == ""
 
 
 def test_dash_date_without_equals_is_a_usage_error(db, cli):
     r = cli("--db", str(db), "list", "--since", "-1d")
-    assert r.code == 2 and "Traceback" not in r.err and r.err.count("\n") == 1
+    assert_clean_error(
+        r, 2, f"Error: bad date '-1d': that is not a date form I know; use {ACCEPTED}"
+    )
 
 
 @pytest.mark.parametrize("value", ["2024-02-29", "0001", "9999-12-31", "99999d", "0d"])
@@ -593,6 +604,11 @@ def _import(cli, db: Path, path: Path | str, *extra: str) -> Result:
         (
             "obj.json",
             '{"articles": [\n{"title": "a"},\n{"title": }]}',
+            "{p}:3:11: invalid JSON: Expecting value",
+        ),
+        (
+            "word.json",
+            '[\n{"title": "ok"},\n{"title": oops}\n]',
             "{p}:3:11: invalid JSON: Expecting value",
         ),
         (
@@ -667,10 +683,11 @@ def test_listing_with_a_title_but_no_date(tmp_path, cli, archive_before):
     p = tmp_path / "nodate.txt"
     p.write_text("Category\n\nA title with no date\n\nsome excerpt\n", encoding="utf-8")
     r = _import(cli, archive_before, p)
-    assert r.code == 0 and "Traceback" not in r.err
-    assert r.err.splitlines()[:2] == [
+    assert (r.code, r.exception) == (0, None), r
+    assert r.err.splitlines() == [
         f"{p}: 0 added, 0 updated, 0 unchanged, 2 rejected",
         f"  rejected {p}:3: text with no date line before it (expected e.g. 'November 1, 2022')",
+        f"  rejected {p}:5: text with no date line before it (expected e.g. 'November 1, 2022')",
     ]
     r = _import(cli, archive_before, p, "--strict")
     assert_clean_error(
@@ -748,6 +765,7 @@ def test_utf16_and_utf8_bom_files_import_correctly(tmp_path, db, cli, bom, fmt):
     assert json.loads(r.out) == [{"title": title, "date": "2022-03-01"}]
 
 
+@pytest.mark.slow
 def test_a_50_mb_single_line(tmp_path, cli, db):
     """A 50 MB JSONL line (one huge record) imports; a 50 MB line of text is not a record."""
     big = tmp_path / "big.jsonl"
@@ -765,7 +783,7 @@ def test_a_50_mb_single_line(tmp_path, cli, db):
     line = tmp_path / "line.txt"
     line.write_text("y" * 50_000_000)
     r = _import(cli, db, line)
-    assert r.code == 0 and "Traceback" not in r.err
+    assert (r.code, r.exception) == (0, None), r
     assert digest(db) == before
     del excerpt
 
@@ -786,8 +804,7 @@ def test_one_bad_file_does_not_stop_or_spoil_the_others(tmp_path, db, cli):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"title": "would be added"}\n{oops\n', encoding="utf-8")
     r = cli("--db", str(db), "import", str(bad), str(good))
-    assert r.code == 1
-    assert "Traceback" not in r.err
+    assert (r.code, r.exception) == (1, None), r
     assert r.err.splitlines() == [
         f"Error: {bad}:2:2: invalid JSON: Expecting property name enclosed in double quotes; "
         "nothing from this file was imported",
@@ -809,14 +826,10 @@ def test_duplicate_records(tmp_path, db, cli):
     assert digest(db) == before
 
 
-def test_stdin_junk(tmp_path, db, cli, monkeypatch):
-    import io
-
+def test_stdin_junk(db, cli):
     before = digest(db)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xff\xfe\x00junk\x00")))
-    r = cli("--db", str(db), "import", "--format", "jsonl", "-")
-    assert r.code == 1 and "Traceback" not in r.err and r.err.count("\n") == 1
-    assert r.err.startswith("Error: <stdin>")
+    r = cli("--db", str(db), "import", "--format", "jsonl", "-", stdin=b"\xff\xfe\x00junk\x00")
+    assert_clean_error(r, 1, "Error: <stdin>…")
     assert digest(db) == before
 
 
@@ -832,7 +845,10 @@ def test_a_directory_as_db(tmp_path, cli):
 
 
 @pytest.mark.parametrize(
-    "content", [b"hello\n", b"SQLite format 2\x00" + b"\x00" * 200, os.urandom(8192)]
+    "content",
+    # Fixed bytes and ids: parallel workers must collect the same tests.
+    [b"hello\n", b"SQLite format 2\x00" + b"\x00" * 200, random.Random(8192).randbytes(8192)],
+    ids=["text", "sqlite-2-header", "random-bytes"],
 )
 def test_a_non_sqlite_file_is_left_untouched(tmp_path, cli, content):
     p = tmp_path / "not.db"
@@ -846,9 +862,7 @@ def test_a_non_sqlite_file_is_left_untouched(tmp_path, cli, content):
             "it was left untouched: choose another --db",
         )
     assert p.read_bytes() == content
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["home", "not.db"] or not list(
-        tmp_path.glob("not.db-*")
-    )
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["home", "not.db"]  # no -wal, -shm
 
 
 def test_another_apps_sqlite_file_is_left_untouched(tmp_path, cli):
@@ -916,7 +930,7 @@ def test_a_damaged_archive_is_refused_without_being_modified(tmp_path, cli, how,
         ["db", "init"],
     ):
         r = cli("--db", str(p), *args)
-        assert "Traceback" not in r.err
+        assert r.exception is None, r
         outcomes.append(r.code)
         if r.code != 0:
             assert r.err.startswith(("Error: ", "problem: ")), r.err
@@ -936,9 +950,8 @@ def test_a_damaged_archive_through_a_real_process(tmp_path, cli):
     _damage(p, "truncated")
     content = p.read_bytes()
     for args in (["list"], ["db", "check"], ["import", os.devnull]):
-        r = run_proc("--db", str(p), *args)
-        assert r.code == 1 and "Traceback" not in r.err
-        assert r.err.startswith("Error: ") and r.err.count("\n") == 1, r.err
+        r = run_proc("--db", str(p), *args)  # a real process: a traceback would show here
+        assert r.code == 1 and r.err.startswith("Error: ") and r.err.count("\n") == 1, r
     assert p.read_bytes() == content
 
 
@@ -1039,12 +1052,10 @@ def test_a_read_only_folder(tmp_path, cli):
         assert r.code == 0, r.err
         assert len(json.loads(r.out)) == 10
         r = cli("--db", str(p), "import", str(src))
-        assert r.code == 1 and "Traceback" not in r.err
-        assert r.err.startswith(f"Error: {p} is read-only here")
+        assert_clean_error(r, 1, f"Error: {p} is read-only here…")
         new = folder / "new.db"
         r = cli("--db", str(new), "list")
-        assert r.code == 1 and "Traceback" not in r.err
-        assert r.err.startswith(f"Error: cannot create {new}"), r.err
+        assert_clean_error(r, 1, f"Error: cannot create {new}…")
     assert p.read_bytes() == content
     assert sorted(x.name for x in folder.iterdir()) == ["archive.db"]
 
@@ -1067,7 +1078,6 @@ def test_an_unwritable_data_dir(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     with read_only(data / "irarchive"):
         r = cli("list")
-        assert r.code == 1 and "Traceback" not in r.err and r.err.count("\n") == 1
-        assert r.err.startswith(f"Error: cannot create {data / 'irarchive' / 'archive.db'}")
-        assert "use --db or IRARCHIVE_DB" in r.err
+        assert_clean_error(r, 1, f"Error: cannot create {data / 'irarchive' / 'archive.db'}…")
+        assert r.err.endswith("use --db or IRARCHIVE_DB to put the archive somewhere writable\n")
     assert list((data / "irarchive").iterdir()) == []

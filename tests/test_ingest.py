@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +75,63 @@ def test_small_files_and_stdin_stay_in_process(tmp_path):
     assert not ingest._parallel(str(small))
     assert not ingest._parallel("-")
     assert not ingest._parallel(str(tmp_path))
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left to collect
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+    reason="the parallel reader runs only on Linux with two or more cores",
+)
+def test_a_killed_import_leaves_no_worker_behind(tmp_path):
+    """kill -9 of an import whose worker is blocked on a full pipe: the worker ends too."""
+    big = tmp_path / "big.jsonl"
+    line = json.dumps({"title": "Worker {}", "date": "2021", "excerpt": "x" * 400})
+    big.write_text("".join(line.replace("{}", str(i)) + "\n" for i in range(12_000)), "utf-8")
+    assert ingest._parallel(str(big))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "irarchive", "--db", str(tmp_path / "a.db"), "--no-seed"]
+        + ["import", str(big)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not workers and proc.poll() is None and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.005)
+        assert workers, "the import never started its reader process"
+        # The writer stops reading: the worker fills the pipe and blocks in send().
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [w for w in workers if _alive(w)] == [], "the reader outlived the killed import"
+    finally:
+        for pid in [proc.pid, *workers]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # never leave one behind, even when failing
+        proc.wait(timeout=30)

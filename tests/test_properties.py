@@ -1,7 +1,8 @@
 """Property tests: random command lines never crash, and exports re-import exactly.
 
 * Random options and values for every command (hostile strings included) run through
-  ``cli.main``: the exit code is 0, 1 or 2 and no Python traceback appears.
+  ``cli.main``: the exit code is 0, 1 or 2, no exception escapes, and every failure
+  says why on stderr.
 * Any set of articles imported, exported as JSON or JSONL (and CSV where the values
   are representable), and imported into a fresh archive gives identical rows: the
   same ids, slugs, fields, dates, extras and timestamps.
@@ -10,12 +11,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
+import shutil
 import sqlite3
-import sys
 import tempfile
 from pathlib import Path
 
@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from irarchive.cli import main
 from irarchive.sources import ALIASES, jsonfile
+from tests.conftest import checkpoint, run_cli
 
 SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
 CLI_EXAMPLES = 1000 if SLOW else 300
@@ -38,34 +38,6 @@ def profile(examples: int) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IRARCHIVE_DB", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("IRARCHIVE_TODAY", "2022-12-01")
-
-
-def run(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
-    """``irarchive ARGS`` in-process, with its own stdin, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    fake_in = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
-    old_in = sys.stdin
-    sys.stdin = fake_in
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-                code: object = 0
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        sys.stdin = old_in
-    return (code if isinstance(code, int) else 1), out.getvalue(), err.getvalue()
 
 
 # ---- random command lines ------------------------------------------------------------------
@@ -188,10 +160,8 @@ def command_lines(draw, files: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def cli_archive(tmp_path: Path) -> tuple[Path, list[str]]:
-    db = tmp_path / "fuzz.db"
-    code, _, err = run("--db", str(db), "db", "init")
-    assert code == 0, err
+def cli_archive(seeded: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    db = seeded
     files = []
     samples = {
         "good.jsonl": '{"title": "Fuzz one", "date": "2022-01-01"}\n',
@@ -211,6 +181,7 @@ def cli_archive(tmp_path: Path) -> tuple[Path, list[str]]:
     return db, files
 
 
+@pytest.mark.slow
 def test_random_command_lines_never_crash(cli_archive):
     db, files = cli_archive
     seen_codes: dict[int, int] = {}
@@ -218,19 +189,19 @@ def test_random_command_lines_never_crash(cli_archive):
     @profile(CLI_EXAMPLES)
     @given(args=command_lines(files), stdin=st.sampled_from([b"", b'{"title": "stdin one"}\n']))
     def check(args: list[str], stdin: bytes) -> None:
-        code, out, err = run("--db", str(db), *args, stdin=stdin)
-        seen_codes[code] = seen_codes.get(code, 0) + 1
-        assert code in (0, 1, 2), (args, code, err)
-        assert "Traceback" not in err and "Traceback" not in out, (args, err)
-        if code != 0 and err:
-            assert err.startswith(("Error: ", "Usage: ", "problem: ", "Interrupted")) or (
-                ": " in err.splitlines()[0]
-            ), (args, err)
+        r = run_cli("--db", str(db), *args, stdin=stdin)
+        seen_codes[r.code] = seen_codes.get(r.code, 0) + 1
+        assert r.exception is None, (args, r)
+        assert r.code in (0, 1, 2), (args, r)
+        if r.code != 0:
+            # Every failure says why: an error line, db check's problems, or usage help.
+            why = ("Error: ", "problem: ", "Usage: irarchive")
+            assert any(line.startswith(why) for line in r.err.splitlines()), (args, r)
 
     check()
     # The archive survived all of it.
-    code, out, err = run("--db", str(db), "db", "check")
-    assert code == 0, err
+    r = run_cli("--db", str(db), "db", "check")
+    assert r.code == 0, r
     print(f"\nrandom command lines: {sum(seen_codes.values())} runs, exit codes {seen_codes}")
 
 
@@ -310,55 +281,69 @@ def _write_input(path: Path, recs: list[dict]) -> None:
     path.write_text(json.dumps(recs, ensure_ascii=False), encoding="utf-8")
 
 
-def _round_trip(tmp: Path, recs: list[dict], fmt: str) -> None:
+@pytest.fixture(scope="module")
+def empty_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh empty archive, created once; each example starts from copies of it."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    assert run_cli("--db", str(path), "--no-seed", "db", "init").code == 0
+    checkpoint(path)
+    return path
+
+
+def _round_trip(tmp: Path, recs: list[dict], fmt: str, empty: Path) -> None:
     first, second = tmp / "first.db", tmp / "second.db"
+    shutil.copyfile(empty, first)
+    shutil.copyfile(empty, second)
     src = tmp / "input.json"
     _write_input(src, recs)
-    code, _, err = run("--db", str(first), "--no-seed", "import", str(src))
-    assert code == 0, err
-    code, out, err = run("--db", str(first), "list", "--format", fmt, "--limit", "0")
-    assert code == 0, err
+    r = run_cli("--db", str(first), "--no-seed", "import", str(src))
+    assert r.code == 0, r
+    r = run_cli("--db", str(first), "list", "--format", fmt, "--limit", "0")
+    assert r.code == 0, r
     exported = tmp / f"export.{fmt}"
-    exported.write_text(out, encoding="utf-8")
-    code, _, err = run("--db", str(second), "--no-seed", "import", str(exported))
-    assert code == 0, err
-    assert " 0 rejected" in err, err
+    exported.write_text(r.out, encoding="utf-8")
+    r = run_cli("--db", str(second), "--no-seed", "import", str(exported))
+    assert r.code == 0, r
+    assert r.err.endswith(" 0 rejected\n"), r
     assert rows(second) == rows(first)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_json_exports_re_import_identically(fmt):
+def test_json_exports_re_import_identically(fmt, empty_archive):
     @profile(ROUND_TRIP_EXAMPLES)
     @given(recs=st.lists(articles(any_text), min_size=1, max_size=6))
     def check(recs: list[dict]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            _round_trip(Path(tmp), recs, fmt)
+            _round_trip(Path(tmp), recs, fmt, empty_archive)
 
     check()
 
 
-def test_csv_exports_re_import_identically():
+@pytest.mark.slow
+def test_csv_exports_re_import_identically(empty_archive):
     @profile(ROUND_TRIP_EXAMPLES)
     @given(recs=st.lists(articles(csv_text), min_size=1, max_size=6))
     def check(recs: list[dict]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            _round_trip(Path(tmp), recs, "csv")
+            _round_trip(Path(tmp), recs, "csv", empty_archive)
 
     check()
 
 
-def test_the_seed_round_trips_through_every_machine_format(tmp_path):
-    base = tmp_path / "seed.db"
-    assert run("--db", str(base), "db", "init")[0] == 0
+def test_the_seed_round_trips_through_every_machine_format(tmp_path, seeded):
+    base = seeded
     for fmt in ("json", "jsonl", "csv"):
-        code, out, _ = run("--db", str(base), "list", "--format", fmt, "--limit", "0")
-        assert code == 0
+        r = run_cli("--db", str(base), "list", "--format", fmt, "--limit", "0")
+        assert r.code == 0, r
         exported = tmp_path / f"seed.{fmt}"
-        exported.write_text(out, encoding="utf-8")
+        exported.write_text(r.out, encoding="utf-8")
         copy = tmp_path / f"copy-{fmt}.db"
-        code, _, err = run("--db", str(copy), "--no-seed", "import", str(exported))
-        assert code == 0
-        assert err.splitlines()[-1] == f"{exported}: 10 added, 0 updated, 0 unchanged, 0 rejected"
+        r = run_cli("--db", str(copy), "--no-seed", "import", str(exported))
+        assert r.code == 0, r
+        assert r.err.splitlines()[-1] == (
+            f"{exported}: 10 added, 0 updated, 0 unchanged, 0 rejected"
+        )
         assert rows(copy) == rows(base)
 
 

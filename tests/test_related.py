@@ -9,7 +9,6 @@ import pytest
 
 from irarchive.analysis import related, term_counts
 from irarchive.store import open_archive
-from tests.conftest import run
 
 SCO_SUMMIT = "a510295c9c3d6635"  # 2022 SCO Summit in Samarkand: Key Takeaways
 SCO_HISTORY = "7c24afc7070dfa8e"  # Shanghai Cooperation Organization: History and Role ...
@@ -17,7 +16,7 @@ CHINA_INDIA = "65541e609222b495"  # China’s and India’a Summits with Central
 INDIA_CA = "d16cca66f1440967"  # Post-Pandemic India-Central Asia Dialogue
 
 
-pytestmark = pytest.mark.usefixtures("archive_path")
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 @pytest.mark.parametrize(
@@ -29,20 +28,18 @@ pytestmark = pytest.mark.usefixtures("archive_path")
         (INDIA_CA, CHINA_INDIA),
     ],
 )
-def test_pairs_are_each_others_top_match(
-    capsys: pytest.CaptureFixture[str], ref: str, top: str
-) -> None:
-    code, out, _ = run(capsys, "related", ref, "--json")
-    found = json.loads(out)
-    assert code == 0
+def test_pairs_are_each_others_top_match(cli, ref: str, top: str) -> None:
+    r = cli("related", ref, "--json")
+    found = json.loads(r.out)
+    assert r.code == 0
     assert found[0]["id"] == top
     assert ref not in [r["id"] for r in found]
 
 
-def test_exact_tsv_by_slug(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "related", "2022-sco-summit-samarkand-key", "-n", "4")
-    assert (code, err) == (0, "")
-    assert out == (
+def test_exact_tsv_by_slug(cli) -> None:
+    r = cli("related", "2022-sco-summit-samarkand-key", "-n", "4")
+    assert (r.code, r.err) == (0, "")
+    assert r.out == (
         "7c24afc7070dfa8e\t1\t24.4\t2022-02-07\tShanghai Cooperation Organization: History "
         "and Role in Regional Security\tInternational Relations\n"
         "141e649dec283798\t2\t8.4\t2022-11-01\tThe Sixth CICA Summit: Asian Vision of the "
@@ -54,12 +51,12 @@ def test_exact_tsv_by_slug(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_json_fields_and_shared_words(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys, "related", "Post-Pandemic India-Central Asia Dialogue", "-n", "1", "--json",
+def test_json_fields_and_shared_words(cli) -> None:
+    r = cli(
+        "related", "Post-Pandemic India-Central Asia Dialogue", "-n", "1", "--json",
         "--fields", "rank,score,shared,slug",
     )  # fmt: skip
-    assert json.loads(out) == [
+    assert json.loads(r.out) == [
         {
             "rank": 1,
             "score": 21.0,
@@ -69,36 +66,34 @@ def test_json_fields_and_shared_words(capsys: pytest.CaptureFixture[str]) -> Non
     ]
 
 
-def test_table_names_the_article_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "related", SCO_HISTORY, "-f", "table", "-n", "1")
-    assert code == 0
-    assert err == (
+def test_table_names_the_article_on_stderr(cli) -> None:
+    r = cli("related", SCO_HISTORY, "-f", "table", "-n", "1")
+    assert r.code == 0
+    assert r.err == (
         "like: Shanghai Cooperation Organization: History and Role in Regional Security "
         "(7c24afc7070dfa8e)\n"
     )
-    assert "a510295c9c3d6635" in out  # the id of "2022 SCO Summit in Samarkand"
+    assert "a510295c9c3d6635" in r.out  # the id of "2022 SCO Summit in Samarkand"
 
 
-def test_unknown_ref_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "related", "no-such-article-anywhere")
-    assert (code, out) == (1, "")
-    assert err.startswith("Error: no article 'no-such-article-anywhere'")
+def test_unknown_ref_exits_1(cli) -> None:
+    r = cli("related", "no-such-article-anywhere")
+    assert (r.code, r.out) == (1, "")
+    assert r.err.startswith("Error: no article 'no-such-article-anywhere'")
 
 
-def test_nothing_shared_gives_empty_result(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_nothing_shared_gives_empty_result(tmp_path: Path, cli) -> None:
     src = tmp_path / "odd.jsonl"
     src.write_text('{"title": "Zyxwv Qqqpl", "date": "2020", "excerpt": "Vbnmq."}\n')
-    assert run(capsys, "import", str(src))[0] == 0
-    code, out, err = run(capsys, "related", "Zyxwv Qqqpl", "-f", "table")
-    assert (code, out) == (0, "")
-    assert err.endswith("no related articles: it shares no distinctive words with any other\n")
-    assert run(capsys, "related", "Zyxwv Qqqpl", "--json")[1] == "[]\n"
+    assert cli("import", str(src)).code == 0
+    r = cli("related", "Zyxwv Qqqpl", "-f", "table")
+    assert (r.code, r.out) == (0, "")
+    assert r.err.endswith("no related articles: it shares no distinctive words with any other\n")
+    assert cli("related", "Zyxwv Qqqpl", "--json").out == "[]\n"
 
 
-def test_scores_are_bounded_and_sorted(archive_path: Path) -> None:
-    archive = open_archive(str(archive_path))
+def test_scores_are_bounded_and_sorted(seeded: Path) -> None:
+    archive = open_archive(str(seeded))
     try:
         article = archive.get(SCO_SUMMIT)
         found = related(archive, article, limit=0)

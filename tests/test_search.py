@@ -118,7 +118,11 @@ def test_title_hit_outranks_excerpt_only_hit(seed_archive: Archive) -> None:
 def test_title_only_drops_excerpt_hits(seed_archive: Archive) -> None:
     assert titles(seed_archive, "shanghai", title_only=True) == [SCO_HISTORY]
     assert titles(seed_archive, "kazakhstan", title_only=True) == []
-    assert titles(seed_archive, "kazakhstan")  # in excerpts only
+    assert titles(seed_archive, "kazakhstan") == [  # in excerpts only
+        SCO_HISTORY,
+        CHINA,
+        ETHNO,
+    ]
 
 
 def test_prefix_does_not_jump_to_a_neighbour(seed_archive: Archive) -> None:
@@ -132,9 +136,15 @@ def test_unrelated_words_find_nothing(seed_archive: Archive) -> None:
     assert result.hits == []
 
 
-@pytest.mark.parametrize("query", ["the", "of", "and the", "The Of", "a an the of"])
-def test_stop_words_alone_do_not_match_everything(seed_archive: Archive, query: str) -> None:
-    assert len(search(seed_archive, query, limit=None).hits) <= 2
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("the", []), ("of", []), ("The Of", []), ("a an the of", []), ("and the", [EU])],
+)
+def test_stop_words_alone_do_not_match_everything(
+    seed_archive: Archive, query: str, expected: list[str]
+) -> None:
+    # Stop words alone match a title only as a phrase in it ("... Central Asia and the EU").
+    assert titles(seed_archive, query, limit=None) == expected
 
 
 def test_stop_word_phrase_matches_titles_that_contain_it(seed_archive: Archive) -> None:
@@ -286,56 +296,7 @@ def test_candidate_generation_stays_bounded(big_archive: Archive, monkeypatch) -
     assert seen and max(seen) <= search_mod.CANDIDATES
 
 
-# ---- hostile queries ---------------------------------------------------------------
-
-HOSTILE = [
-    '"',
-    '""',
-    '"shanghai',
-    'shanghai"',
-    "*",
-    "shang*",
-    "-",
-    "--",
-    "-shanghai",
-    "shanghai -samarkand",
-    ":",
-    "title:shanghai",
-    "excerpt : sco",
-    "(",
-    ")",
-    "((sco",
-    "sco)",
-    "[",
-    "{}",
-    "AND",
-    "OR",
-    "NOT",
-    "NEAR",
-    "NEAR(sco shanghai, 2)",
-    "sco AND",
-    "OR sco",
-    "sco NOT samarkand",
-    "^sco",
-    "'; DROP TABLE articles; --",
-    "1=1 OR 'a'='a'",
-    ".*+?[](){}|\\^$",
-    "🇰🇿 🕌 Samarkand 🚀",
-    "😀",
-    "\x00\x1b[31m",
-    "\u202eevil",
-    "ﬁnance",
-    "ШОС",
-    "上海合作组织",
-    "a" * 10_000,
-    "shanghai " * 1500,
-]
-
-
-@pytest.mark.parametrize("query", HOSTILE, ids=lambda q: repr(q[:20]))
-def test_hostile_queries_never_error(seed_archive: Archive, query: str) -> None:
-    hits = search(seed_archive, query, limit=20).hits
-    assert len(hits) <= 20
+# ---- query syntax (hostile queries: test_hostile.py) ---------------------------------
 
 
 def test_exclusion_and_phrase_operators(seed_archive: Archive) -> None:
@@ -423,15 +384,3 @@ def test_cli_filters_limit_and_min_score(seeded: Path, cli) -> None:
     assert [rec["title"] for rec in json.loads(r.out)] == [SCO_HISTORY]
     r = cli("search", "shanghai", "--title-only", "--json")
     assert [rec["title"] for rec in json.loads(r.out)] == [SCO_HISTORY]
-
-
-@pytest.mark.parametrize(
-    "query", ['"', "'; DROP TABLE articles; --", "NEAR(", "(sco", "*", "a AND NOT", "😀"]
-)
-def test_cli_hostile_queries_exit_0(seeded: Path, cli, query: str) -> None:
-    r = cli("search", query, "--json")
-    assert r.code == 0, r
-    assert isinstance(json.loads(r.out), list)
-    assert "Traceback" not in r.err
-    # The archive is intact afterwards.
-    assert len(json.loads(cli("list", "--json").out)) == 10

@@ -19,7 +19,7 @@ from irarchive import search, sources, web
 from irarchive.cli import main
 from irarchive.store import open_archive
 
-pytestmark = pytest.mark.usefixtures("archive_path")
+pytestmark = pytest.mark.usefixtures("seeded")
 
 SAMARKAND = "2022 SCO Summit in Samarkand: Key Takeaways"
 SCO_HISTORY = "Shanghai Cooperation Organization: History and Role in Regional Security"
@@ -57,9 +57,9 @@ def add(path: Path, tmp_path: Path, records: list[dict[str, Any]]) -> None:
 
 
 @pytest.fixture
-def extra(archive_path: Path, tmp_path: Path) -> Path:
-    add(archive_path, tmp_path, EXTRA)
-    return archive_path
+def extra(seeded: Path, tmp_path: Path) -> Path:
+    add(seeded, tmp_path, EXTRA)
+    return seeded
 
 
 def box(query: str) -> str:
@@ -190,8 +190,8 @@ def test_search_page_ranks_like_the_cli(extra: Path, query: str) -> None:
     assert page_titles(response.text) == cli_order
 
 
-def test_search_page_first_hits(archive_path: Path) -> None:
-    ds = web.make_datasette(str(archive_path))
+def test_search_page_first_hits(seeded: Path) -> None:
+    ds = web.make_datasette(str(seeded))
     samarqand, shanghai = get(
         ds, "/archive/-/search?q=samarqand", "/archive/-/search?q=shangai+cooperaton"
     )
@@ -220,9 +220,9 @@ def test_search_page_facets_and_filters(extra: Path) -> None:
     assert "bad year &#39;20x2&#39;: use four digits, like 2022" in bad.text
 
 
-def test_search_page_pages(archive_path: Path, tmp_path: Path) -> None:
-    add(archive_path, tmp_path, [{"title": f"Caspian report {i}"} for i in range(25)])
-    ds = web.make_datasette(str(archive_path))
+def test_search_page_pages(seeded: Path, tmp_path: Path) -> None:
+    add(seeded, tmp_path, [{"title": f"Caspian report {i}"} for i in range(25)])
+    ds = web.make_datasette(str(seeded))
     first, second, beyond = get(
         ds,
         "/archive/-/search?q=caspian",
@@ -236,9 +236,9 @@ def test_search_page_pages(archive_path: Path, tmp_path: Path) -> None:
     assert 'href="?q=caspian&amp;page=2" rel="next"' in first.text
 
 
-def test_search_page_shows_hostile_text_as_text(archive_path: Path, tmp_path: Path) -> None:
+def test_search_page_shows_hostile_text_as_text(seeded: Path, tmp_path: Path) -> None:
     add(
-        archive_path,
+        seeded,
         tmp_path,
         [
             {
@@ -248,7 +248,7 @@ def test_search_page_shows_hostile_text_as_text(archive_path: Path, tmp_path: Pa
             }
         ],
     )
-    (response,) = get(web.make_datasette(str(archive_path)), "/archive/-/search?q=caspian")
+    (response,) = get(web.make_datasette(str(seeded)), "/archive/-/search?q=caspian")
     html = response.text
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Caspian &lt;U+202E&gt;evil" in html
@@ -259,8 +259,8 @@ def test_search_page_shows_hostile_text_as_text(archive_path: Path, tmp_path: Pa
 # ---- configuration, plain datasette, live data, paging ----------------------------------------
 
 
-def test_internal_tables_hidden_and_database_page(archive_path: Path) -> None:
-    ds = web.make_datasette(str(archive_path))
+def test_internal_tables_hidden_and_database_page(seeded: Path) -> None:
+    ds = web.make_datasette(str(seeded))
     db, page, table = get(ds, "/archive.json", "/archive", "/archive/articles")
     hidden = {t["name"] for t in db.json()["tables"] if t["hidden"]}
     shown = {t["name"] for t in db.json()["tables"] if not t["hidden"]}
@@ -275,12 +275,12 @@ def test_internal_tables_hidden_and_database_page(archive_path: Path) -> None:
     assert 'name="_search"' in table.text
 
 
-def test_plain_datasette_gets_the_plugin(archive_path: Path) -> None:
+def test_plain_datasette_gets_the_plugin(seeded: Path) -> None:
     """`datasette archive.db`: no irarchive metadata given, the plugin supplies it."""
     from datasette.app import Datasette
 
     web.plugin.register()
-    ds = Datasette(files=[str(archive_path)])
+    ds = Datasette(files=[str(seeded)])
     db, found, page, home = get(
         ds, "/archive.json", box("china's"), "/archive/-/search?q=samarqand", "/archive"
     )
@@ -318,14 +318,14 @@ def test_entry_point_names_the_plugin() -> None:
     assert ep.value == "irarchive.web.plugin"
 
 
-def test_imports_show_up_while_serving(archive_path: Path, tmp_path: Path) -> None:
+def test_imports_show_up_while_serving(seeded: Path, tmp_path: Path) -> None:
     """Live data: no restart needed (an immutable archive showed the old rows)."""
-    ds = web.make_datasette(str(archive_path))
+    ds = web.make_datasette(str(seeded))
 
     async def scenario() -> tuple[Any, Any]:
         await ds.invoke_startup()
         first = await ds.client.get("/archive/articles.json?_search=caviar&_shape=array")
-        add(archive_path, tmp_path, [{"title": "Caspian Caviar Diplomacy", "date": "2023-04-01"}])
+        add(seeded, tmp_path, [{"title": "Caspian Caviar Diplomacy", "date": "2023-04-01"}])
         again = await ds.client.get("/archive/articles.json?_search=caviar&_shape=array")
         return first, again
 
@@ -340,14 +340,14 @@ def test_imports_show_up_while_serving(archive_path: Path, tmp_path: Path) -> No
     ["_col=title&_col=date", "_col=title", "_nocol=date_start", "_col=title&_sort=title"],
 )
 def test_column_selection_pages_through_every_result(
-    archive_path: Path, tmp_path: Path, selection: str
+    seeded: Path, tmp_path: Path, selection: str
 ) -> None:
     add(
-        archive_path,
+        seeded,
         tmp_path,
         [{"title": f"Iraq report {i}", "date": f"2020-01-{1 + i % 3:02d}"} for i in range(17)],
     )
-    ds = web.make_datasette(str(archive_path))
+    ds = web.make_datasette(str(seeded))
 
     async def walk() -> list[str]:
         await ds.invoke_startup()
@@ -370,7 +370,7 @@ def test_column_selection_pages_through_every_result(
 
 
 def test_serve_command_prints_the_search_page_url(
-    archive_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    seeded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     served: dict[str, Any] = {}
     monkeypatch.setattr(web, "serve", lambda ds, **kw: served.update(ds=ds, **kw))
@@ -378,7 +378,7 @@ def test_serve_command_prints_the_search_page_url(
         main(["serve", "--port", "8123"])
     assert exc.value.code == 0
     assert capsys.readouterr().err == (
-        f"Serving {archive_path} read-only at http://127.0.0.1:8123/archive/-/search "
+        f"Serving {seeded} read-only at http://127.0.0.1:8123/archive/-/search "
         "(Ctrl-C to stop)\n"
     )
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
@@ -425,7 +425,7 @@ def test_serve_without_datasette_names_the_extra(
 
 
 def test_serve_warns_when_listening_beyond_this_computer(
-    archive_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    seeded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(web, "serve", lambda ds, **kw: None)
     with pytest.raises(SystemExit):
@@ -435,10 +435,10 @@ def test_serve_warns_when_listening_beyond_this_computer(
     )
 
 
-def test_plain_datasette_detects_the_search_index(archive_path: Path) -> None:
+def test_plain_datasette_detects_the_search_index(seeded: Path) -> None:
     """`datasette ARCHIVE` offers a search box: it finds articles_fts by its content= clause."""
     from datasette.utils import detect_fts
 
-    with sqlite3.connect(archive_path) as conn:
+    with sqlite3.connect(seeded) as conn:
         assert detect_fts(conn, "articles") == "articles_fts"
     conn.close()

@@ -10,8 +10,12 @@ The worker only reads the file and sends batches through a pipe; it never touche
 the archive. It is forked after the archive's SQLite connection is open, which
 SQLite warns about only for a child that uses or closes that connection: this one
 does neither, and multiprocessing ends it with ``os._exit`` (no finalizers run).
-If this process dies, the worker's next send fails and it exits; if the worker
-fails, the import fails and its transaction is rolled back.
+If the worker fails, the import fails and its transaction is rolled back.
+
+The worker never outlives this process (a ``kill -9`` of an import must not leave
+it blocked on a full pipe forever, holding the input open): it closes its copy of
+the pipe's reading end, so once this process is gone its next send fails, and on
+Linux it also asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -59,7 +63,11 @@ def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(sender, path, fmt, date_order), daemon=True)
+    worker = ctx.Process(
+        target=_work,
+        args=(receiver, sender, os.getpid(), path, fmt, date_order),
+        daemon=True,
+    )
     worker.start()
     sender.close()
     try:
@@ -83,16 +91,24 @@ def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator
         worker.join()
 
 
-def _work(sender: Any, path: str, fmt: str | None, date_order: str | None) -> None:
+def _work(
+    receiver: Any, sender: Any, parent: int, path: str, fmt: str | None, date_order: str | None
+) -> None:
     """Worker process: parse and prepare, send batches; errors travel as messages."""
     import signal
 
+    # The fork copied the reading end too. Kept open here, it would keep the pipe
+    # alive after the writer died, and a send into the full pipe would block forever.
+    receiver.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    _die_with(parent)
     try:
         batch: list[Any] = []
         for item in sources.read(path, fmt=fmt, date_order=date_order):
             batch.append(item if isinstance(item, sources.Rejected) else prepare(item))
             if len(batch) >= _BATCH:
+                if os.getppid() != parent:  # orphaned (where the signal below is missing)
+                    return
                 sender.send(("items", batch))
                 batch = []
         sender.send(("items", batch))
@@ -107,6 +123,29 @@ def _work(sender: Any, path: str, fmt: str | None, date_order: str | None) -> No
         _send_quietly(sender, ("crash", traceback.format_exc()))
     finally:
         sender.close()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (Linux), or exit now if it has.
+
+    Strictly the signal comes when the parent's forking thread ends; the import is
+    read to its end (or closed) in that thread, so that is when the worker is done.
+    """
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # no prctl here: the failed send and the getppid() check still end the worker
+    # The parent may have died between the fork and the prctl call: no signal then.
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+#: From <linux/prctl.h>: deliver a signal to this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 def _send_quietly(sender: Any, message: tuple[str, Any]) -> None:
