@@ -532,7 +532,7 @@ def test_wrong_types_and_missing_fields_do_not_raise(export: Any) -> None:
         "bibtex": "title = {1984}",
         "ris": "TI  - 1984\n",
         "csl_json": '"title": "1984"',
-        "markdown_reading_list": "- **1984** (n.d.).",
+        "markdown_reading_list": "- **1984** (n.d.; id 7).",
     }
     assert out.count(title_1984[export.__name__]) == 1, out
     assert "ftp://" not in out and "garbage" not in out and "yes" not in out
