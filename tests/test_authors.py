@@ -175,6 +175,21 @@ def test_fields_authors_in_tsv_csv_and_json(cli, db_path, tmp_path):
     ]
 
 
+def test_table_gets_an_authors_column_only_when_some_row_has_authors(cli, db_path, tmp_path):
+    cli("db", "init", "--empty")
+    _import(cli, tmp_path, [{"title": "Plain", "date": "2022"}])
+    header = cli("list", "--format", "table").out.splitlines()[1]
+    assert "authors" not in header
+    _import(cli, tmp_path, [{"title": "Signed", "date": "2021", "byline": "Jane Doe"}], "b.json")
+    out = cli("list", "--format", "table").out
+    assert [c.strip() for c in out.splitlines()[1].strip("┃").split("┃")] == [
+        "id", "date", "title", "authors", "category"
+    ]  # fmt: skip
+    assert "Jane Doe" in out
+    # Scripts reading the default tab-separated columns see no new column.
+    assert cli("list").out.splitlines()[1].split("\t")[1:] == ["2021", "Signed", ""]
+
+
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
 def test_export_then_reimport_is_unchanged(cli, db_path, tmp_path, fmt):
     cli("db", "init", "--empty")
