@@ -333,7 +333,7 @@ SEED_RIS_RECORDS = [
         "TY  - ELEC",
         "AU  - Aliyeva, Leyla",
         "AU  - van Dijk, Jan, Jr.",
-        "AU  - Eurasia Institute Staff",
+        "AU  - Eurasia Institute Staff,",
         "TI  - 2022 SCO Summit in Samarkand: Key Takeaways",
         "PY  - 2022",
         "DA  - 2022/09/30/",
