@@ -261,3 +261,17 @@ def test_reimport_after_upgrade_changes_nothing(v1_archive, cli, tmp_path):
     r = cli("--db", str(v1_archive), "import", str(records))
     assert r.err == f"{records}: 0 added, 0 updated, {len(V1_RECORDS)} unchanged, 0 rejected\n"
     assert cli("--db", str(v1_archive), "db", "check").code == 0
+
+
+def test_name_key_order_does_not_make_an_update(tmp_path):
+    """Another reader (feeds) may build name objects with keys in any order."""
+    from irarchive.model import Article
+
+    archive = open_archive(str(tmp_path / "a.db"))
+    first = Article(title="T", authors=({"given": "Jane", "family": "Doe"},), doi="10.5555/t")
+    again = Article(title="T", authors=({"family": "Doe", "given": "Jane"},), doi="10.5555/t")
+    assert archive.import_items([first]).added == 1
+    report = archive.import_items([again])
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    assert next(archive.list_articles())["authors"] == [D]
+    archive.close()
