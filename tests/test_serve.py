@@ -378,8 +378,7 @@ def test_serve_command_prints_the_search_page_url(
         main(["serve", "--port", "8123"])
     assert exc.value.code == 0
     assert capsys.readouterr().err == (
-        f"Serving {seeded} read-only at http://127.0.0.1:8123/archive/-/search "
-        "(Ctrl-C to stop)\n"
+        f"Serving {seeded} read-only at http://127.0.0.1:8123/archive/-/search (Ctrl-C to stop)\n"
     )
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
     (page,) = get(served["ds"], "/archive/-/search?q=samarqand")

@@ -17,7 +17,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from irarchive.errors import UsageError
-from irarchive.model import FIELDS
+from irarchive.model import FIELDS, authors_text
 from irarchive.text import JSON_UNSAFE, markdown_escape, neutralise, one_line, strip_marks
 
 if TYPE_CHECKING:
@@ -90,10 +90,17 @@ def cell(value: Any) -> str:
     return one_line(str(value))
 
 
+def field_cell(rec: dict[str, Any], f: str) -> str:
+    """One field of a record as one line of text; authors as ``A Smith; B Jones``."""
+    if f == "authors":
+        return one_line(authors_text(rec.get(f)))
+    return cell(rec.get(f))
+
+
 def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
     """Tab-separated lines without a header (for ``cut``/``awk``), one article a line."""
     for rec in records:
-        out.write("\t".join(cell(rec.get(f)) for f in fields) + "\n")
+        out.write("\t".join(field_cell(rec, f) for f in fields) + "\n")
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> None:
@@ -133,7 +140,7 @@ def write_markdown(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequ
     out.write("| " + " | ".join(fields) + " |\n")
     out.write("|" + "|".join("---" for _ in fields) + "|\n")
     for rec in records:
-        out.write("| " + " | ".join(md_escape(rec.get(f)) for f in fields) + " |\n")
+        out.write("| " + " | ".join(md_escape(field_cell(rec, f)) for f in fields) + " |\n")
 
 
 class _Counted:
@@ -221,7 +228,8 @@ class View:
         """The terminal table for ``records``."""
         if self.table is not None:
             return self.table(records, fields)
-        return render_table(records, fields or self.columns, highlight_terms=highlight)
+        columns = fields or with_authors_column(records, self.columns)
+        return render_table(records, columns, highlight_terms=highlight)
 
 
 # ---- rich renderables (terminal) -----------------------------------------------------
@@ -277,6 +285,8 @@ def render_table(
             table.add_column(f, ratio=3, overflow="fold", min_width=20)
         elif f in ("excerpt",):
             table.add_column(f, ratio=4, overflow="fold")
+        elif f == "authors":
+            table.add_column(f, ratio=2, overflow="fold")
         elif f in ("score", "rank"):
             table.add_column(f, justify="right", no_wrap=True)
         elif f in ("id", "date"):
@@ -291,9 +301,18 @@ def render_table(
             elif f == "matched":
                 row.append(safe_text(_matched_words(rec.get("matched"))))
             else:
-                row.append(safe_text(rec.get(f)))
+                row.append(safe_text(field_cell(rec, f)))
         table.add_row(*row)
     return table
+
+
+def with_authors_column(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[str]:
+    """A table's default columns, plus ``authors`` after the title when any row has some."""
+    fields = list(fields)
+    if "authors" in fields or "title" not in fields or not any(r.get("authors") for r in records):
+        return fields
+    fields.insert(fields.index("title") + 1, "authors")
+    return fields
 
 
 def _matched_words(matched: Any) -> str:
@@ -302,23 +321,20 @@ def _matched_words(matched: Any) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" for k, v in matched.items() if v)
 
 
+#: The fields ``show`` lists under the title, in order.
+_SHOWN = ("authors", "date", "category", "url", "doi", "source", "id", "slug")
+
+
 def render_panel(rec: dict[str, Any]) -> Any:
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
     meta = Text()
-    for label, key in (
-        ("date", "date"),
-        ("category", "category"),
-        ("url", "url"),
-        ("source", "source"),
-        ("id", "id"),
-        ("slug", "slug"),
-    ):
+    for key in _SHOWN:
         if rec.get(key):
-            meta.append(f"{label}: ", style="dim")
-            meta.append(cell(rec[key]))
+            meta.append(f"{key}: ", style="dim")
+            meta.append(field_cell(rec, key))
             meta.append("\n")
     parts: list[Any] = [meta]
     if rec.get("excerpt"):
@@ -340,9 +356,9 @@ def render_panel(rec: dict[str, Any]) -> Any:
 def plain_article(rec: dict[str, Any]) -> str:
     """``show`` on a pipe: the article as plain text blocks."""
     lines = [cell(rec.get("title"))]
-    for key in ("date", "category", "url", "source", "id", "slug"):
+    for key in _SHOWN:
         if rec.get(key):
-            lines.append(f"{key}: {cell(rec[key])}")
+            lines.append(f"{key}: {field_cell(rec, key)}")
     if rec.get("truncated"):
         lines.append("truncated: true")
     if rec.get("excerpt"):

@@ -5,8 +5,8 @@ parse a text stream into raw records with their line numbers; ``to_articles`` is
 the one place records become articles, so a new source (a feed fetched over HTTP)
 plugs in as retrieval in front of the same readers. Nothing is stored here.
 Records are mapped onto article fields through common aliases (``description`` ->
-excerpt, ``link`` -> url, ``pubDate`` -> date); every other field is kept in
-``extra`` so nothing is dropped.
+excerpt, ``link`` -> url, ``pubDate`` -> date, ``author``/``dc:creator`` -> authors,
+see ``sources.authors``); every other field is kept in ``extra`` so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from irarchive.dates import parse_record_date
 from irarchive.errors import ImportFailed
 from irarchive.model import ID_PATTERN, Article
+from irarchive.sources.authors import move_from_extra, take_authors_doi
 
 if TYPE_CHECKING:
     from irarchive.formats import InputFormat
@@ -273,6 +274,7 @@ def record_to_article(
         else:
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
+    authors, doi = take_authors_doi(rec, lowered, used)
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -292,6 +294,8 @@ def record_to_article(
     for key, value in rec.items():
         if key not in used:
             extra[str(key)] = value
+    if raw_extra and isinstance(raw_extra, dict):
+        authors, doi = move_from_extra(extra, authors, doi)
     return Article(
         title=title,
         date=date,
@@ -305,4 +309,6 @@ def record_to_article(
         slug=kept.get("slug"),
         added_at=kept.get("added_at"),
         extra=extra,
+        authors=tuple(authors),
+        doi=doi,
     )
