@@ -82,10 +82,11 @@ def test_migrations_run_in_order_from_an_older_version(tmp_path, monkeypatch):
         calls.append(1)
         conn.execute("CREATE TABLE notes (x TEXT)")
 
+    before = migrations.LATEST
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_add_note])
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", before + 1)
     archive = open_archive(path)
-    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == before + 1
     archive.close()
     open_archive(path).close()
     assert calls == [1]
@@ -99,12 +100,13 @@ def test_failing_migration_rolls_back(tmp_path, monkeypatch):
         conn.execute("CREATE TABLE half (x TEXT)")
         raise RuntimeError("boom")
 
+    before = migrations.LATEST
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_broken])
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", before + 1)
     with pytest.raises(RuntimeError):
         open_archive(path)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == before
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
 
 

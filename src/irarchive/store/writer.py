@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from irarchive.dates import date_range
@@ -97,6 +97,7 @@ class _BatchWriter:
         self.report = report
         self.bulk = bulk
         self.acronyms: dict[tuple[str, str], int] = {}
+        self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.next_rowid = conn.execute(
             "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
         ).fetchone()[0]
@@ -120,8 +121,12 @@ class _BatchWriter:
             return {}
         marks = ", ".join("?" * len(ids))
         cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols} FROM articles WHERE id IN ({marks})"
-        return {row[1]: row for row in self.c.execute(sql, ids)}
+        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE id IN ({marks})"
+        found = {}
+        for row in self.c.execute(sql, ids):
+            self.sources[row[1]] = row[-1]
+            found[row[1]] = row[:-1]
+        return found
 
     def _touched(self, ids: list[str]) -> set[str]:
         """Ids already written by this import run."""
@@ -134,6 +139,11 @@ class _BatchWriter:
         c = self.c
         keyed = [(p, p.id, self._values(p.article)) for p in batch]
         existing = self._existing(k for _, k, _ in keyed)
+        for i, (p, k, _values) in enumerate(keyed):
+            row = existing.get(k)
+            if row is not None and _crosses_feed(self.sources.get(k), p.article.source):
+                merged = replace(_fill_gaps(row[2:], p.article), given_id=k)
+                keyed[i] = (prepare(merged), k, self._values(merged))
         # In a bulk load everything in the table was written by this run.
         touched = self._touched(list(existing))
         # Same identity but different content: look up the content-derived ids.
@@ -272,6 +282,43 @@ def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
         values["category"],
         values["url"],
     )
+
+
+def _crosses_feed(stored_source: str | None, incoming_source: str | None) -> bool:
+    """Is this the same article arriving from another source, one of them a feed?
+
+    Then the incoming record only fills in what the stored article lacks: the
+    listing text never erases the link and authors a feed gave, and a feed never
+    rewrites an article the listing (or another feed) stored first. Between files
+    the rule stays "a changed record updates its article".
+    """
+    from irarchive.store.sources import is_feed_source
+
+    if stored_source == incoming_source:
+        return False
+    return is_feed_source(stored_source) or is_feed_source(incoming_source)
+
+
+def _fill_gaps(stored: tuple, a: Article) -> Article:
+    """The stored article (content in ``CONTENT`` order) with its empty fields taken from ``a``."""
+    old = dict(zip(_CONTENT, stored, strict=True))
+    changes: dict[str, Any] = {}
+    for f in _CONTENT:
+        value = old[f]
+        if f == "truncated":
+            continue  # goes with the excerpt, below
+        if f == "extra":
+            kept = json.loads(value) if value else {}
+            changes[f] = {**a.extra, **kept}
+        elif value in (None, ""):
+            continue
+        elif isinstance(getattr(a, f, None), tuple):  # JSON lists (authors)
+            changes[f] = tuple(json.loads(value))
+        else:
+            changes[f] = value
+    if old["excerpt"] not in (None, ""):
+        changes["truncated"] = bool(old["truncated"])
+    return replace(a, **changes)
 
 
 def _display_copy(stored: tuple, incoming: tuple) -> bool:
