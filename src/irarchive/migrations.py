@@ -108,7 +108,8 @@ def m005_create_sources(conn: sqlite3.Connection) -> None:
             url TEXT,
             PRIMARY KEY (feed_url, article_id)
         ) WITHOUT ROWID;
-        CREATE INDEX source_items_url ON source_items(url)
+        CREATE INDEX source_items_url ON source_items(url);
+        CREATE INDEX source_items_article ON source_items(article_id)
         """,
     )
 

@@ -15,7 +15,9 @@ is one article, never two:
    later import of the listing text finds it instead of adding a duplicate.
 
 When the matched article came from another source, the writer only fills in what
-it lacks (see ``store.writer``): nothing a richer source stored is overwritten.
+it lacks, and a file record (the listing text) arriving for an article a feed
+delivered does the same (see ``_BatchWriter._keep_feed_data``): nothing a richer
+source stored is overwritten.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from irarchive.errors import IrarchiveError, NotFound, UsageError
+from irarchive.errors import IrarchiveError, UsageError
 from irarchive.model import Article
 
 SOURCE_FIELDS = (
@@ -93,7 +95,7 @@ def get_source(archive: Any, name: str) -> Source:
             return s
     names = [s.name for s in list_sources(archive)]
     hint = f"; followed: {', '.join(names)}" if names else "; none is followed yet"
-    raise NotFound(f"no source named {name!r}{hint} (see: irarchive sources list)")
+    raise IrarchiveError(f"no source named {name!r}{hint} (see: irarchive sources list)")
 
 
 def add_source(

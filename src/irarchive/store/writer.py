@@ -139,11 +139,7 @@ class _BatchWriter:
         c = self.c
         keyed = [(p, p.id, self._values(p.article)) for p in batch]
         existing = self._existing(k for _, k, _ in keyed)
-        for i, (p, k, _values) in enumerate(keyed):
-            row = existing.get(k)
-            if row is not None and _crosses_feed(self.sources.get(k), p.article.source):
-                merged = replace(_fill_gaps(row[2:], p.article), given_id=k)
-                keyed[i] = (prepare(merged), k, self._values(merged))
+        self._keep_feed_data(keyed, existing)
         # In a bulk load everything in the table was written by this run.
         touched = self._touched(list(existing))
         # Same identity but different content: look up the content-derived ids.
@@ -188,6 +184,45 @@ class _BatchWriter:
             )
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
+
+    def _keep_feed_data(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """Same article from another source, one of them a feed: only fill in gaps.
+
+        The listing text never erases the link and authors a feed gave, and a feed
+        never rewrites an article the listing (or another feed) stored first. Between
+        files the rule stays "a changed record updates its article".
+        """
+        from irarchive.store.sources import is_feed_source
+
+        candidates = [
+            (i, k)
+            for i, (p, k, values) in enumerate(keyed)
+            if (row := existing.get(k)) is not None
+            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+        ]
+        if not candidates:
+            return
+        fed = self._from_feeds([k for _, k in candidates])
+        for i, k in candidates:
+            p = keyed[i][0]
+            incoming = p.article.source
+            if is_feed_source(incoming):
+                other = self.sources.get(k) != incoming
+            else:
+                other = k in fed
+            if other:
+                merged = replace(_fill_gaps(existing[k][2:], p.article), given_id=k)
+                keyed[i] = (prepare(merged), k, self._values(merged))
+
+    def _from_feeds(self, ids: list[str]) -> set[str]:
+        """Which of these articles a feed delivered (``source_items``, migration m005)."""
+        marks = ", ".join("?" * len(ids))
+        return {
+            r[0]
+            for r in self.c.execute(
+                f"SELECT article_id FROM source_items WHERE article_id IN ({marks})", ids
+            )
+        }
 
     def _update(self, row: tuple, p: Prepared, values: dict[str, Any], fts_rows: list) -> None:
         a = p.article
@@ -282,21 +317,6 @@ def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
         values["category"],
         values["url"],
     )
-
-
-def _crosses_feed(stored_source: str | None, incoming_source: str | None) -> bool:
-    """Is this the same article arriving from another source, one of them a feed?
-
-    Then the incoming record only fills in what the stored article lacks: the
-    listing text never erases the link and authors a feed gave, and a feed never
-    rewrites an article the listing (or another feed) stored first. Between files
-    the rule stays "a changed record updates its article".
-    """
-    from irarchive.store.sources import is_feed_source
-
-    if stored_source == incoming_source:
-        return False
-    return is_feed_source(stored_source) or is_feed_source(incoming_source)
 
 
 def _fill_gaps(stored: tuple, a: Article) -> Article:
