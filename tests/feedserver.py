@@ -107,7 +107,7 @@ class FeedServer:
         etag: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> str:
-        """Serve a fixture file (or bytes); with ``etag``, answer 304 to a matching If-None-Match."""
+        """Serve a fixture (or bytes); with ``etag``, a matching If-None-Match gets a 304."""
         body = fixture if isinstance(fixture, bytes) else (FEEDS / fixture).read_bytes()
         extra = dict(headers or {})
         if etag:
@@ -201,12 +201,17 @@ def huge(size: int, *, declare_length: bool) -> Handler:
 _BOMB: bytes | None = None
 
 
-def gzip_bomb(h: BaseHTTPRequestHandler) -> None:
-    """100 KiB on the wire that inflate to 100 MiB."""
+def gzip_bomb() -> Handler:
+    """About 60 KiB on the wire that inflate to 60 MiB (made once, before any request)."""
     global _BOMB
     if _BOMB is None:
-        _BOMB = gzip.compress(b"<?xml version='1.0'?>" + b" " * (100 * 1024 * 1024), 9)
-    send(h, 200, _BOMB, RSS, {"Content-Encoding": "gzip"})
+        _BOMB = gzip.compress(b"<?xml version='1.0'?>" + b" " * (60 * 1024 * 1024), 9)
+    body = _BOMB
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        send(h, 200, body, RSS, {"Content-Encoding": "gzip"})
+
+    return handler
 
 
 def gzipped(fixture: str, content_type: str = RSS) -> Handler:
