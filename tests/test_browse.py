@@ -7,6 +7,7 @@ import json
 import pytest
 
 from irarchive.cli import main
+from irarchive.model import FIELDS
 
 IDS = {
     "cica": "141e649dec283798",
@@ -253,6 +254,7 @@ def test_json_is_one_documented_schema(cli, seeded):
             "id": "a510295c9c3d6635",
             "slug": "2022-sco-summit-samarkand-key",
             "title": "2022 SCO Summit in Samarkand: Key Takeaways",
+            "authors": [],
             "date": "2022-09-30",
             "excerpt": (
                 "On September 15–16, 2022, the attention of politicians and the media was "
@@ -264,11 +266,13 @@ def test_json_is_one_documented_schema(cli, seeded):
             "truncated": True,
             "category": "International Relations",
             "url": None,
+            "doi": None,
             "source": "international-relations-listing.txt",
             "added_at": "2022-11-01T00:00:00Z",
             "extra": {},
         }
     ]
+    assert list(data[0]) == list(FIELDS)
 
 
 def test_json_output_is_utf8_not_escaped(cli, seeded):
@@ -319,8 +323,8 @@ def test_fields_choose_and_order_and_reject_unknown(cli, seeded):
     r = cli("list", "--fields", "id,nope,title;drop")
     assert r.code == 2
     assert r.err == (
-        "Error: unknown fields 'nope', 'title;drop'; choose from: id, slug, title, date, "
-        "excerpt, truncated, category, url, source, added_at, extra\n"
+        "Error: unknown fields 'nope', 'title;drop'; choose from: id, slug, title, authors, "
+        "date, excerpt, truncated, category, url, doi, source, added_at, extra\n"
     )
 
 

@@ -26,7 +26,13 @@ SEED: dict[str, Any] = {
     "id": "3f9a0c1e2b4d5a6f",
     "slug": "2022-sco-summit-in-samarkand",
     "title": "2022 SCO Summit in Samarkand: Key Takeaways",
+    "authors": [
+        {"family": "Aliyeva", "given": "Leyla"},
+        {"family": "van Dijk", "given": "Jan", "suffix": "Jr."},
+        {"literal": "Eurasia Institute Staff"},
+    ],
     "date": "2022-09-30",
+    "doi": "10.5555/sco.2022",
     "excerpt": "On September 15–16, 2022, the attention of the world turned to Samarkand",
     "truncated": True,
     "category": "International Relations",
@@ -110,7 +116,7 @@ def bib_unescape(value: str) -> str:
 
     return re.sub(
         r"\\(textbackslash|textbraceleft|textbraceright|textasciitilde|textasciicircum)\{\}"
-        r"|\\([&%$#_])|[{}]",
+        r"|\\([&%$#_{}])|[{}]",
         repl,
         value,
     )
@@ -171,27 +177,28 @@ def test_many_duplicates_stay_unique() -> None:
 
 SEED_BIB = """\
 @online{sco2022-3f9a0c1e2b4d5a6f,
-  title = {2022 {SCO} Summit in Samarkand: Key Takeaways},
+  author = {Aliyeva, Leyla and van Dijk, Jr., Jan and {Eurasia Institute Staff}},
+  title = {2022 {SCO Summit} in {Samarkand}: Key {Takeaways}},
   date = {2022-09-30},
   year = {2022},
   month = sep,
+  doi = {10.5555/sco.2022},
   url = {https://example.org/analysis/2022-sco-summit-in-samarkand},
   urldate = {2026-11-27},
   abstract = {On September 15–16, 2022, the attention of the world turned to Samarkand…},
   keywords = {International Relations},
   organization = {Eurasia Institute},
-  note = {3f9a0c1e2b4d5a6f}
+  irarchive-id = {3f9a0c1e2b4d5a6f}
 }
 
 @online{nato2021-0b1c2d3e4f5a6b7c,
-  title = {{NATO} \\& the South Caucasus: 50\\% “Partnership”\\_2.0 [draft]},
+  title = {{NATO} \\& the {South Caucasus}: 50\\% “{Partnership}”\\_2.0 [draft]},
   date = {2021-03},
   year = {2021},
   month = mar,
-  urldate = {2026-11-27},
   abstract = {Short *note* about \\#Baku.},
   organization = {Eurasia Institute},
-  note = {0B1C2D3E4F5A6B7C}
+  irarchive-id = {0B1C2D3E4F5A6B7C}
 }
 """
 
@@ -206,6 +213,7 @@ def test_bibtex_fields_parse() -> None:
     seed = lib.entries[0].fields_dict
     assert seed["date"].value == "2022-09-30"
     assert seed["urldate"].value == "2026-11-27"
+    assert seed["irarchive-id"].value == SEED["id"] and "note" not in seed
     assert seed["keywords"].value == "International Relations"
     undated = lib.entries[2].fields_dict
     assert "date" not in undated and "year" not in undated and "url" not in undated
@@ -250,7 +258,10 @@ def test_bibtex_escape_acronym_protection() -> None:
         "{U.S.} and {iPhone} in {NATO}"
     )
     assert citations.bibtex_escape("{a} ~b^", protect_case=True) == (
-        r"\textbraceleft{}a\textbraceright{} \textasciitilde{}b\textasciicircum{}"
+        r"\{a\} \textasciitilde{}b\textasciicircum{}"
+    )
+    assert citations.bibtex_escape("}a{", protect_case=True) == (
+        r"\textbraceright{}a\textbraceleft{}"
     )
 
 
@@ -259,9 +270,13 @@ def test_bibtex_escape_acronym_protection() -> None:
 SEED_RIS_RECORDS = [
     [
         "TY  - ELEC",
+        "AU  - Aliyeva, Leyla",
+        "AU  - van Dijk, Jan, Jr.",
+        "AU  - Eurasia Institute Staff",
         "TI  - 2022 SCO Summit in Samarkand: Key Takeaways",
         "PY  - 2022",
         "DA  - 2022/09/30/",
+        "DO  - 10.5555/sco.2022",
         "UR  - https://example.org/analysis/2022-sco-summit-in-samarkand",
         "Y2  - 2026/11/27/",
         "AB  - On September 15–16, 2022, the attention of the world turned to Samarkand…",
@@ -274,7 +289,6 @@ SEED_RIS_RECORDS = [
         "TI  - NATO & the South Caucasus: 50% “Partnership”_2.0 [draft]",
         "PY  - 2021",
         "DA  - 2021/03//",
-        "Y2  - 2026/11/27/",
         "AB  - Short *note* about #Baku.",
         "ID  - nato2021-0b1c2d3e4f5a6b7c",
         "ER  - ",
@@ -323,10 +337,12 @@ SEED_CSL = [
     {
         "id": "sco2022-3f9a0c1e2b4d5a6f",
         "type": "webpage",
+        "author": SEED["authors"],
         "title": "2022 SCO Summit in Samarkand: Key Takeaways",
         "issued": {"date-parts": [[2022, 9, 30]]},
-        "accessed": {"date-parts": [[2026, 11, 27]]},
+        "DOI": "10.5555/sco.2022",
         "URL": "https://example.org/analysis/2022-sco-summit-in-samarkand",
+        "accessed": {"date-parts": [[2026, 11, 27]]},
         "abstract": "On September 15–16, 2022, the attention of the world turned to Samarkand…",
         "keyword": "International Relations",
         "container-title": "Eurasia Institute",
@@ -336,7 +352,6 @@ SEED_CSL = [
         "type": "webpage",
         "title": "NATO & the South Caucasus: 50% “Partnership”_2.0 [draft]",
         "issued": {"date-parts": [[2021, 3]]},
-        "accessed": {"date-parts": [[2026, 11, 27]]},
         "abstract": "Short *note* about #Baku.",
         "container-title": "Eurasia Institute",
     },
@@ -350,15 +365,21 @@ SEED_CSL = [
 ]
 
 # The subset of the CSL-JSON schema (csl-data.json, CSL 1.0.2) for the fields we emit.
-CSL_STRING_FIELDS = {"id", "type", "title", "URL", "abstract", "keyword", "container-title"}
+CSL_STRING_FIELDS = {
+    "id", "type", "title", "URL", "DOI", "abstract", "keyword", "container-title"
+}  # fmt: skip
 CSL_DATE_FIELDS = {"issued", "accessed"}
+CSL_NAME_PARTS = {"family", "given", "suffix"}
 CSL_TYPES = {"webpage", "post-weblog", "article", "article-newspaper"}
 
 
 def check_csl_item(item: Any) -> None:
     assert isinstance(item, dict)
-    assert set(item) <= CSL_STRING_FIELDS | CSL_DATE_FIELDS
+    assert set(item) <= CSL_STRING_FIELDS | CSL_DATE_FIELDS | {"author"}
     assert isinstance(item["id"], str) and item["id"]
+    for name in item.get("author", []):
+        assert set(name) == {"literal"} or ("family" in name and set(name) <= CSL_NAME_PARTS)
+        assert all(isinstance(v, str) and v for v in name.values())
     assert item["type"] in CSL_TYPES
     for name in CSL_STRING_FIELDS & set(item):
         assert isinstance(item[name], str) and item[name], name
@@ -421,7 +442,12 @@ def test_csl_json_renders_with_citeproc() -> None:
     rendered = render_with_citeproc(items)
     assert len(rendered) == 2
     seed = next(r for r in rendered if "Samarkand" in r)
-    assert "2022" in seed and SEED["url"] in seed and "Eurasia Institute" in seed
+    assert "2022" in seed and "Eurasia Institute" in seed
+    # Authors in order, the organisation unsplit; the DOI link stands in for the URL.
+    assert seed.startswith("Aliyeva, L., van Dijk, J., Jr. and Eurasia Institute Staff (2022)")
+    assert "https://doi.org/10.5555/sco.2022" in seed
+    nato = next(r for r in rendered if "NATO" in r)
+    assert "2021" in nato and "Eurasia Institute" in nato
 
 
 def test_csl_json_hostile_items_render() -> None:
@@ -438,7 +464,8 @@ def test_csl_json_hostile_items_render() -> None:
 SEED_MD = """\
 # Reading list
 
-- **2022 SCO Summit in Samarkand: Key Takeaways** (30 September 2022). \
+- **2022 SCO Summit in Samarkand: Key Takeaways**, by Leyla Aliyeva, Jan van Dijk Jr. and \
+Eurasia Institute Staff (30 September 2022). \
 [link](https://example.org/analysis/2022-sco-summit-in-samarkand) \
 — On September 15–16, 2022, the attention of the world turned to Samarkand…
 - **NATO \\& the South Caucasus: 50% “Partnership”\\_2.0 \\[draft\\]** (March 2021). \
@@ -546,8 +573,19 @@ VALUES = st.one_of(
     st.booleans(),
 )
 FIELDS = ("id", "slug", "title", "date", "excerpt", "truncated", "category", "url", "added_at")
+NAME = st.one_of(
+    st.fixed_dictionaries({"family": VALUES}, optional={"given": VALUES, "suffix": VALUES}),
+    st.fixed_dictionaries({"literal": VALUES}),
+    VALUES,
+)
 ARTICLE = st.fixed_dictionaries(
-    dict.fromkeys(FIELDS, VALUES) | {"source": VALUES, "extra": st.just({})}
+    dict.fromkeys(FIELDS, VALUES)
+    | {
+        "source": VALUES,
+        "extra": st.just({}),
+        "authors": st.one_of(VALUES, st.lists(NAME, max_size=3)),
+        "doi": st.one_of(VALUES, NASTY_TEXT.map("10.5555/".__add__)),
+    }
 )
 
 

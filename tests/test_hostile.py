@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from irarchive import migrations
 from irarchive.cli import main
 from irarchive.errors import ArchiveError
+from irarchive.model import FIELDS
 from irarchive.store import open_archive
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -449,7 +451,7 @@ def test_sql_injection_queries_leave_every_table(db, cli):
 
 # ---- options ---------------------------------------------------------------------------
 
-FIELD_LIST = "id, slug, title, date, excerpt, truncated, category, url, source, added_at, extra"
+FIELD_LIST = ", ".join(FIELDS)
 
 
 @pytest.mark.parametrize(
@@ -959,7 +961,8 @@ def test_a_newer_schema_is_refused_with_the_upgrade_message(tmp_path, db, cli):
         assert_clean_error(
             r,
             1,
-            f"Error: {db} was written by a newer irarchive (schema 99, this one knows 1); "
+            f"Error: {db} was written by a newer irarchive (schema 99, this one knows "
+            f"{migrations.LATEST}); "
             "upgrade irarchive: pip install -U irarchive",
         )
     assert file_bytes(db) == content

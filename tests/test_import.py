@@ -55,7 +55,8 @@ def check_alpha_beta_gamma(cli):
     alpha, beta, gamma = data
     assert alpha["excerpt"] == "About alpha" and alpha["truncated"] is True
     assert alpha["url"] == "https://e.org/a" and alpha["category"] == "Politics"
-    assert alpha["extra"] == {"author": "Ann", "tags": ["x", "y"]}
+    assert alpha["extra"] == {"tags": ["x", "y"]}
+    assert alpha["authors"] == [{"literal": "Ann"}] and beta["authors"] == []
     assert beta["date"] == "2022-11-01" and beta["excerpt"] == "Beta"
     assert gamma["date"] == "2022-03" and gamma["excerpt"] is None
 

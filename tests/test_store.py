@@ -78,15 +78,15 @@ def test_migrations_run_in_order_from_an_older_version(tmp_path, monkeypatch):
     open_archive(path).close()
     calls = []
 
-    def m002_add_note(conn):
+    def m_next_add_note(conn):
         calls.append(1)
         conn.execute("CREATE TABLE notes (x TEXT)")
 
-    before = migrations.LATEST
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_add_note])
-    monkeypatch.setattr(migrations, "LATEST", before + 1)
+    latest = migrations.LATEST
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_add_note])
+    monkeypatch.setattr(migrations, "LATEST", latest + 1)
     archive = open_archive(path)
-    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == before + 1
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == latest + 1
     archive.close()
     open_archive(path).close()
     assert calls == [1]
@@ -96,17 +96,17 @@ def test_failing_migration_rolls_back(tmp_path, monkeypatch):
     path = str(tmp_path / "a.db")
     open_archive(path).close()
 
-    def m002_broken(conn):
+    def m_next_broken(conn):
         conn.execute("CREATE TABLE half (x TEXT)")
         raise RuntimeError("boom")
 
-    before = migrations.LATEST
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_broken])
-    monkeypatch.setattr(migrations, "LATEST", before + 1)
+    latest = migrations.LATEST
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_broken])
+    monkeypatch.setattr(migrations, "LATEST", latest + 1)
     with pytest.raises(RuntimeError):
         open_archive(path)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == before
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
 
 

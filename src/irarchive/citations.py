@@ -1,10 +1,11 @@
 """Turn archive articles into citation formats: BibTeX/biblatex, RIS, CSL-JSON, Markdown.
 
 Every exporter takes an iterable of article dicts (the archive contract: ``id``, ``slug``,
-``title``, ``date``, ``excerpt``, ``truncated``, ``category``, ``url``, ``source``,
-``added_at``, ``extra``) and *yields* ``str`` chunks, one per record plus framing, so a
-million-article export streams instead of being built in memory.  The module is pure
-(stdlib only, no I/O, no printing) so the CLI, scripts and tests share one implementation.
+``title``, ``authors``, ``date``, ``excerpt``, ``truncated``, ``category``, ``url``,
+``doi``, ``source``, ``added_at``, ``extra``) and *yields* ``str`` chunks, one per record
+plus framing, so a million-article export streams instead of being built in memory.  The
+module is pure (stdlib only, no I/O, no printing) so the CLI, scripts and tests share one
+implementation.
 
 Hostile data never raises and never becomes markup
 --------------------------------------------------
@@ -51,11 +52,35 @@ RIS ``ELEC`` and biblatex ``@online`` to, so the three exports describe the same
 
 Field mapping notes
 -------------------
-* ``added_at`` (the day the archive captured the page) is the access date: biblatex
-  ``urldate``, RIS ``Y2``, CSL ``accessed``.
+* ``authors`` are CSL name objects (``{"family", "given", "suffix"}`` or ``{"literal"}``):
+  biblatex ``author = {Family, Given and Family, Jr., Given and {Organisation}}``
+  (organisations in an extra pair of braces, so they are never split into first and
+  last names), RIS one ``AU  - Family, Given[, Suffix]`` line each, CSL ``author`` as is.
+* ``doi``: biblatex ``doi``, RIS ``DO``, CSL ``DOI``.
+* The archive id is kept where no standard style prints it: biblatex/BibTeX
+  ``irarchive-id`` (not in the biblatex data model, so biber drops it before any style
+  sees it, and BibTeX styles ignore unknown fields); in RIS and CSL-JSON the citation
+  key, which ends in the id, is the record's ``ID`` / item ``id``, which styles never
+  print (CSL-JSON's ``custom`` object would do too, but citeproc-py warns about it).
+* ``added_at`` (the day the archive captured the page) is the access date, written only
+  with a URL (an access date says when the URL was read): biblatex ``urldate``, RIS
+  ``Y2``, CSL ``accessed``.
+* Undated articles have no date field at all, and in BibTeX no ``urldate`` either:
+  biblatex's standard styles take the label year from ``urldate`` when there is no date
+  (labelling the article with the year it was archived), while biblatex-apa, the standard
+  styles without ``urldate``, and pandoc all print "n.d.". The alternatives were tried
+  and fail: ``year = {n.d.}`` makes pandoc print "n.d.n.d." (APA) and "n.d." twice
+  (Chicago); ``date = {n.d.}`` is dropped by biber, which then falls back to ``urldate``
+  again. RIS and CSL keep the access date (no consumer takes a label from it).
 * ``category`` is a subject area, so it is a keyword (``keywords``/``KW``/``keyword``),
   not a container title; the optional ``publisher`` argument (the think tank) is the
   container: biblatex ``organization``, RIS ``PB``, CSL ``container-title``.
+* Titles protect words that sentence-casing styles (biblatex-apa) would lower-case:
+  capitalised words that do not start the title or a subtitle, and words with capitals
+  inside (``SCO``, ``iPhone``), as Zotero's Better BibTeX does; runs of them share one
+  group (``{Central Asia}``). Literal braces are written ``\\{``/``\\}`` when they are
+  balanced (pandoc and pylatexenc read these back; they drop ``\\textbraceleft``), else
+  as ``\\textbraceleft{}``/``\\textbraceright{}``, which cannot unbalance the file.
 * A truncated excerpt gets a trailing ``…`` so the abstract does not pass for complete.
 * Only http(s) URLs are exported; others (``javascript:``, ``file:``) are dropped.
 * Invalid or unparseable dates (``2022-02-30``) export as undated rather than guessed.
@@ -157,6 +182,62 @@ def _excerpt(article: Mapping[str, Any]) -> str:
 def _as_mapping(item: Any) -> Mapping[str, Any]:
     """Non-mapping items export as empty records so counts stay aligned with input."""
     return item if isinstance(item, Mapping) else {}
+
+
+_NAME_PARTS = ("family", "given", "suffix")
+
+
+def _names(article: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The article's authors as cleaned CSL name objects; anything malformed is skipped.
+
+    A person keeps ``family`` (required), ``given`` and ``suffix``; everything else is a
+    ``literal``. A bare string counts as a literal (it was never split into parts).
+    """
+    raw = article.get("authors")
+    if not isinstance(raw, (list, tuple)):
+        return []
+    out: list[dict[str, str]] = []
+    for item in raw:
+        if isinstance(item, str):
+            item = {"literal": item}
+        if not isinstance(item, Mapping):
+            continue
+        family = clean_text(item.get("family"))
+        if family:
+            name = {"family": family}
+            for part in _NAME_PARTS[1:]:
+                value = clean_text(item.get(part))
+                if value:
+                    name[part] = value
+        else:
+            literal = clean_text(item.get("literal")) or clean_text(item.get("given"))
+            if not literal:
+                continue
+            name = {"literal": literal}
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _name_text(name: Mapping[str, str]) -> str:
+    """A name as written in running text: ``John Smith Jr.`` or the literal."""
+    if "literal" in name:
+        return name["literal"]
+    return " ".join(name[p] for p in ("given", "family", "suffix") if p in name)
+
+
+_DOI_RE = re.compile(r"10\.\d{4,9}/[^\s{}\\\"<>]+")
+
+
+def _doi(article: Mapping[str, Any]) -> str | None:
+    """The article's DOI if it is one (a bare ``10.x/y``; braces and spaces never pass)."""
+    value = _field(article, "doi")
+    return value if _DOI_RE.fullmatch(value) else None
+
+
+def _id(article: Mapping[str, Any]) -> str:
+    """The archive id as exported in the fields no style prints (see module docstring)."""
+    return _field(article, "id")
 
 
 # ------------------------------------------------------------------------------ dates
@@ -356,32 +437,118 @@ _BIB_ESCAPES = {
 _BIB_SPECIAL_RE = re.compile(r"[\\{}&%$#_~^]")
 #: Dotted acronyms ("U.S.") or runs of letters/digits.
 _BIB_WORD_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
+#: What may join protected words into one group: spaces and hyphens/dashes.
+_BIB_JOIN_RE = re.compile(r"[ \-‐‑–—]+")
+#: Text after which the next word starts a sentence or subtitle.
+_BIB_SENTENCE_END_RE = re.compile(r"[:.?!]\s+$")
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _escaper(text: str) -> Any:
+    """A function escaping LaTeX specials in parts of *text*."""
+    if ("{" in text or "}" in text) and _balanced(text):
+        # Balanced braces as \{ and \}: BibTeX counts them as a pair either way, and
+        # pandoc and pylatexenc read them back as braces (they drop \textbraceleft).
+        table = {**_BIB_ESCAPES, "{": r"\{", "}": r"\}"}
+    else:
+        table = _BIB_ESCAPES
+    return lambda part: _BIB_SPECIAL_RE.sub(lambda m: table[m.group()], part)
+
+
+def _needs_protection(word: str, initial: bool) -> bool:
+    """Would a sentence-casing style wrongly lower-case this word?"""
+    if any(c.isupper() for c in word[1:]):
+        return True  # SCO, U.S., iPhone
+    return word[0].isupper() and not initial
 
 
 def bibtex_escape(text: str, *, protect_case: bool = False) -> str:
     """Escape LaTeX specials in already-cleaned *text*; non-ASCII stays UTF-8.
 
-    With *protect_case*, words with a capital after their first character (``SCO``,
-    ``U.S.``, ``iPhone``) are wrapped in braces so sentence-casing styles keep them.
-    Only letter/digit runs are wrapped, so a brace group never starts with a backslash
-    (which BibTeX would treat as a "special character" with odd case rules).
+    With *protect_case* (titles), words a sentence-casing style must not lower-case
+    are wrapped in braces: words with a capital after their first character (``SCO``,
+    ``U.S.``, ``iPhone``) and capitalised words that do not start the title or a
+    subtitle (``Türkiye``), a run of them in one group (``{Central Asia}``). Only
+    letter/digit runs (and the spaces or hyphens between them) are wrapped, so a brace
+    group never starts with a backslash (which BibTeX would treat as a "special
+    character" with odd case rules).
     """
+    escape = _escaper(text)
     if not protect_case:
-        return _BIB_SPECIAL_RE.sub(lambda m: _BIB_ESCAPES[m.group()], text)
+        return escape(text)
     out: list[str] = []
     pos = 0
+    group: list[str] = []  # the protected run being built: words and their joiners
+
+    def close() -> None:
+        if group:
+            out.append("{" + "".join(group) + "}")
+            group.clear()
+
     for m in _BIB_WORD_RE.finditer(text):
-        out.append(_BIB_SPECIAL_RE.sub(lambda s: _BIB_ESCAPES[s.group()], text[pos : m.start()]))
+        between = text[pos : m.start()]
         word = m.group()
-        out.append("{" + word + "}" if any(c.isupper() for c in word[1:]) else word)
+        # Only the text since the last word can end a sentence ("U.S." is one word).
+        initial = pos == 0 or bool(_BIB_SENTENCE_END_RE.search(between))
+        protect = _needs_protection(word, initial)
+        if protect and group and _BIB_JOIN_RE.fullmatch(between):
+            group += [between, word]
+        else:
+            close()
+            out.append(escape(between))
+            if protect:
+                group.append(word)
+            else:
+                out.append(word)
         pos = m.end()
-    out.append(_BIB_SPECIAL_RE.sub(lambda s: _BIB_ESCAPES[s.group()], text[pos:]))
+    close()
+    out.append(escape(text[pos:]))
     return "".join(out)
+
+
+_BIB_AND_RE = re.compile(r"\band\b", re.IGNORECASE)
+
+
+def _bib_name_part(text: str) -> str:
+    """One part of a BibTeX name, braced when BibTeX would split it (``and``, comma)."""
+    escaped = bibtex_escape(text)
+    return "{" + escaped + "}" if "," in text or _BIB_AND_RE.search(text) else escaped
+
+
+def _bib_name(name: Mapping[str, str]) -> str:
+    """``Family, Given``, ``Family, Suffix, Given`` or ``{Organisation}`` (never split)."""
+    if "literal" in name:
+        return "{" + bibtex_escape(name["literal"]) + "}"
+    family = _bib_name_part(name["family"])
+    if "given" not in name and " " in name["family"] and not family.startswith("{"):
+        family = "{" + family + "}"  # "Van Buren" alone would become first + last name
+    parts = [family]
+    if "suffix" in name:
+        parts.append(_bib_name_part(name["suffix"]))
+    if "given" in name:
+        parts.append(_bib_name_part(name["given"]))
+    elif "suffix" in name:
+        parts.append("")
+    return ", ".join(parts)
 
 
 def _bibtex_entry(article: Mapping[str, Any], key: str, publisher: str) -> str:
     """One biblatex ``@online`` entry; empty fields are omitted rather than emitted blank."""
     fields: list[tuple[str, str]] = []
+    names = _names(article)
+    if names:
+        fields.append(("author", "{" + " and ".join(_bib_name(n) for n in names) + "}"))
     title = _field(article, "title")
     if title:
         fields.append(("title", "{" + bibtex_escape(title, protect_case=True) + "}"))
@@ -392,19 +559,24 @@ def _bibtex_entry(article: Mapping[str, Any], key: str, publisher: str) -> str:
         fields.append(("year", "{" + str(parts[0]) + "}"))
         if len(parts) > 1:
             fields.append(("month", _BIB_MONTHS[parts[1] - 1]))  # macro: works in both
+    doi = _doi(article)
+    if doi:
+        fields.append(("doi", "{" + doi + "}"))  # verbatim in biblatex, like url
     url = _clean_url(article.get("url"))
     if url:
         # biblatex reads url verbatim, so no LaTeX escaping; braces/backslashes are
         # already percent-encoded by _clean_url.
         fields.append(("url", "{" + url + "}"))
-    accessed = _access_date(article)
-    if accessed:
-        fields.append(("urldate", "{" + _iso(accessed) + "}"))
+        accessed = _access_date(article)
+        # Undated: no urldate, or biblatex's standard styles label the entry with the
+        # year it was archived (their labeldate falls back to urldate).
+        if accessed and parts:
+            fields.append(("urldate", "{" + _iso(accessed) + "}"))
     for name, value in (
         ("abstract", _excerpt(article)),
         ("keywords", _field(article, "category")),
         ("organization", publisher),
-        ("note", _field(article, "id")),
+        ("irarchive-id", _id(article)),
     ):
         if value:
             fields.append((name, "{" + bibtex_escape(value) + "}"))
@@ -435,6 +607,14 @@ def _ris_date(parts: tuple[int, ...]) -> str:
     return "/".join(padded) + "/"
 
 
+def _ris_name(name: Mapping[str, str]) -> str:
+    """RIS ``AU``: ``Family, Given[, Suffix]``; an organisation as it is (no comma, so
+    Zotero keeps it as one field)."""
+    if "literal" in name:
+        return name["literal"]
+    return ", ".join(name[p] for p in ("family", "given", "suffix") if p in name)
+
+
 def ris(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None) -> Iterator[str]:
     """Yield one RIS record (``TY  - ELEC`` ... ``ER  - ``) per article.
 
@@ -442,13 +622,15 @@ def ris(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None) 
     page/online source.  Values are single-line by construction (see clean_text) so a
     title can never smuggle in an extra tag.  ``Y2`` carries the access date, as Zotero
     writes it; *publisher* becomes ``PB``; ``ID`` is the citation key shared with the
-    other exports.  Lines end in ``\\n``; the importers named above accept it.
+    other exports (it ends in the archive id, and no style prints it).  Lines end in
+    ``\\n``; the importers named above accept it.
     """
     next_key = _KeyAllocator()
     pub = clean_text(publisher)
     for item in articles:
         article = _as_mapping(item)
         lines = ["TY  - ELEC"]
+        lines += [f"AU  - {_ris_name(n)}" for n in _names(article)]
         title = _field(article, "title")
         if title:
             lines.append(f"TI  - {title}")
@@ -456,12 +638,15 @@ def ris(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None) 
         if parts:
             lines.append(f"PY  - {parts[0]:04d}")
             lines.append(f"DA  - {_ris_date(parts)}")
+        doi = _doi(article)
+        if doi:
+            lines.append(f"DO  - {doi}")
         url = _clean_url(article.get("url"))
         if url:
             lines.append(f"UR  - {url}")
-        accessed = _access_date(article)
-        if accessed:
-            lines.append(f"Y2  - {_ris_date(accessed)}")
+            accessed = _access_date(article)
+            if accessed:
+                lines.append(f"Y2  - {_ris_date(accessed)}")
         for tag, value in (
             ("AB", _excerpt(article)),
             ("KW", _field(article, "category")),
@@ -482,18 +667,24 @@ CSL_TYPE = "webpage"
 def _csl_item(article: Mapping[str, Any], key: str, publisher: str) -> dict[str, Any]:
     """One CSL-JSON item; absent data is omitted (the schema has no nulls)."""
     item: dict[str, Any] = {"id": key, "type": CSL_TYPE}
+    names = _names(article)
+    if names:
+        item["author"] = names
     title = _field(article, "title")
     if title:
         item["title"] = title
     parts = parse_date(article.get("date"))
     if parts:
         item["issued"] = {"date-parts": [list(parts)]}
-    accessed = _access_date(article)
-    if accessed:
-        item["accessed"] = {"date-parts": [list(accessed)]}
+    doi = _doi(article)
+    if doi:
+        item["DOI"] = doi
     url = _clean_url(article.get("url"))
     if url:
         item["URL"] = url
+        accessed = _access_date(article)
+        if accessed:
+            item["accessed"] = {"date-parts": [list(accessed)]}
     excerpt = _excerpt(article)
     if excerpt:
         item["abstract"] = excerpt
@@ -556,7 +747,7 @@ def markdown_escape(text: str) -> str:
 def markdown_reading_list(articles: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """Yield a Markdown reading list: a header, then one bullet per article.
 
-    ``- **Title** (30 September 2022). [link](url) — excerpt…``.  Input order is kept
+    ``- **Title**, by A and B (30 September 2022). [link](url) — excerpt…``.  Input order is kept
     (grouping would need the whole input in memory; callers sort before exporting).
     Titles and excerpts are escaped so data never becomes markup; URLs are restricted
     to http(s) and percent-encoded so they cannot end the link early.
@@ -566,7 +757,10 @@ def markdown_reading_list(articles: Iterable[Mapping[str, Any]]) -> Iterator[str
         article = _as_mapping(item)
         title = _field(article, "title")
         head = f"**{markdown_escape(title)}**" if title else "*\\(untitled\\)*"
-        line = f"- {head} ({_human_date(parse_date(article.get('date')))})."
+        names = [markdown_escape(_name_text(n)) for n in _names(article)]
+        by = ", by " + ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else ""
+        by = by or (", by " + names[0] if names else "")
+        line = f"- {head}{by} ({_human_date(parse_date(article.get('date')))})."
         url = _clean_url(article.get("url"))
         if url:
             line += " [link](" + url.replace("(", "%28").replace(")", "%29") + ")"

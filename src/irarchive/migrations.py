@@ -75,6 +75,47 @@ def m001_create_articles(conn: sqlite3.Connection) -> None:
     )
 
 
+def m002_add_authors_doi(conn: sqlite3.Connection) -> None:
+    """Add ``authors`` (a JSON array of CSL name objects) and ``doi`` (a bare DOI).
+
+    Articles imported before this version kept their author and DOI fields in
+    ``extra``; they move into the new columns, mapped as an import now maps them,
+    so re-importing the same file afterwards finds every article unchanged.
+    """
+    import json
+
+    from irarchive.sources.authors import AUTHOR_KEYS, DOI_KEYS, move_from_extra
+
+    conn.execute("ALTER TABLE articles ADD COLUMN authors TEXT")
+    conn.execute("ALTER TABLE articles ADD COLUMN doi TEXT")
+    # LIKE is case-insensitive for ASCII: a cheap pre-filter before parsing JSON.
+    likes = " OR ".join("extra LIKE ?" for _ in (*AUTHOR_KEYS, *DOI_KEYS))
+    rows = conn.execute(
+        f"SELECT rowid, extra FROM articles WHERE extra IS NOT NULL AND ({likes})",
+        [f'%"{key}"%' for key in (*AUTHOR_KEYS, *DOI_KEYS)],
+    ).fetchall()
+    for rowid, text in rows:
+        try:
+            extra = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(extra, dict):
+            continue
+        rest = dict(extra)
+        authors, doi = move_from_extra(rest, [], None)
+        if rest == extra:
+            continue
+        conn.execute(
+            "UPDATE articles SET authors = ?, doi = ?, extra = ? WHERE rowid = ?",
+            (
+                json.dumps(authors, ensure_ascii=False) if authors else None,
+                doi,
+                json.dumps(rest, ensure_ascii=False, sort_keys=True) if rest else None,
+                rowid,
+            ),
+        )
+
+
 def m005_create_sources(conn: sqlite3.Connection) -> None:
     """Followed feeds and sites (``irarchive sources``), and which articles each delivered.
 
@@ -114,6 +155,6 @@ def m005_create_sources(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_create_articles, m005_create_sources]
+MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi, m005_create_sources]
 
 LATEST = len(MIGRATIONS)

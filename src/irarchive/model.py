@@ -17,15 +17,22 @@ FIELDS: tuple[str, ...] = (
     "id",
     "slug",
     "title",
+    "authors",
     "date",
     "excerpt",
     "truncated",
     "category",
     "url",
+    "doi",
     "source",
     "added_at",
     "extra",
 )
+
+#: One author: a CSL-JSON name object, ``{"family": ..., "given": ...}`` (``given`` and
+#: ``suffix`` optional) for a person, ``{"literal": ...}`` for an organisation or a name
+#: that cannot be split. CSL-JSON's own shape, so citation formats need no guessing.
+Name = dict[str, str]
 
 ID_LENGTH = 16  # hex digits of sha256: 64 bits, collision-free far beyond 1M articles
 SLUG_WORDS = 5
@@ -49,6 +56,10 @@ class Article:
     slug: str | None = None
     added_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Name objects (see ``Name``), in byline order; empty when unknown.
+    authors: tuple[Name, ...] = ()
+    #: A bare DOI (``10.1234/abc``), without ``https://doi.org/``.
+    doi: str | None = None
 
     def __reduce__(self) -> tuple[type[Article], tuple[Any, ...]]:
         # Positional fields instead of a per-object dict of names: import workers
@@ -74,6 +85,28 @@ class Article:
 
 
 _ARTICLE_FIELDS = tuple(Article.__dataclass_fields__)
+
+
+def name_text(name: Any) -> str:
+    """One author as people write it: ``John Smith``, ``John Smith Jr.``, or the literal."""
+    if not isinstance(name, dict):
+        return str(name) if isinstance(name, str) else ""
+    if name.get("literal"):
+        return str(name["literal"])
+    parts = [name.get("given"), name.get("family"), name.get("suffix")]
+    return " ".join(str(p) for p in parts if p)
+
+
+def authors_text(authors: Any) -> str:
+    """Authors for one line of text: ``John Smith; Eurasian Research Institute``.
+
+    Semicolons, because a name can hold a comma (``Smith, Jr.``); importing this text
+    gives the same people back.
+    """
+    if not isinstance(authors, (list, tuple)):
+        return ""
+    return "; ".join(t for t in (name_text(n) for n in authors) if t)
+
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")
 

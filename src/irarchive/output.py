@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 from irarchive.errors import UsageError
-from irarchive.model import FIELDS
+from irarchive.model import FIELDS, authors_text
 from irarchive.text import lazy_re, neutralise, one_line, strip_marks
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "markdown")
@@ -93,11 +93,18 @@ def cell(value: Any) -> str:
     return one_line(str(value))
 
 
+def field_cell(rec: dict[str, Any], f: str) -> str:
+    """One field of a record as one line of text; authors as ``A Smith; B Jones``."""
+    if f == "authors":
+        return one_line(authors_text(rec.get(f)))
+    return cell(rec.get(f))
+
+
 def write_tsv(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
     """Tab-separated lines without a header (for ``cut``/``awk``), one article a line."""
     n = 0
     for rec in records:
-        out.write("\t".join(cell(rec.get(f)) for f in fields) + "\n")
+        out.write("\t".join(field_cell(rec, f) for f in fields) + "\n")
         n += 1
     return n
 
@@ -144,7 +151,7 @@ def write_markdown(records: Iterable[dict[str, Any]], out: IO[str], fields: Sequ
     out.write("|" + "|".join("---" for _ in fields) + "|\n")
     n = 0
     for rec in records:
-        out.write("| " + " | ".join(md_escape(rec.get(f)) for f in fields) + " |\n")
+        out.write("| " + " | ".join(md_escape(field_cell(rec, f)) for f in fields) + " |\n")
         n += 1
     return n
 
@@ -239,7 +246,7 @@ def render_table(
             elif f == "matched":
                 row.append(safe_text(_matched_words(rec.get("matched"))))
             else:
-                row.append(safe_text(rec.get(f)))
+                row.append(safe_text(field_cell(rec, f)))
         table.add_row(*row)
     return table
 
@@ -250,23 +257,20 @@ def _matched_words(matched: Any) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" for k, v in matched.items() if v)
 
 
+#: The fields ``show`` lists under the title, in order.
+_SHOWN = ("authors", "date", "category", "url", "doi", "source", "id", "slug")
+
+
 def render_panel(rec: dict[str, Any]) -> Any:
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
     meta = Text()
-    for label, key in (
-        ("date", "date"),
-        ("category", "category"),
-        ("url", "url"),
-        ("source", "source"),
-        ("id", "id"),
-        ("slug", "slug"),
-    ):
+    for key in _SHOWN:
         if rec.get(key):
-            meta.append(f"{label}: ", style="dim")
-            meta.append(cell(rec[key]))
+            meta.append(f"{key}: ", style="dim")
+            meta.append(field_cell(rec, key))
             meta.append("\n")
     parts: list[Any] = [meta]
     if rec.get("excerpt"):
@@ -288,9 +292,9 @@ def render_panel(rec: dict[str, Any]) -> Any:
 def plain_article(rec: dict[str, Any]) -> str:
     """``show`` on a pipe: the article as plain text blocks."""
     lines = [cell(rec.get("title"))]
-    for key in ("date", "category", "url", "source", "id", "slug"):
+    for key in _SHOWN:
         if rec.get(key):
-            lines.append(f"{key}: {cell(rec[key])}")
+            lines.append(f"{key}: {field_cell(rec, key)}")
     if rec.get("truncated"):
         lines.append("truncated: true")
     if rec.get("excerpt"):

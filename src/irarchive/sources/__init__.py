@@ -2,7 +2,8 @@
 
 Only the file is read; nothing is stored here. Records are mapped onto article
 fields through common aliases (``description`` -> excerpt, ``link`` -> url,
-``pubDate`` -> date); every other field is kept in ``extra`` so nothing is dropped.
+``pubDate`` -> date, ``author``/``dc:creator`` -> authors, see ``sources.authors``);
+every other field is kept in ``extra`` so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -255,6 +256,9 @@ def record_to_article(
         else:
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
+    from irarchive.sources.authors import take_authors_doi
+
+    authors, doi = take_authors_doi(rec, lowered, used)
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -274,6 +278,10 @@ def record_to_article(
     for key, value in rec.items():
         if key not in used:
             extra[str(key)] = value
+    if raw_extra and isinstance(raw_extra, dict):
+        from irarchive.sources.authors import move_from_extra
+
+        authors, doi = move_from_extra(extra, authors, doi)
     return Article(
         title=title,
         date=date,
@@ -287,4 +295,6 @@ def record_to_article(
         slug=kept.get("slug"),
         added_at=kept.get("added_at"),
         extra=extra,
+        authors=tuple(authors),
+        doi=doi,
     )

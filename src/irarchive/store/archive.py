@@ -41,10 +41,11 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "source": str,
     "added_at": str,
     "extra": str,
+    "authors": str,
+    "doi": str,
 }
-_COLUMNS = (
-    "rowid, id, slug, title, date, excerpt, truncated, category, url, source, added_at, extra"
-)
+#: Selected in the order of model.FIELDS (``_row_to_dict`` zips them).
+_COLUMNS = "rowid, " + ", ".join(FIELDS)
 _CONTENT = CONTENT
 
 
@@ -67,6 +68,7 @@ def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
     values.pop("rowid")
     values["truncated"] = bool(values["truncated"])
     values["extra"] = json.loads(values["extra"]) if values["extra"] else {}
+    values["authors"] = json.loads(values["authors"]) if values["authors"] else []
     return values
 
 

@@ -19,8 +19,11 @@ from irarchive.model import Article, base_slug
 from irarchive.text import acronym_definitions, index_text, title_initials
 
 BATCH = 1000
-CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra")
+CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
 _CONTENT = CONTENT
+#: The content an article had before authors and doi existed: ids of duplicate-identity
+#: records (``_alt_id``) hash only these unless the record has authors or a doi.
+_CONTENT_V1 = CONTENT[:7]
 
 
 @dataclass
@@ -113,6 +116,8 @@ class _BatchWriter:
             "category": a.category,
             "url": a.url,
             "extra": extra,
+            "authors": json.dumps(list(a.authors), ensure_ascii=False) if a.authors else None,
+            "doi": a.doi,
         }
 
     def _existing(self, ids: Iterable[str]) -> dict[str, tuple]:
@@ -235,8 +240,8 @@ class _BatchWriter:
         )
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
-            "truncated=?, category=?, url=?, extra=? WHERE rowid=?",
-            (*_columns(a, values), values["extra"], rowid),
+            "truncated=?, category=?, url=?, extra=?, authors=?, doi=? WHERE rowid=?",
+            (*_columns(a, values), values["extra"], values["authors"], values["doi"], rowid),
         )
         fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
         self.report.updated += 1
@@ -258,14 +263,16 @@ class _BatchWriter:
                     a.source,
                     a.added_at or self.stamp,
                     values["extra"],
+                    values["authors"],
+                    values["doi"],
                 )
             )
             fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
             self._learn(p)
         self.c.executemany(
             "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
-            "truncated, category, url, source, added_at, extra) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "truncated, category, url, source, added_at, extra, authors, doi) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.report.added += len(rows)
@@ -363,7 +370,8 @@ def _alt_id(key_id: str, values: dict[str, Any]) -> str:
     """Id for a second record with the same identity but different content in one file."""
     import hashlib
 
-    blob = json.dumps([key_id, *(values[f] for f in _CONTENT)], ensure_ascii=False)
+    fields = _CONTENT if values["authors"] or values["doi"] else _CONTENT_V1
+    blob = json.dumps([key_id, *(values[f] for f in fields)], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
