@@ -8,7 +8,8 @@
 - Each entry becomes a *raw record* (a dict with ``title``, ``url``, ``date``,
   ``excerpt``, ``truncated``, ``category``, ``categories``, ``authors``, ``guid``)
   that goes through the same mapping onto articles as the JSON and CSV readers
-  (``sources.record_to_article``): see ``entry_records``.
+  (``sources.record_to_article``): ``authors`` (dc:creator, author, authors) become
+  the article's authors there, categories the category (first) and ``extra``.
 
 Dates stay the text the feed gave (``Tue, 01 Nov 2022 23:30:00 +0300``), so the
 import keeps the day as the publisher wrote it instead of feedparser's UTC
