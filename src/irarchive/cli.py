@@ -774,13 +774,20 @@ def sources_list(
     if out_fmt in ("json", "jsonl", "csv"):
         emit([s.to_dict() for s in found], out_fmt, None, (*stored.SOURCE_FIELDS, "items"))
         return
+    table = out_fmt == "table"
+
+    def when(stamp: str | None) -> str:
+        # A table shows minutes in UTC; text formats keep the exact ISO stamp.
+        return (stamp[:16].replace("T", " ") if table else stamp) if stamp else ""
+
     rows = [
         {
             "name": s.name,
-            "url": s.url if s.feed_url in (None, s.url) else f"{s.url} -> {s.feed_url}",
+            # The feed actually fetched (a page's feed is found once, then kept).
+            "url": (s.feed_url or s.url) if table else s.url,
             "type": s.feed_type or "",
-            "checked": s.checked_at or "never",
-            "new item": s.new_item_at or "",
+            "checked": when(s.checked_at) or "never",
+            "new item": when(s.new_item_at),
             "items": s.items,
             "last error": s.last_error or "",
         }
