@@ -60,6 +60,23 @@ def test_compressed_bodies_are_decoded(server, encoding):
     assert http.fetch(url, settings=settings()).content == raw
 
 
+def test_a_gzip_bomb_is_stopped_without_inflating_it_whole(server):
+    import tracemalloc
+
+    from tests.feedserver import gzip_bomb
+
+    url = server.route("/bomb", gzip_bomb())  # 60 MiB inflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(http.FetchFailed) as exc:
+            http.fetch(url, settings=settings(max_decoded_bytes=4 * 2**20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert exc.value.reason.startswith("the response decompresses to more than 4 MiB")
+    assert peak < 12 * 2**20  # the cap and one step, never the 60 MiB
+
+
 def test_retry_after_as_an_http_date_and_exponential_backoff(server):
     waits: list[float] = []
     server.serve("/ok", b"<rss version='2.0'><channel></channel></rss>")

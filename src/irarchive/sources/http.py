@@ -36,6 +36,7 @@ USER_AGENT = f"irarchive/{__version__} (+{PROJECT_URL})"
 MiB = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 64 * 1024
+_INFLATE_STEP = 1024 * 1024  # at most this much inflated per call: memory stays ~ the cap
 
 
 class FetchFailed(IrarchiveError):
@@ -265,7 +266,7 @@ def _read_body(r: Any, url: str, encoding: str, start: float, s: Settings) -> by
         while data:
             # max_length bounds what one call may inflate: a bomb is stopped at the cap,
             # never inflated whole into memory.
-            room = s.max_decoded_bytes - len(out) + 1
+            room = min(s.max_decoded_bytes - len(out) + 1, _INFLATE_STEP)
             try:
                 piece = decoder.decompress(data, room)
             except zlib.error as exc:
