@@ -499,3 +499,37 @@ def test_non_http_urls_are_refused(cli, seeded):
 def test_update_with_no_sources_says_how_to_add_one(cli, seeded):
     r = cli("update")
     assert (r.code, r.err) == (0, "no sources followed; add one with: irarchive sources add URL\n")
+
+
+def test_update_shows_progress_on_a_terminal_only(tmp_path, server):
+    """On a terminal stderr shows which source is being fetched; on a pipe only the lines."""
+    import os
+    import time
+
+    from tests.feedserver import FEEDS, RSS, send
+    from tests.test_startup import run_in_pty
+
+    body = (FEEDS / "wordpress-page1.xml").read_bytes()
+
+    def slowish(h):
+        time.sleep(0.5)  # long enough for the spinner to be drawn
+        send(h, 200, body, RSS)
+
+    url = server.route("/slow/feed/", slowish)
+    db = str(tmp_path / "p.db")
+    env = dict(os.environ, COLUMNS="100", TERM="xterm", IRARCHIVE_DB=db)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        env.pop(var, None)
+    assert cli_ok(["--no-seed", "sources", "add", url, "--name", "eri", "--no-check"], env)
+    code, shown = run_in_pty(["update"], env, stream="stderr", timeout=60)
+    assert code == 0
+    assert f"[1/1] eri: {url}" in shown
+    assert "eri: added: 4 added, 0 updated, 0 unchanged" in shown
+
+
+def cli_ok(args: list[str], env: dict[str, str]) -> bool:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "irarchive", *args], env=env, capture_output=True)
+    return r.returncode == 0
