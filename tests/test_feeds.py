@@ -533,3 +533,71 @@ def cli_ok(args: list[str], env: dict[str, str]) -> bool:
 
     r = subprocess.run([sys.executable, "-m", "irarchive", *args], env=env, capture_output=True)
     return r.returncode == 0
+
+
+def test_an_item_whose_title_was_edited_updates_its_article(cli, empty, server):
+    """Matched by its link, not duplicated: same id and slug, new title."""
+    url = server.serve(FEED, "wordpress-page1.xml")
+    assert cli("import", url).code == 0
+    before = {a["url"]: (a["id"], a["slug"]) for a in articles(empty)}
+    edited = (
+        (ROOT / "tests" / "fixtures" / "feeds" / "wordpress-page1.xml")
+        .read_text("utf-8")
+        .replace(
+            "<title>2022 SCO Summit in Samarkand: Key Takeaways</title>",
+            "<title>2022 SCO Summit in Samarkand: Key Takeaways and Outlook</title>",
+        )
+    )
+    server.serve(FEED, edited.encode("utf-8"))
+    r = cli("import", url)
+    assert r.err == f"{url}: 0 added, 1 updated, 3 unchanged, 0 rejected\n"
+    after = {a["url"]: (a["id"], a["slug"], a["title"]) for a in articles(empty)}
+    sco = ERI + "2022-sco-summit-in-samarkand-key-takeaways/"
+    assert after[sco] == (*before[sco], "2022 SCO Summit in Samarkand: Key Takeaways and Outlook")
+    assert len(after) == 4
+
+
+def _json_feed(items: list[dict]) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
+SCO_TITLE = "2022 SCO Summit in Samarkand: Key Takeaways"
+SCO_URL = ERI + "2022-sco-summit-in-samarkand-key-takeaways/"
+
+
+def test_a_json_record_with_the_same_link_and_title_is_the_same_article(
+    cli, empty, server, tmp_path
+):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps([{"title": SCO_TITLE, "url": SCO_URL, "date": "2022-09-30"}]))
+    assert cli("import", str(path)).code == 0
+    url = server.serve(FEED, "wordpress-page1.xml")
+    r = cli("import", url)
+    assert r.err == f"{url}: 3 added, 1 updated, 0 unchanged, 0 rejected\n"
+    sco = [a for a in articles(empty) if a["title"] == SCO_TITLE]
+    assert len(sco) == 1 and sco[0]["authors"] == [{"literal": "Eurasian Research Institute"}]
+
+
+def test_same_title_and_date_but_another_link_is_another_article(cli, seeded, server):
+    wordpress(server)
+    assert cli("import", server.url(FEED)).code == 0  # the SCO article now has its link
+    other = server.serve(
+        "/mirror.json",
+        _json_feed(
+            [
+                {
+                    "id": "m1",
+                    "url": "https://mirror.example/sco",
+                    "title": SCO_TITLE,
+                    "date_published": "2022-09-30",
+                }
+            ]
+        ),
+        "application/feed+json",
+    )
+    r = cli("import", other)
+    assert r.err == f"{other}: 1 added, 0 updated, 0 unchanged, 0 rejected\n"
+    assert sorted(a["url"] for a in articles(seeded) if a["title"] == SCO_TITLE) == [
+        SCO_URL,
+        "https://mirror.example/sco",
+    ]
