@@ -277,10 +277,18 @@ def update_source(
         if source.feed_url:
             etag = None if backfill else source.etag
             since = None if backfill else source.last_modified
-            response = http.fetch(
-                source.feed_url, etag=etag, last_modified=since, settings=settings
-            )
-            feed_url = source.feed_url
+            try:
+                response = http.fetch(
+                    source.feed_url, etag=etag, last_modified=since, settings=settings
+                )
+                feed_url = source.feed_url
+            except http.FetchFailed as exc:
+                # The feed moved (a new theme, a renamed category): find it again
+                # from the page the source was added with.
+                gone = exc.reason.startswith(("HTTP 404", "HTTP 410"))
+                if not gone or source.url == source.feed_url:
+                    raise
+                response, feed_url = locate_feed(source.url, settings)
         else:
             response, feed_url = locate_feed(source.url, settings)
         outcome.feed_url = feed_url
