@@ -45,6 +45,9 @@ ERI = {"literal": "Eurasian Research Institute"}
             [{"literal": "Center for Strategic and International Studies"}],
         ),
         ("Reuters", [{"literal": "Reuters"}]),
+        ("Smith, John and Eurasian Research Institute", [J, ERI]),
+        ("Jane Doe & Eurasian Research Institute", [D, ERI]),
+        ("Research and Development Team", [{"literal": "Research and Development Team"}]),
         ("Мурат Алиев", [{"family": "Алиев", "given": "Мурат"}]),
         (["Smith, John", "Jane Doe"], [J, D]),
         ([{"name": "John Smith"}, {"given": "Jane", "family": "Doe"}], [J, D]),
@@ -170,6 +173,21 @@ def test_fields_authors_in_tsv_csv_and_json(cli, db_path, tmp_path):
     assert json.loads(cli("list", "--json", "--fields", "authors,doi").out) == [
         {"authors": [D, ERI], "doi": None}
     ]
+
+
+def test_table_gets_an_authors_column_only_when_some_row_has_authors(cli, db_path, tmp_path):
+    cli("db", "init", "--empty")
+    _import(cli, tmp_path, [{"title": "Plain", "date": "2022"}])
+    header = cli("list", "--format", "table").out.splitlines()[1]
+    assert "authors" not in header
+    _import(cli, tmp_path, [{"title": "Signed", "date": "2021", "byline": "Jane Doe"}], "b.json")
+    out = cli("list", "--format", "table").out
+    assert [c.strip() for c in out.splitlines()[1].strip("┃").split("┃")] == [
+        "id", "date", "title", "authors", "category"
+    ]  # fmt: skip
+    assert "Jane Doe" in out
+    # Scripts reading the default tab-separated columns see no new column.
+    assert cli("list").out.splitlines()[1].split("\t")[1:] == ["2021", "Signed", ""]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])

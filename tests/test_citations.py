@@ -228,6 +228,7 @@ def test_bibtex_fields_parse() -> None:
         "Россия и Китай в Центральной Азии",
         "U.S.–China rivalry in the Caspian: 10% of trade & $2bn",
         "Türkiye, the EU and Azerbaijan",
+        "Notes on {Braced} Terms and {nested {groups}}",  # \{ \}: pylatexenc reads them
     ],
 )
 def test_bibtex_title_round_trips_through_latex_decoding(title: str) -> None:
@@ -265,6 +266,66 @@ def test_bibtex_escape_acronym_protection() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "30th Year of Diplomatic Relations between Türkiye and Turkic Republics",
+            "30th {Year} of {Diplomatic Relations} between {Türkiye} and {Turkic Republics}",
+        ),
+        (
+            "China’s Summits with Central Asia: Latest Developments",
+            "China’s {Summits} with {Central Asia}: Latest {Developments}",
+        ),
+        ("The Indo-Pacific Strategy. Why Now?", "The {Indo-Pacific Strategy}. Why {Now}?"),
+        ("the rise of iPhone diplomacy", "the rise of {iPhone} diplomacy"),
+        ("SCO and U.S. policy", "{SCO} and {U.S.} policy"),
+    ],
+)
+def test_bibtex_title_protects_capitalised_words(title: str, expected: str) -> None:
+    assert citations.bibtex_escape(title, protect_case=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("authors", "expected"),
+    [
+        ([{"family": "Smith", "given": "John"}], "Smith, John"),
+        ([{"family": "Van Buren"}], "{Van Buren}"),
+        ([{"family": "Smith", "suffix": "Jr."}], "Smith, Jr., "),
+        ([{"family": "Barnes and Noble", "given": "A"}], "{Barnes and Noble}, A"),
+        ([{"literal": "Smith & Sons, Ltd."}], r"{Smith \& Sons, Ltd.}"),
+        (["Eurasian Research Institute"], "{Eurasian Research Institute}"),
+        (
+            [{"family": "Doe", "given": "Jane"}, {"family": "Doe", "given": "Jane"}, 7, {}],
+            "Doe, Jane",
+        ),
+    ],
+)
+def test_bibtex_author_field(authors: list[Any], expected: str) -> None:
+    entry = parse_bib(text(citations.bibtex([{"title": "T", "authors": authors}]))).entries[0]
+    assert entry.fields_dict["author"].value == expected
+
+
+def test_undated_entries_have_no_urldate_but_keep_access_date_elsewhere() -> None:
+    undated = {**SEED, "date": None}
+    entry = parse_bib(text(citations.bibtex([undated]))).entries[0].fields_dict
+    assert "urldate" not in entry and "year" not in entry and "date" not in entry
+    assert "Y2  - 2026/11/27/\n" in text(citations.ris([undated]))
+    item = json.loads(text(citations.csl_json([undated])))[0]
+    assert item["accessed"] == {"date-parts": [[2026, 11, 27]]} and "issued" not in item
+    no_url = {**SEED, "url": None}  # an access date says when a URL was read
+    assert "urldate" not in text(citations.bibtex([no_url]))
+    assert "Y2  -" not in text(citations.ris([no_url]))
+    assert "accessed" not in json.loads(text(citations.csl_json([no_url])))[0]
+
+
+def test_doi_must_be_a_doi() -> None:
+    bad = {**SEED, "doi": "10.5555/x} , title = {pwned"}
+    out = text(citations.bibtex([bad]))
+    assert "doi =" not in out and "pwned" not in out
+    assert "DO  -" not in text(citations.ris([bad]))
+
+
 # ------------------------------------------------------------------------- RIS
 
 SEED_RIS_RECORDS = [
@@ -272,7 +333,7 @@ SEED_RIS_RECORDS = [
         "TY  - ELEC",
         "AU  - Aliyeva, Leyla",
         "AU  - van Dijk, Jan, Jr.",
-        "AU  - Eurasia Institute Staff",
+        "AU  - Eurasia Institute Staff,",
         "TI  - 2022 SCO Summit in Samarkand: Key Takeaways",
         "PY  - 2022",
         "DA  - 2022/09/30/",

@@ -55,7 +55,8 @@ Field mapping notes
 * ``authors`` are CSL name objects (``{"family", "given", "suffix"}`` or ``{"literal"}``):
   biblatex ``author = {Family, Given and Family, Jr., Given and {Organisation}}``
   (organisations in an extra pair of braces, so they are never split into first and
-  last names), RIS one ``AU  - Family, Given[, Suffix]`` line each, CSL ``author`` as is.
+  last names), RIS one ``AU  - Family, Given[, Suffix]`` line each (an organisation
+  with a trailing comma, EndNote's corporate-author mark), CSL ``author`` as is.
 * ``doi``: biblatex ``doi``, RIS ``DO``, CSL ``DOI``.
 * The archive id is kept where no standard style prints it: biblatex/BibTeX
   ``irarchive-id`` (not in the biblatex data model, so biber drops it before any style
@@ -608,10 +609,12 @@ def _ris_date(parts: tuple[int, ...]) -> str:
 
 
 def _ris_name(name: Mapping[str, str]) -> str:
-    """RIS ``AU``: ``Family, Given[, Suffix]``; an organisation as it is (no comma, so
-    Zotero keeps it as one field)."""
+    """RIS ``AU``: ``Family, Given[, Suffix]``; an organisation with a trailing comma
+    (``Eurasian Research Institute,``), EndNote's mark of a corporate author: readers that
+    split names at the comma (pandoc, checked in the golden tests) then see one family
+    name with no given name, where a bare name would become "Institute, E. R."."""
     if "literal" in name:
-        return name["literal"]
+        return name["literal"] + ","
     return ", ".join(name[p] for p in ("family", "given", "suffix") if p in name)
 
 

@@ -182,9 +182,9 @@ def emit(
         records = list(records)
         if not records:
             return 0  # the caller says "no articles match" on stderr
-        print_renderable(
-            output.render_table(records, fields or default_fields, highlight_terms=highlight)
-        )
+        if fields is None:
+            fields = output.with_authors_column(records, default_fields)
+        print_renderable(output.render_table(records, fields, highlight_terms=highlight))
         return len(records)
     n = output.write_records(records, fmt, sys.stdout, fields=fields, default_fields=default_fields)
     sys.stdout.flush()

@@ -80,7 +80,9 @@ def m002_add_authors_doi(conn: sqlite3.Connection) -> None:
 
     Articles imported before this version kept their author and DOI fields in
     ``extra``; they move into the new columns, mapped as an import now maps them,
-    so re-importing the same file afterwards finds every article unchanged.
+    so re-importing the same file afterwards finds every article unchanged. (It uses
+    the import's own mapping, not a frozen copy: its result is defined as what importing
+    those records gives.)
     """
     import json
 

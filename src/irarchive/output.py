@@ -232,6 +232,8 @@ def render_table(
             table.add_column(f, ratio=3, overflow="fold", min_width=20)
         elif f in ("excerpt",):
             table.add_column(f, ratio=4, overflow="fold")
+        elif f == "authors":
+            table.add_column(f, ratio=2, overflow="fold")
         elif f in ("score", "rank"):
             table.add_column(f, justify="right", no_wrap=True)
         elif f in ("id", "date"):
@@ -249,6 +251,15 @@ def render_table(
                 row.append(safe_text(field_cell(rec, f)))
         table.add_row(*row)
     return table
+
+
+def with_authors_column(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[str]:
+    """A table's default columns, plus ``authors`` after the title when any row has some."""
+    fields = list(fields)
+    if "authors" in fields or "title" not in fields or not any(r.get("authors") for r in records):
+        return fields
+    fields.insert(fields.index("title") + 1, "authors")
+    return fields
 
 
 def _matched_words(matched: Any) -> str:

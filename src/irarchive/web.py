@@ -33,6 +33,8 @@ COLUMN_DESCRIPTIONS = {
     "source": "File the article was imported from",
     "added_at": "When the article entered the archive (UTC)",
     "extra": "Other fields from the import, as JSON",
+    "authors": 'Authors as a JSON array of CSL names: {"family", "given"} or {"literal"}',
+    "doi": "DOI, without https://doi.org/",
 }
 
 PER_YEAR_SQL = (

@@ -19,6 +19,7 @@ from typing import IO, Any
 from irarchive.dates import parse_record_date
 from irarchive.errors import ImportFailed
 from irarchive.model import ID_PATTERN, Article
+from irarchive.sources.authors import move_from_extra, take_authors_doi
 
 FORMATS = ("listing", "json", "jsonl", "csv", "tsv")
 
@@ -256,8 +257,6 @@ def record_to_article(
         else:
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
-    from irarchive.sources.authors import take_authors_doi
-
     authors, doi = take_authors_doi(rec, lowered, used)
     extra: dict[str, Any] = {}
     kept = {}
@@ -279,8 +278,6 @@ def record_to_article(
         if key not in used:
             extra[str(key)] = value
     if raw_extra and isinstance(raw_extra, dict):
-        from irarchive.sources.authors import move_from_extra
-
         authors, doi = move_from_extra(extra, authors, doi)
     return Article(
         title=title,

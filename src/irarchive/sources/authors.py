@@ -72,6 +72,14 @@ def _is_org(name: str) -> bool:
     return _has_org_word(name) or any(c.isdigit() for c in name) or len(name.split()) > 5
 
 
+def _person_like(text: str) -> bool:
+    """Does this look like one person's name ("John Smith", "Smith, John")?"""
+    if _has_org_word(text):
+        return False
+    words = text.replace(",", " ").split()
+    return 2 <= len(words) <= 4 and all(w[0].isupper() or w in _PARTICLES for w in words)
+
+
 def _person(given: str, family: str, suffix: str = "") -> Name:
     name: Name = {"family": family}
     if given:
@@ -121,7 +129,14 @@ def _split_names(text: str) -> list[str]:
     """A byline string as separate names ("A, B and C"; "Smith, John and Doe, Jane")."""
     text = _squash(text)
     if _has_org_word(text) and ";" not in text:
-        return [text]
+        # "Centre for Strategic and International Studies" is one name; "John Smith
+        # and Eurasian Research Institute" is two: split only beside a person's name.
+        chunks = _SEPARATORS.split(text)
+        if not (
+            any(_person_like(c) for c in chunks)
+            and all(_person_like(c) or _has_org_word(c) for c in chunks)
+        ):
+            return [text]
     names: list[str] = []
     for chunk in _SEPARATORS.split(text):
         parts = [p.strip() for p in chunk.split(",") if p.strip()]
