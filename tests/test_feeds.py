@@ -609,10 +609,10 @@ def test_a_feed_that_moved_is_found_again_from_its_page(cli, empty, server):
     assert cli("update").code == 0
     # The site moves its feed: the old address is gone, the page names the new one.
     del server.httpd.routes[FEED]
-    server.serve("/new-feed/", "wordpress-page1.xml")
+    server.serve(CAT + "rss/", "wordpress-page1.xml")
     html = (ROOT / "tests" / "fixtures" / "feeds" / "category-page.html").read_text("utf-8")
-    server.serve(CAT, html.replace(FEED, "/new-feed/").encode("utf-8"), HTML)
+    server.serve(CAT, html.replace(FEED, CAT + "rss/").encode("utf-8"), HTML)
     r = cli("update")
     assert (r.code, r.err) == (0, "eri: unchanged: 0 added, 0 updated, 4 unchanged\n")
     listed = json.loads(cli("sources", "list", "--json").out)
-    assert listed[0]["feed_url"] == server.url("/new-feed/")
+    assert listed[0]["feed_url"] == server.url(CAT + "rss/")
