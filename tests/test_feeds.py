@@ -616,3 +616,29 @@ def test_a_feed_that_moved_is_found_again_from_its_page(cli, empty, server):
     assert (r.code, r.err) == (0, "eri: unchanged: 0 added, 0 updated, 4 unchanged\n")
     listed = json.loads(cli("sources", "list", "--json").out)
     assert listed[0]["feed_url"] == server.url(CAT + "rss/")
+
+
+def test_import_url_dry_run_and_json(cli, seeded, server):
+    url = server.serve(FEED, "wordpress-page1.xml")
+    before = snapshot(seeded)
+    r = cli("import", url, "--dry-run", "--json")
+    assert r.code == 0
+    assert json.loads(r.out) == {
+        "dry_run": True,
+        "files": [
+            {
+                "file": url,
+                "feed_url": url,
+                "added": 1,
+                "updated": 3,
+                "unchanged": 0,
+                "rejected": 0,
+                "rejections": [],
+            }
+        ],
+    }
+    assert r.err == f"{url}: 1 would add, 3 would update, 0 unchanged, 0 rejected\n"
+    assert snapshot(seeded) == before
+    conn = sqlite3.connect(seeded)
+    assert conn.execute("SELECT count(*) FROM source_items").fetchone()[0] == 0
+    conn.close()

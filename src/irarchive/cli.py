@@ -831,7 +831,8 @@ def update_cmd(
         ),
     ] = False,
     max_pages: Annotated[
-        int, typer.Option("--max-pages", min=1, help="With --backfill: at most N pages.")
+        int,
+        typer.Option("--max-pages", min=1, metavar="N", help="With --backfill: at most N pages."),
     ] = 10,
     date_order: Annotated[
         DateOrder | None,
@@ -839,7 +840,10 @@ def update_cmd(
             "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
         ),
     ] = None,
-    json_: JsonOpt = False,
+    json_: Annotated[
+        bool,
+        typer.Option("--json", help="Print every source's outcome as JSON on stdout, for scripts."),
+    ] = False,
 ) -> None:
     """Fetch every followed source (or the NAMEs) and import what is new."""
     from irarchive import output
