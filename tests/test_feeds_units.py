@@ -330,3 +330,25 @@ def test_httpx_and_feedparser_load_only_to_fetch_or_parse_feeds(seeded, args):
         env={**__import__("os").environ, "IRARCHIVE_DB": str(seeded)},
     )
     assert r.stderr.rsplit("LOADED=", 1)[1] == ""
+
+
+LAUGHS = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+
+
+def test_a_billion_laughs_is_refused_not_expanded():
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{LAUGHS}]>'
+        '<rss version="2.0"><channel><item><title>&l9;</title></item></channel></rss>'
+    )
+    with pytest.raises(feeds.NotAFeed) as exc:
+        feeds.parse(doc.encode(), url="https://x.example/f")
+    assert "limit on input amplification factor" in str(exc.value)
+
+
+def test_external_entities_are_never_read():
+    doc = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<rss version="2.0"><channel><item><title>a&x;b</title></item></channel></rss>'
+    )
+    feed = feeds.parse(doc.encode(), url="https://x.example/f")
+    assert [r["title"] for r in feed.records] == ["ab"]
