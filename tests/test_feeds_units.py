@@ -340,9 +340,12 @@ def test_a_billion_laughs_is_refused_not_expanded():
         f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{LAUGHS}]>'
         '<rss version="2.0"><channel><item><title>&l9;</title></item></channel></rss>'
     )
-    with pytest.raises(feeds.NotAFeed) as exc:
-        feeds.parse(doc.encode(), url="https://x.example/f")
-    assert "limit on input amplification factor" in str(exc.value)
+    try:
+        feed = feeds.parse(doc.encode(), url="https://x.example/f")
+    except feeds.NotAFeed as exc:  # expat >= 2.4 stops it
+        assert "limit on input amplification factor" in str(exc)
+    else:  # an older expat: feedparser's loose parser leaves the entity as it is
+        assert [r["title"] for r in feed.records] == ["&l9;"]
 
 
 def test_external_entities_are_never_read():
