@@ -143,6 +143,7 @@ class _BatchWriter:
     def write(self, batch: list[Prepared]) -> None:
         c = self.c
         keyed = [(p, p.id, self._values(p.article)) for p in batch]
+        self.sources = {}  # per batch: a re-import of a million articles keeps no map of them
         existing = self._existing(k for _, k, _ in keyed)
         self._keep_feed_data(keyed, existing)
         # In a bulk load everything in the table was written by this run.
