@@ -261,3 +261,56 @@ def test_reimport_after_upgrade_changes_nothing(v1_archive, cli, tmp_path):
     r = cli("--db", str(v1_archive), "import", str(records))
     assert r.err == f"{records}: 0 added, 0 updated, {len(V1_RECORDS)} unchanged, 0 rejected\n"
     assert cli("--db", str(v1_archive), "db", "check").code == 0
+
+
+def test_name_key_order_does_not_make_an_update(tmp_path):
+    """Another reader (feeds) may build name objects with keys in any order."""
+    from irarchive.model import Article
+
+    archive = open_archive(str(tmp_path / "a.db"))
+    first = Article(title="T", authors=({"given": "Jane", "family": "Doe"},), doi="10.5555/t")
+    again = Article(title="T", authors=({"family": "Doe", "given": "Jane"},), doi="10.5555/t")
+    assert archive.import_items([first]).added == 1
+    report = archive.import_items([again])
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    assert next(archive.list_articles())["authors"] == [D]
+    archive.close()
+
+
+def _deep(depth: int) -> list:
+    root: list = []
+    node = root
+    for _ in range(depth):
+        node.append([])
+        node = node[0]
+    return root
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "@" * 200_000,  # quadratic for the e-mail patterns without a length bound
+        "a@" * 100_000 + " (x)",
+        "x " * 50_000 + "<" + "@" * 50_000 + ">",
+        " and ".join(f"Person{i} Name{i}" for i in range(5_000)),
+        [f"Name{i} Family{i}" for i in range(5_000)],
+        _deep(50_000),
+        [{"family": ["not", "text"], "given": {"x": 1}}, {"literal": None}, 3.5, None],
+        "\x1b[31mRed\x1b[0m Smith \u202eevil\u202c",
+    ],
+    ids=["at-run", "at-pairs", "angle-run", "many-and", "many-list", "deep", "types", "ctrl"],
+)
+def test_hostile_author_values_are_bounded(value):
+    names = parse_authors(value)
+    assert len(names) <= 1000
+    for name in names:
+        assert set(name) <= {"family", "given", "suffix", "literal"}
+        assert all(isinstance(v, str) and v for v in name.values())
+
+
+def test_hostile_authors_print_neutralised(cli, db_path, tmp_path):
+    cli("db", "init", "--empty")
+    _import(cli, tmp_path, [{"title": "A", "author": "\x1b[31mRed\x1b[0m Smith \u202eevil"}])
+    out = cli("show", "A").out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert out.splitlines()[1].startswith("authors: ^[[31mRed^[[0m Smith")

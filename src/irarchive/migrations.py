@@ -110,7 +110,7 @@ def m002_add_authors_doi(conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE articles SET authors = ?, doi = ?, extra = ? WHERE rowid = ?",
             (
-                json.dumps(authors, ensure_ascii=False) if authors else None,
+                json.dumps(authors, ensure_ascii=False, sort_keys=True) if authors else None,
                 doi,
                 json.dumps(rest, ensure_ascii=False, sort_keys=True) if rest else None,
                 rowid,

@@ -52,6 +52,7 @@ _BARE_EMAIL = re.compile(r"^\S+@\S+\.\w+$")
 _BY = re.compile(r"^by\s+", re.IGNORECASE)
 _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _MAX_NAMES = 1000  # a bound against hostile input; real bylines have a handful
+_MAX_EMAIL_BYLINE = 320
 
 _GIVEN_KEYS = ("given", "givenname", "given_name", "first", "firstname", "first_name", "forename")
 _FAMILY_KEYS = ("family", "familyname", "family_name", "last", "lastname", "last_name", "surname")
@@ -92,12 +93,16 @@ def _person(given: str, family: str, suffix: str = "") -> Name:
 def parse_name(text: str) -> Name | None:
     """One name as written: ``John Smith``, ``Smith, John``, ``Smith, Jr., John``."""
     text = _squash(text)
-    for pattern in (_EMAIL_NAME, _NAME_EMAIL):
-        m = pattern.match(text)
-        if m:
-            text = _squash(m[1])
+    # The e-mail patterns backtrack quadratically on long runs of "@": real bylines
+    # with an address are short, so longer text is never tried against them.
+    email = "@" in text and len(text) <= _MAX_EMAIL_BYLINE
+    if email:
+        for pattern in (_EMAIL_NAME, _NAME_EMAIL):
+            m = pattern.match(text)
+            if m:
+                text = _squash(m[1])
     text = _BY.sub("", text).strip(" ,;")
-    if not text or _BARE_EMAIL.match(text):
+    if not text or (email and _BARE_EMAIL.match(text)):
         return None
     if _is_org(text):
         return {"literal": text}
@@ -200,7 +205,7 @@ def parse_authors(value: Any) -> list[Name]:
                 decoded = None
             if isinstance(decoded, list):
                 return parse_authors(decoded)
-        names = [parse_name(n) for n in _split_names(stripped)]
+        names = [parse_name(n) for n in _split_names(stripped)[:_MAX_NAMES]]
     elif isinstance(value, dict):
         names = [_from_object(value)]
     elif isinstance(value, (list, tuple)):
@@ -210,7 +215,8 @@ def parse_authors(value: Any) -> list[Name]:
             elif isinstance(item, str):
                 names.append(parse_name(item))
             elif isinstance(item, (list, tuple)):
-                names += parse_authors(item)
+                # One level of nesting ([["A", "B"]]), never recursion into hostile depth.
+                names += [parse_name(x) for x in item[:_MAX_NAMES] if isinstance(x, str)]
     out: list[Name] = []
     for name in names[:_MAX_NAMES]:
         if name and name not in out:

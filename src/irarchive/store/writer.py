@@ -116,7 +116,11 @@ class _BatchWriter:
             "category": a.category,
             "url": a.url,
             "extra": extra,
-            "authors": json.dumps(list(a.authors), ensure_ascii=False) if a.authors else None,
+            "authors": (
+                json.dumps(list(a.authors), ensure_ascii=False, sort_keys=True)
+                if a.authors
+                else None
+            ),
             "doi": a.doi,
         }
 
