@@ -37,6 +37,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Inspect and manage the archive file.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+sources_app = typer.Typer(
+    help="Follow feeds and sites; 'irarchive update' imports what is new.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
 
 
 def _choices(name: str, values: Iterable[str]) -> Any:
@@ -520,10 +524,11 @@ def import_cmd(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE...",
+            metavar="FILE|URL...",
             help="Files to read ("
             + ", ".join(f.name for f in formats.INPUTS)
-            + "); - reads stdin.",
+            + ", or a saved feed: .xml .rss .atom); - reads stdin. A URL is fetched once: "
+            "a feed, a page naming its feed, or a WordPress page (its /feed/).",
         ),
     ],
     in_fmt: Annotated[
@@ -554,16 +559,22 @@ def import_cmd(
         bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
     ] = False,
 ) -> None:
-    """Import articles; each file is all-or-nothing, re-importing changes nothing."""
+    """Import articles from files or URLs; each is all-or-nothing, re-importing changes nothing."""
     from irarchive import ingest, output, sources
-    from irarchive.errors import ImportFailed
+    from irarchive.errors import ImportFailed, UsageError
+    from irarchive.sources import remote
 
     if files.count("-") > 1:  # the second read would find stdin used up (and closed)
         raise UsageError("- (standard input) can be given only once")
     archive = state(ctx).archive()
     results = []
     failed = 0
+    order = date_order.value if date_order else None
     for path in files:
+        if remote.is_url(path) or (in_fmt is None and remote.looks_like_feed_file(path)):
+            ok = _import_feed(archive, path, order, dry_run, strict, results)
+            failed += not ok
+            continue
         progress, done = _progress(path)
         try:
             items = ingest.read_prepared(
@@ -597,6 +608,70 @@ def import_cmd(
         raise typer.Exit(1)
 
 
+def _import_feed(
+    archive: Any, target: str, date_order: str | None, dry_run: bool, strict: bool, results: list
+) -> bool:
+    """``import URL`` or ``import feed.xml``: one line on stderr; False if it failed."""
+    from irarchive.errors import ImportFailed
+    from irarchive.sources import remote
+    from irarchive.sources.feeds import NotAFeed
+    from irarchive.sources.http import FetchFailed
+
+    try:
+        if remote.is_url(target):
+            with _spinner(f"fetching {target}"):
+                outcome = remote.import_url(
+                    archive, target, date_order=date_order, dry_run=dry_run, strict=strict
+                )
+        else:
+            outcome = remote.import_file(
+                archive, target, date_order=date_order, dry_run=dry_run, strict=strict
+            )
+    except (FetchFailed, NotAFeed, ImportFailed) as exc:
+        err(f"Error: {exc}")
+        results.append({"file": target, "error": str(exc)})
+        return False
+    report = outcome.report
+    results.append({"file": target, "feed_url": outcome.feed_url, **report.to_dict()})
+    added, updated = ("would add", "would update") if dry_run else ("added", "updated")
+    via = f" (feed {outcome.feed_url})" if outcome.feed_url not in (None, target) else ""
+    err(
+        f"{target}{via}: {report.added} {added}, {report.updated} {updated}, "
+        f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+    )
+    for line in report.rejected[:20]:
+        err(f"  rejected {line}")
+    if len(report.rejected) > 20:
+        err(f"  … and {len(report.rejected) - 20} more (use --json to see all)")
+    return True
+
+
+class _spinner:
+    """A transient spinner on stderr while the network is waited for; nothing on a pipe."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.status: Any = None
+
+    def __enter__(self) -> "_spinner":
+        if sys.stderr.isatty():
+            from irarchive import output
+
+            self.status = output.console(sys.stderr).status(output.cell(self.text))
+            self.status.start()
+        return self
+
+    def update(self, text: str) -> None:
+        if self.status is not None:
+            from irarchive import output
+
+            self.status.update(output.cell(text))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
 def _progress(path: str) -> tuple[Any, Any]:
     """A progress callback on stderr for big files on a terminal; no-ops otherwise."""
     size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else 0
@@ -617,6 +692,228 @@ def _progress(path: str) -> tuple[Any, Any]:
     task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
     bar.start()
     return (lambda n: bar.update(task, completed=n)), bar.stop
+
+
+# ---- sources and update ------------------------------------------------------------------
+
+SOURCE_TABLE_FIELDS = ("name", "url", "type", "checked", "new item", "items", "last error")
+
+
+def _utc_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="A feed URL, or a page naming its feed.")],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Short name for update/remove (default: from the feed)."),
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="File this source's articles under CATEGORY (their own stay in extra).",
+        ),
+    ] = None,
+    no_check: Annotated[
+        bool,
+        typer.Option("--no-check", help="Do not fetch the URL now to check that it is a feed."),
+    ] = False,
+) -> None:
+    """Follow a feed or site; 'irarchive update' then imports its new items."""
+    from irarchive.sources import http, remote
+    from irarchive.store import sources as stored
+
+    url = http.check_url(url)
+    archive = state(ctx).archive()
+    archive._require_writable()
+    feed = feed_url = None
+    if not no_check:
+        with _spinner(f"checking {url}"):
+            response, feed_url = remote.locate_feed(url)
+            feed = remote._parse(response, feed_url)
+    chosen = name or _default_source_name(archive, url, feed.title if feed else None)
+    stored.add_source(archive, name=chosen, url=url, category=category, now=_utc_now())
+    if feed is not None:
+        stored.record_check(
+            archive,
+            chosen,
+            now=_utc_now(),
+            feed_url=feed_url,
+            feed_type=feed.kind,
+            title=feed.title,
+        )
+        where = f" (feed {feed_url})" if feed_url != url else ""
+        count = len(feed.records)
+        err(
+            f"following {chosen!r}: {url}{where}, {feed.kind}, {count} item"
+            f"{'' if count == 1 else 's'} now; import them with: irarchive update {chosen}"
+        )
+    else:
+        err(f"following {chosen!r}: {url}; import its items with: irarchive update {chosen}")
+
+
+def _default_source_name(archive: Any, url: str, title: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    from irarchive.model import base_slug
+    from irarchive.store import sources as stored
+
+    base = base_slug(title) if title else ""
+    if not base or base == "article":
+        base = (urlsplit(url).hostname or "source").removeprefix("www.")
+    taken = {s.name for s in stored.list_sources(archive)}
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+@sources_app.command("list")
+def sources_list(
+    ctx: typer.Context,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Followed sources: url, feed type, last check, last new item, items, last error."""
+    from irarchive.store import sources as stored
+
+    out_fmt = choose_format(fmt, json_)
+    found = stored.list_sources(state(ctx).archive())
+    if out_fmt in ("json", "jsonl", "csv"):
+        emit([s.to_dict() for s in found], out_fmt, None, (*stored.SOURCE_FIELDS, "items"))
+        return
+    table = out_fmt == "table"
+
+    def when(stamp: str | None) -> str:
+        # A table shows minutes in UTC; text formats keep the exact ISO stamp.
+        return (stamp[:16].replace("T", " ") if table else stamp) if stamp else ""
+
+    rows = [
+        {
+            "name": s.name,
+            # The feed actually fetched (a page's feed is found once, then kept).
+            "url": (s.feed_url or s.url) if table else s.url,
+            "type": s.feed_type or "",
+            "checked": when(s.checked_at) or "never",
+            "new item": when(s.new_item_at),
+            "items": s.items,
+            "last error": s.last_error or "",
+        }
+        for s in found
+    ]
+    if not rows:
+        if out_fmt == "table":
+            err("no sources followed; add one with: irarchive sources add URL")
+        return
+    emit(rows, out_fmt, None, SOURCE_TABLE_FIELDS)
+
+
+@sources_app.command("remove")
+def sources_remove(
+    ctx: typer.Context,
+    names: Annotated[list[str], typer.Argument(metavar="NAME...", help="Source names.")],
+) -> None:
+    """Stop following sources; the articles they brought stay in the archive."""
+    from irarchive.store import sources as stored
+
+    archive = state(ctx).archive()
+    for name in names:
+        stored.get_source(archive, name)  # all names checked before any is removed
+    for name in names:
+        removed = stored.remove_source(archive, name)
+        err(f"stopped following {removed.name!r} ({removed.url}); its articles stay")
+
+
+@app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME...]", help="Sources to update (default: all of them)."),
+    ] = None,
+    backfill: Annotated[
+        bool,
+        typer.Option(
+            "--backfill",
+            help="Also walk older feed pages (?paged=N, Atom rel=next) until nothing is new.",
+        ),
+    ] = False,
+    max_pages: Annotated[
+        int,
+        typer.Option("--max-pages", min=1, metavar="N", help="With --backfill: at most N pages."),
+    ] = 10,
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option(
+            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
+        ),
+    ] = None,
+    json_: Annotated[
+        bool,
+        typer.Option("--json", help="Print every source's outcome as JSON on stdout, for scripts."),
+    ] = False,
+) -> None:
+    """Fetch every followed source (or the NAMEs) and import what is new."""
+    from irarchive import output
+    from irarchive.sources import remote
+    from irarchive.store import sources as stored
+
+    archive = state(ctx).archive()
+    archive._require_writable()
+    chosen = [stored.get_source(archive, n) for n in dict.fromkeys(names or [])]
+    if not names:
+        chosen = stored.list_sources(archive)
+        if not chosen:
+            err("no sources followed; add one with: irarchive sources add URL")
+            return
+    outcomes = []
+    with _spinner("") as spin:
+        for i, source in enumerate(chosen, start=1):
+            spin.update(f"[{i}/{len(chosen)}] {source.name}: {source.feed_url or source.url}")
+            outcome = remote.update_source(
+                archive,
+                source,
+                backfill=backfill,
+                max_pages=max_pages,
+                date_order=date_order.value if date_order else None,
+                now=_utc_now(),
+            )
+            outcomes.append(outcome)
+            if not json_:
+                err(_outcome_line(outcome))
+    if json_:
+        sys.stdout.write(
+            output.dumps({"sources": [o.to_dict() for o in outcomes]}, indent=2) + "\n"
+        )
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _outcome_line(o: Any) -> str:
+    from irarchive.output import cell
+
+    name = cell(o.name)
+    if o.status == "failed":
+        return f"{name}: failed: {cell(o.error)}"
+    if o.status == "not modified":
+        return f"{name}: unchanged (not modified since the last check)"
+    r = o.report
+    pages = f" from {o.pages} pages" if o.pages > 1 else ""
+    line = (
+        f"{name}: {o.status}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged{pages}"
+    )
+    if r.rejected:
+        line += f", {len(r.rejected)} rejected\n" + "\n".join(
+            f"  rejected {cell(x)}" for x in r.rejected[:20]
+        )
+    return line
 
 
 # ---- db -----------------------------------------------------------------------------------

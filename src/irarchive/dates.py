@@ -35,6 +35,8 @@ _MDY = lazy_re(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 _DMY = lazy_re(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})")
 _MY = lazy_re(r"([A-Za-z]+)\.?,?\s+(\d{4})")
 _NUMERIC = lazy_re(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+# Year first is never day-before-month anywhere: 2022/11/01, 2022.11.01.
+_YMD_NUMERIC = lazy_re(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})\.?")
 _RELATIVE = lazy_re(r"(\d{1,5})\s*(d|w|m|y)")
 
 
@@ -98,6 +100,96 @@ def _parse_absolute(text: str) -> tuple[int, int | None, int | None] | None:
     return None
 
 
+# ---- month and weekday names of the languages the archive's sources write in ----------
+#
+# A small table instead of a library such as dateparser: dateparser costs ~0.4 s to
+# import and ~0.9 s for its first parse (it loads every language), and it silently
+# guesses day/month order for 01/02/2022, which irarchive refuses without --date-order.
+# Keys are folded (lower case, marks removed, Turkish dotless i as i), as is the input.
+_MONTH_WORDS: dict[int, str] = {
+    1: "ocak января январь янв қаңтар yanvar январ",
+    2: "şubat февраля февраль фев февр ақпан fevral феврал",
+    3: "mart марта март мар наурыз",
+    4: "nisan апреля апрель апр сәуір aprel апрел",
+    5: "mayıs мая май мамыр",
+    6: "haziran июня июнь июн маусым iyun",
+    7: "temmuz июля июль июл шілде iyul",
+    8: "ağustos августа август авг тамыз avgust",
+    9: "eylül сентября сентябрь сен сент қыркүйек sentabr sentyabr сентябр",
+    10: "ekim октября октябрь окт қазан oktabr oktyabr октябр",
+    11: "kasım ноября ноябрь ноя нояб қараша noyabr ноябр",
+    12: "aralık декабря декабрь дек желтоқсан dekabr декабр",
+}
+_WEEKDAYS = """
+    monday tuesday wednesday thursday friday saturday sunday
+    mon tue tues wed thu thur thurs fri sat sun
+    pazartesi salı çarşamba perşembe cuma cumartesi pazar
+    понедельник вторник среда четверг пятница суббота воскресенье пн вт ср чт пт сб вс
+    дүйсенбі сейсенбі сәрсенбі бейсенбі жұма сенбі жексенбі
+    dushanba seshanba chorshanba payshanba juma shanba yakshanba
+"""
+# Words around a date that carry no part of it: "3rd of November", "2022 г.", "2022-yil".
+_FILLER = "of the le г год года y yil yili йил жыл жылы жылғы ж"
+_WORD_TOKEN = lazy_re(r"\d+|[^\W\d_]+")
+_ORDINAL = lazy_re(r"(\d{1,2})(?:st|nd|rd|th|-?(?:chi|inchi|ci|cü|cu|inci|ıncı|uncu|üncü))")
+_word_tables: tuple[dict[str, int], frozenset[str]] | None = None
+
+
+def _fold_word(word: str) -> str:
+    import unicodedata
+
+    word = word.replace("ı", "i").replace("İ", "i").casefold()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _tables() -> tuple[dict[str, int], frozenset[str]]:
+    global _word_tables
+    if _word_tables is None:
+        months = dict(MONTHS)
+        for number, names in _MONTH_WORDS.items():
+            for name in names.split():
+                months[_fold_word(name)] = number
+        ignore = frozenset(_fold_word(w) for w in (_WEEKDAYS + " " + _FILLER).split())
+        _word_tables = months, ignore
+    return _word_tables
+
+
+def _parse_words(text: str) -> tuple[int, int | None, int | None] | None:
+    """A date written with a month name in English, Turkish, Russian, Kazakh or Uzbek.
+
+    ``1 Kasım 2022``, ``1 ноября 2022 г.``, ``Thursday, 3 November 2022``,
+    ``3rd of November 2022``, ``1-noyabr, 2022``, ``2022 жылғы 1 қараша``. Every word
+    must be a day, a month, a year, a weekday or a filler word, so titles and
+    sentences are never taken for dates.
+    """
+    if len(text) > 60:
+        return None
+    months, ignore = _tables()
+    text = _ORDINAL.sub(r"\1", text)
+    day = month = year = None
+    for token in _WORD_TOKEN.findall(text):
+        if token.isdigit():
+            if len(token) == 4 and year is None:
+                year = int(token)
+            elif len(token) <= 2 and day is None:
+                day = int(token)
+            else:
+                return None
+            continue
+        word = _fold_word(token)
+        if word in months and month is None:
+            month = months[word]
+        elif word not in ignore:
+            return None
+    # Between the words only spaces, commas, dots, hyphens and slashes.
+    if set(_WORD_TOKEN.sub("", text)) - set(" ,.-/"):
+        return None
+    if year is None or month is None:
+        return None
+    return _ymd(year, month, day)
+
+
 def parse_record_date(value: str | None, date_order: str | None = None) -> str | None:
     """Normalise a date found in an input record to ISO text (``None`` if empty).
 
@@ -110,9 +202,21 @@ def parse_record_date(value: str | None, date_order: str | None = None) -> str |
         return None
     if m := _ISO_DATETIME.match(text):
         return _iso(*_ymd(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-    parsed = _parse_absolute(text)
+    try:
+        parsed = _parse_absolute(text)
+    except ValueError:
+        # "1 KASIM 2022" has the shape of an English date but another language's month.
+        parsed = _parse_words(text)
+        if parsed is None:
+            raise
     if parsed:
         return _iso(*parsed)
+    if m := _YMD_NUMERIC.fullmatch(text):
+        return _iso(*_ymd(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    if not text.isascii() or any(c.isalpha() for c in text):
+        words = _parse_words(text)
+        if words:
+            return _iso(*words)
     if m := _NUMERIC.fullmatch(text):
         a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if date_order == "dmy":

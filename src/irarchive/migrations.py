@@ -118,6 +118,45 @@ def m002_add_authors_doi(conn: sqlite3.Connection) -> None:
         )
 
 
-MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi]
+def m005_create_sources(conn: sqlite3.Connection) -> None:
+    """Followed feeds and sites (``irarchive sources``), and which articles each delivered.
+
+    ``sources`` keeps what polite fetching needs (ETag, Last-Modified) and what
+    ``sources list`` shows. ``source_items`` remembers, per feed URL, the articles
+    its items became and their links, so an item is matched by its link on the next
+    update even when its title was edited (no index on ``articles.url`` is needed:
+    it would make every archive about 12% larger for the sake of feeds alone).
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            feed_url TEXT,
+            feed_type TEXT,
+            title TEXT,
+            category TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            added_at TEXT NOT NULL,
+            checked_at TEXT,
+            new_item_at TEXT,
+            last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE source_items (
+            feed_url TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            url TEXT,
+            PRIMARY KEY (feed_url, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX source_items_url ON source_items(url);
+        CREATE INDEX source_items_article ON source_items(article_id)
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi, m005_create_sources]
 
 LATEST = len(MIGRATIONS)

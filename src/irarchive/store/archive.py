@@ -502,8 +502,13 @@ class Archive:
         strict: bool = False,
         progress: Callable[[int], None] | None = None,
         now: str | None = None,
+        before_commit: Callable[[ImportReport], None] | None = None,
     ) -> ImportReport:
-        """Import one file's articles in one transaction: all of it or none of it."""
+        """Import one file's articles in one transaction: all of it or none of it.
+
+        ``before_commit`` runs inside the transaction once every item is written
+        (feeds record which articles their items became there).
+        """
         from irarchive.sources import Rejected
 
         self._require_writable()
@@ -560,6 +565,8 @@ class Archive:
             if report.added or report.updated:
                 writer.flush_acronyms()
                 self._rebuild_vocab()
+            if before_commit is not None:
+                before_commit(report)
             if dry_run:
                 c.execute("ROLLBACK")
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from irarchive.dates import date_range
@@ -100,6 +100,7 @@ class _BatchWriter:
         self.report = report
         self.bulk = bulk
         self.acronyms: dict[tuple[str, str], int] = {}
+        self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.next_rowid = conn.execute(
             "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
         ).fetchone()[0]
@@ -129,8 +130,12 @@ class _BatchWriter:
             return {}
         marks = ", ".join("?" * len(ids))
         cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols} FROM articles WHERE id IN ({marks})"
-        return {row[1]: row for row in self.c.execute(sql, ids)}
+        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE id IN ({marks})"
+        found = {}
+        for row in self.c.execute(sql, ids):
+            self.sources[row[1]] = row[-1]
+            found[row[1]] = row[:-1]
+        return found
 
     def _touched(self, ids: list[str]) -> set[str]:
         """Ids already written by this import run."""
@@ -142,7 +147,9 @@ class _BatchWriter:
     def write(self, batch: list[Prepared]) -> None:
         c = self.c
         keyed = [(p, p.id, self._values(p.article)) for p in batch]
+        self.sources = {}  # per batch: a re-import of a million articles keeps no map of them
         existing = self._existing(k for _, k, _ in keyed)
+        self._keep_feed_data(keyed, existing)
         # In a bulk load everything in the table was written by this run.
         touched = self._touched(list(existing))
         # Same identity but different content: look up the content-derived ids.
@@ -187,6 +194,45 @@ class _BatchWriter:
             )
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
+
+    def _keep_feed_data(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """Same article from another source, one of them a feed: only fill in gaps.
+
+        The listing text never erases the link and authors a feed gave, and a feed
+        never rewrites an article the listing (or another feed) stored first. Between
+        files the rule stays "a changed record updates its article".
+        """
+        from irarchive.store.sources import is_feed_source
+
+        candidates = [
+            (i, k)
+            for i, (p, k, values) in enumerate(keyed)
+            if (row := existing.get(k)) is not None
+            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+        ]
+        if not candidates:
+            return
+        fed = self._from_feeds([k for _, k in candidates])
+        for i, k in candidates:
+            p = keyed[i][0]
+            incoming = p.article.source
+            if is_feed_source(incoming):
+                other = self.sources.get(k) != incoming
+            else:
+                other = k in fed
+            if other:
+                merged = replace(_fill_gaps(existing[k][2:], p.article), given_id=k)
+                keyed[i] = (prepare(merged), k, self._values(merged))
+
+    def _from_feeds(self, ids: list[str]) -> set[str]:
+        """Which of these articles a feed delivered (``source_items``, migration m005)."""
+        marks = ", ".join("?" * len(ids))
+        return {
+            r[0]
+            for r in self.c.execute(
+                f"SELECT article_id FROM source_items WHERE article_id IN ({marks})", ids
+            )
+        }
 
     def _update(self, row: tuple, p: Prepared, values: dict[str, Any], fts_rows: list) -> None:
         a = p.article
@@ -283,6 +329,28 @@ def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
         values["category"],
         values["url"],
     )
+
+
+def _fill_gaps(stored: tuple, a: Article) -> Article:
+    """The stored article (content in ``CONTENT`` order) with its empty fields taken from ``a``."""
+    old = dict(zip(_CONTENT, stored, strict=True))
+    changes: dict[str, Any] = {}
+    for f in _CONTENT:
+        value = old[f]
+        if f == "truncated":
+            continue  # goes with the excerpt, below
+        if f == "extra":
+            kept = json.loads(value) if value else {}
+            changes[f] = {**a.extra, **kept}
+        elif value in (None, ""):
+            continue
+        elif isinstance(getattr(a, f, None), tuple):  # JSON lists (authors)
+            changes[f] = tuple(json.loads(value))
+        else:
+            changes[f] = value
+    if old["excerpt"] not in (None, ""):
+        changes["truncated"] = bool(old["truncated"])
+    return replace(a, **changes)
 
 
 def _display_copy(stored: tuple, incoming: tuple) -> bool:
