@@ -59,8 +59,8 @@ def test_every_writer_and_reader_loads() -> None:
 def test_csv_has_the_columns_of_tsv_in_the_same_order(command: str) -> None:
     as_csv, as_tsv = (_stdout([*COMMANDS[command], "-f", f]) for f in ("csv", "tsv"))
     header, *rows = list(csv.reader(io.StringIO(as_csv)))
-    article = ["slug", "title", "date", "excerpt", "truncated", "category", "url", "source",
-               "added_at", "extra"]  # fmt: skip
+    article = ["slug", "title", "authors", "date", "excerpt", "truncated", "category", "url",
+               "doi", "source", "added_at", "extra"]  # fmt: skip
     expected = {
         formats.LIST: ["id", *article],
         formats.SEARCH: ["id", "rank", "score", "matched", *article],
