@@ -198,11 +198,15 @@ def _record_date(text: str | None, date_order: str | None) -> str | None:
     return parse_record_date(text, date_order)
 
 
-_PLANS: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, list[Any]]]] = {}
+_Plan = tuple[dict[str, Any], dict[str, list[Any]], bool]
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+#: Keys that need no alias resolution and leave nothing for ``extra``.
+_PLAIN = frozenset({"title", "date", "excerpt", "category", "url"})
 
 
-def _key_plan(keys: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """For a record's keys: lower-cased name -> key, and each field's keys in alias order.
+def _key_plan(keys: tuple[Any, ...]) -> _Plan:
+    """For a record's keys: lower-cased name -> key, each field's keys in alias order,
+    and whether they are all plain article fields (as the listing reader writes them).
 
     Records of one file nearly always share their keys, so this is worked out once
     per key set instead of once per record (a tenth of the mapping's cost).
@@ -218,8 +222,33 @@ def _key_plan(keys: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, list[Any
         }
         if len(_PLANS) >= 256:  # hostile input with ever-new keys: stay bounded
             _PLANS.clear()
-        plan = _PLANS[keys] = (lowered, present)
+        plain = all(key in _PLAIN for key in keys)
+        plan = _PLANS[keys] = (lowered, present, plain)
     return plan
+
+
+def _plain_article(
+    rec: dict[str, Any], *, name: str, line: int, source: str, date_order: str | None
+) -> Item:
+    """``record_to_article`` for a record of plain article fields only: no aliases to
+    resolve, nothing left for ``extra`` (the same result, at a third of the cost)."""
+    title = _text(rec.get("title"))
+    if not title:
+        return Rejected(name, line, "record has no title (expected a 'title' field)")
+    try:
+        date = _record_date(_text(rec.get("date")), date_order)
+    except ValueError as exc:
+        return Rejected(name, line, f"bad date: {exc}")
+    excerpt, truncated = split_truncation(_text(rec.get("excerpt")))
+    return Article(
+        title=title,
+        date=date,
+        excerpt=excerpt,
+        truncated=truncated,
+        category=_text(rec.get("category")),
+        url=_text(rec.get("url")),
+        source=source,
+    )
 
 
 def record_to_article(
@@ -228,7 +257,9 @@ def record_to_article(
     """Map one raw record (from any reader) onto an Article, or say why it is rejected."""
     if not isinstance(rec, dict):
         return Rejected(name, line, f"expected an object with a title, got {type(rec).__name__}")
-    lowered, present = _key_plan(tuple(rec))
+    lowered, present, plain = _key_plan(tuple(rec))
+    if plain:
+        return _plain_article(rec, name=name, line=line, source=source, date_order=date_order)
     used: set[str] = set()
 
     def take(field: str) -> Any:
