@@ -190,7 +190,7 @@ def no_process_left_behind(tmp_path_factory: pytest.TempPathFactory):
     Every process a test starts works on files under the session's temporary
     folder, so a leftover one names it on its command line (Linux /proc).
     """
-    base = str(tmp_path_factory.getbasetemp())
+    base = str(tmp_path_factory.getbasetemp()) + os.sep  # not pytest-1 in pytest-12
     yield
     if not Path("/proc/self/cmdline").exists():
         return

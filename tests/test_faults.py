@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -315,6 +316,16 @@ def test_readers_and_an_importer_in_one_process_use_the_busy_timeout(tmp_path, b
 # ---- Ctrl-C --------------------------------------------------------------------------------
 
 
+# ``python -m irarchive`` with Ctrl-C restored: a process started with SIGINT ignored
+# (nohup, a background job) would otherwise pass that on and never be interrupted.
+INTERRUPTIBLE = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('irarchive', run_name='__main__', alter_sys=True)",
+]
+
+
 def _wait_for(path: Path, timeout: float = 30.0) -> None:
     end = time.monotonic() + timeout
     while not path.exists():
@@ -334,7 +345,7 @@ def test_ctrl_c_during_import(tmp_path, base):
         work = tmp_path / f"int{round_}.db"
         shutil.copy(base, work)
         p = subprocess.Popen(
-            [*IRARCHIVE, "--db", str(work), "import", str(big)],
+            [*INTERRUPTIBLE, "--db", str(work), "import", str(big)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -360,7 +371,7 @@ def test_ctrl_c_during_a_long_listing(tmp_path, base, cli):
     assert cli("--db", str(base), "import", str(big)).code == 0
     before = digest(base)
     p = subprocess.Popen(
-        [*IRARCHIVE, "--db", str(base), "list", "--format", "jsonl", "--limit", "0"],
+        [*INTERRUPTIBLE, "--db", str(base), "list", "--format", "jsonl", "--limit", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -126,7 +126,8 @@ def test_a_killed_import_leaves_no_worker_behind(tmp_path):
         time.sleep(0.3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        deadline = time.monotonic() + 5
+        # It ends at once; the margin is for a machine too busy to schedule it.
+        deadline = time.monotonic() + 30
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [w for w in workers if _alive(w)] == [], "the reader outlived the killed import"
