@@ -782,14 +782,17 @@ def sources_list(
     json_: JsonOpt = False,
 ) -> None:
     """Followed sources: url, feed type, last check, last new item, items, last error."""
+    from irarchive import output
     from irarchive.store import sources as stored
 
-    out_fmt = choose_format(fmt, json_)
+    out_fmt = choose_format(fmt, json_, formats.SOURCES)
     found = stored.list_sources(state(ctx).archive())
-    if out_fmt in ("json", "jsonl", "csv"):
-        emit([s.to_dict() for s in found], out_fmt, None, (*stored.SOURCE_FIELDS, "items"))
+    raw_fields = (*stored.SOURCE_FIELDS, "items")
+    if out_fmt is not None and out_fmt.default_fields != formats.COLUMNS:
+        # The data formats (json, jsonl, csv, tsv) carry every stored field, exactly.
+        emit([s.to_dict() for s in found], out_fmt, None, output.View(raw_fields, raw_fields))
         return
-    table = out_fmt == "table"
+    table = shown_format(out_fmt).terminal
 
     def when(stamp: str | None) -> str:
         # A table shows minutes in UTC; text formats keep the exact ISO stamp.
@@ -809,10 +812,10 @@ def sources_list(
         for s in found
     ]
     if not rows:
-        if out_fmt == "table":
+        if table:
             err("no sources followed; add one with: irarchive sources add URL")
         return
-    emit(rows, out_fmt, None, SOURCE_TABLE_FIELDS)
+    emit(rows, out_fmt, None, output.View(SOURCE_TABLE_FIELDS, SOURCE_TABLE_FIELDS))
 
 
 @sources_app.command("remove")

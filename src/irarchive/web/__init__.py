@@ -58,8 +58,9 @@ PER_YEAR_SQL = (
     "where date_start is not null group by year order by year"
 )
 
-#: Tables that only serve the search code; hidden from Datasette's lists.
-INTERNAL_TABLES = ("vocab", "acronyms", "articles_fts_vocab")
+#: Tables that only serve the search code or feed bookkeeping (`irarchive sources list`
+#: shows the followed sources); hidden from Datasette's lists.
+INTERNAL_TABLES = ("vocab", "acronyms", "articles_fts_vocab", "sources", "source_items")
 
 #: Results per page on the search page.
 PAGE_SIZE = 20
