@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import os
 import shutil
@@ -86,25 +85,16 @@ def run_cli(*args: str, stdin: bytes = b"") -> Result:
 
     fake_in, out, err = _stream(stdin), _stream(), _stream()
     code, escaped = 0, None
-    # Objects older than this command are frozen, so the collection below (which
-    # closes the archive the CLI leaves to process exit) scans only this command's.
-    gc.freeze()
-    try:
-        with (
-            _swap_stdin(fake_in),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            try:
-                main(list(args))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            except Exception as exc:  # noqa: BLE001 - what a real process shows as a traceback
-                code, escaped = 1, exc
-                err.write("".join(traceback.format_exception(exc)))
-        gc.collect()
-    finally:
-        gc.unfreeze()
+    # No gc.collect() here: the CLI closes the archive when the command ends
+    # (ctx.call_on_close), and test_formats checks that it does.
+    with _swap_stdin(fake_in), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception as exc:  # noqa: BLE001 - what a real process shows as a traceback
+            code, escaped = 1, exc
+            err.write("".join(traceback.format_exception(exc)))
     return Result(code, _text(out), _text(err), escaped)
 
 
