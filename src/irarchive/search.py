@@ -36,6 +36,16 @@ from irarchive.store import Archive, Filters
 from irarchive.text import STOPWORDS, plain_tokens, title_initials, tokens
 
 CANDIDATES = 300
+# Matches ranked per pass (the newest added); more cost one posting-list seek each.
+RANK_WINDOW = 600
+# Candidates kept from a pass the window cut (at least; three pages when paging).
+KEEP_CUT = 60
+# Candidates per pass when every result is wanted (``limit=None``).
+ALL_CANDIDATES = 5000
+# A word in this many articles (and 1% of them) is not also searched as a prefix.
+COMMON_MIN_DF = 1000
+# Queries of up to this many words retry with all words but one when one is a miss.
+MAX_SUBSET_WORDS = 5
 DEFAULT_MIN_SCORE = 40.0
 # A score every query word reaches in the title (exactly or nearly) gets past.
 MAX_QUERY_WORDS = 12
@@ -172,8 +182,13 @@ def expand(archive: Archive, query: Query) -> None:
     words = [t.word for t in query.terms]
     known = archive.vocab_lookup(words)
     total = max(archive.total_docs(), 1)
+    common = max(COMMON_MIN_DF, total // 100)
     for term in query.terms:
         df = known.get(term.word)
+        if df is not None and df >= common:
+            # A word in over 1% of articles: its own matches are plenty, and
+            # merging the posting lists of every longer word is what costs.
+            term.prefix = False
         term.is_prefix = df is None and term.prefix and archive.vocab_has_prefix(term.word)
         edits = _max_edits(term.word)
         # A word the archive does not have is corrected even when it begins some
@@ -339,15 +354,29 @@ def search(
     limit: int | None = 20,
     min_score: float = DEFAULT_MIN_SCORE,
     title_only: bool = False,
+    offset: int = 0,
+    sort: str = "score",
+    reverse: bool = False,
 ) -> Result:
     """Ranked articles for a free-text query (best first, at most ``limit``).
 
+    ``offset`` skips that many of the best results (paging: ``offset=20, limit=20``
+    is the second page of twenty). ``limit=None`` returns every result that passes
+    ``min_score`` among up to ``ALL_CANDIDATES`` candidates per pass; ``count``
+    says cheaply how many articles match, for "showing 20 of N". ``sort="date"``
+    orders the results found by date, newest first (``reverse`` flips either order).
+
+    The work per query is bounded: a pass over common words ranks only the
+    ``RANK_WINDOW`` most recently added matches (see ``Archive.fts_candidates``).
     A blank query is a usage error; a query with no searchable words (only
     punctuation or emoji) finds nothing.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
+    if sort not in ("score", "date"):
+        raise UsageError(f"unknown sort {sort!r}; use score or date")
     filters = filters or Filters()
+    offset = max(0, int(offset))
     query = parse_query(text)
     if not query.terms:
         return Result([], query)
@@ -357,35 +386,126 @@ def search(
         # article would match; a single common word matches nothing.
         if len(query.terms) == 1:
             return Result([], query)
-        query.phrases = [[t.word for t in query.terms]]
+        _as_title_phrase(query)
         title_only = True
-        for t in query.terms:
-            t.prefix = False
-    match = build_match(query, title_only=title_only, mode="and")
-    candidates = archive.fts_candidates(match, filters, CANDIDATES)
-    hits = _rerank(query, candidates, title_only, min_score)
-    if len(query.terms) > 1 and not query.stop_only:
+    if limit is None or sort == "date":
+        wanted, window, cap = ALL_CANDIDATES, None, ALL_CANDIDATES
+    else:
+        wanted = offset + limit
+        cap = max(CANDIDATES, wanted)
+        window = max(RANK_WINDOW, wanted)
+    hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+    hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
+    if sort == "date":
+        # Newest first (oldest with ``reverse``), undated last; equal dates by score.
+        dated = [h for h in hits if h.article.get("date")]
+        dated.sort(key=_date_key, reverse=not reverse)
+        hits = dated + [h for h in hits if not h.article.get("date")]
+    elif reverse:
+        hits.reverse()
+    hits = hits[offset:]
+    if limit:
+        hits = hits[:limit]
+    result = Result(hits, query)
+    if not hits and not offset:
+        result.suggestions = suggest(archive, query)
+    return result
+
+
+def _as_title_phrase(query: Query) -> None:
+    query.phrases = [[t.word for t in query.terms]]
+    for t in query.terms:
+        t.prefix = False
+
+
+def _find(
+    archive: Archive,
+    query: Query,
+    filters: Filters,
+    title_only: bool,
+    min_score: float,
+    cap: int,
+    window: int | None,
+    wanted: int,
+) -> list[Hit]:
+    """Candidates from the index, reranked: every word first, then most of them."""
+    n = len(query.terms)
+    hits: list[Hit] = []
+    candidates: list = []
+    if not title_only and window is not None:
+        # Titles first: a title with every word outranks any excerpt-only hit, so
+        # when enough titles have every word, the excerpts need no ranking at all.
+        match = build_match(query, title_only=True, mode="and")
+        candidates, cut = archive.fts_ranked(match, filters, _keep(cap, wanted), window=window)
+        hits = _rerank(query, candidates, False, min_score)
+    if title_only or window is None or len(hits) < wanted:
+        match = build_match(query, title_only=title_only, mode="and")
+        more, cut = archive.fts_ranked(match, filters, cap, window=window)
+        if cut:
+            # Common words: rank fewer; a bounded slice has no single best anyway.
+            more = more[: _keep(cap, wanted)]
+        seen = {h.article["id"] for h in hits}
+        hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
+        candidates += more
+    seen = {h.article["id"] for h in hits}
+    if n > 1 and not query.stop_only:
         # No title has every word: one of them may be a typo that is itself a word
         # ("scuttled" for "scuttles"), so also take titles with most of the words
         # (titles only: ten times cheaper than ranking every excerpt with a common
         # word), and failing that any article with some of them.
         found = len(candidates)
         for title_or in (True, False):
-            if _has_title_with_every_word(hits, len(query.terms)) if title_or else found:
+            if _has_title_with_every_word(hits, n) if title_or else found:
                 break
-            seen = {h.article["id"] for h in hits}
-            match = build_match(query, title_only=title_only or title_or, mode="or")
-            more = archive.fts_candidates(match, filters, CANDIDATES)
+            more: list = []
+            if title_or and 2 < n <= MAX_SUBSET_WORDS:
+                # Titles with all words but one, each a bounded query of its own:
+                # ranking every title with any of the words is what costs.
+                for skip in range(n):
+                    part = Query(
+                        [t for i, t in enumerate(query.terms) if i != skip], [], query.excluded
+                    )
+                    sub = build_match(part, title_only=True, mode="and")
+                    more += archive.fts_ranked(sub, filters, _keep(cap, wanted), window=window)[0]
+            if not more:
+                match = build_match(query, title_only=title_only or title_or, mode="or")
+                more, cut = archive.fts_ranked(match, filters, cap, window=window)
+                if cut:
+                    more = more[: _keep(cap, wanted)]
             found += len(more)
-            more = [c for c in more if c[0]["id"] not in seen]
-            hits += _rerank(query, more, title_only, min_score)
-    hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
-    if limit:
-        hits = hits[:limit]
-    result = Result(hits, query)
-    if not hits:
-        result.suggestions = suggest(archive, query)
-    return result
+            fresh = {c[0]["id"]: c for c in more if c[0]["id"] not in seen}
+            hits += _rerank(query, list(fresh.values()), title_only, min_score)
+            seen |= set(fresh)
+    return hits
+
+
+def _keep(cap: int, wanted: int) -> int:
+    """Candidates reranked from a pass cut by the window: a few pages' worth."""
+    return min(cap, max(KEEP_CUT, 3 * wanted))
+
+
+def count(
+    archive: Archive, text: str, *, filters: Filters | None = None, title_only: bool = False
+) -> int:
+    """About how many articles a query finds: those with every word (cheap).
+
+    The number behind "showing 20 of N". It counts index matches, so it can differ
+    a little from the results ``search(limit=None)`` returns (those below
+    ``min_score`` or failing a phrase are not shown; typo fallbacks add some).
+    """
+    if not text.strip():
+        raise UsageError("the search query is empty; give some words to look for")
+    query = parse_query(text)
+    if not query.terms:
+        return 0
+    expand(archive, query)
+    if query.stop_only:
+        if len(query.terms) == 1:
+            return 0
+        _as_title_phrase(query)
+        title_only = True
+    match = build_match(query, title_only=title_only, mode="and")
+    return archive.fts_count(match, filters or Filters())
 
 
 def _has_title_with_every_word(hits: list[Hit], words: int) -> bool:
@@ -432,10 +552,13 @@ def suggest(archive: Archive, query: Query) -> list[str]:
     from rapidfuzz import fuzz, process
 
     out: list[str] = []
+    known = archive.vocab_lookup([t.word for t in query.terms])
     for term in query.terms:
         if term.corrections:
             out += term.corrections[:1]
             continue
+        if term.word in known or len(term.word) < 3:
+            continue  # a word the archive has needs no "did you mean"
         near = [t for t, _ in archive.vocab_near(term.word, 3)] if term.word else []
         match = process.extractOne(term.word, near, scorer=fuzz.ratio, score_cutoff=60)
         if match and match[0] != term.word:
