@@ -43,11 +43,11 @@ def test_exact_tsv_by_slug(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "related", "2022-sco-summit-samarkand-key", "-n", "4")
     assert (code, err) == (0, "")
     assert out == (
-        "1\t24.4\t2022-02-07\tShanghai Cooperation Organization: History and Role in Regional "
+        "1\t24.5\t2022-02-07\tShanghai Cooperation Organization: History and Role in Regional "
         "Security\tInternational Relations\n"
-        "2\t8.4\t2022-11-01\tThe Sixth CICA Summit: Asian Vision of the Global Development\t"
+        "2\t8.5\t2022-11-01\tThe Sixth CICA Summit: Asian Vision of the Global Development\t"
         "International Relations\n"
-        "3\t3.9\t2022-02-01\tTurkmenistan-Russia Energy Cooperation in the Context of Natural "
+        "3\t3.8\t2022-02-01\tTurkmenistan-Russia Energy Cooperation in the Context of Natural "
         "Gas Trading\tInternational Relations\n"
         "4\t3.2\t2022-03-14\tChina’s and India’a Summits with Central Asia: Latest "
         "Developments\tInternational Relations\n"
@@ -62,7 +62,7 @@ def test_json_fields_and_shared_words(capsys: pytest.CaptureFixture[str]) -> Non
     assert json.loads(out) == [
         {
             "rank": 1,
-            "score": 21.0,
+            "score": 23.2,
             "shared": ["central", "asia", "india", "asian", "states"],
             "slug": "chinas-indiaa-summits-central-asia",
         }

@@ -33,7 +33,7 @@ from typing import Any
 
 from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
-from irarchive.text import STOPWORDS, plain_tokens, title_initials, tokens
+from irarchive.text import STOPWORDS, fold_possessives, plain_tokens, title_initials, tokens
 
 CANDIDATES = 300
 # Matches ranked per pass (the newest added); more cost one posting-list seek each.
@@ -54,6 +54,7 @@ MAX_CORRECTIONS = 8
 RARE_DF = 3
 COMMONER = 50
 _PHRASE = re.compile(r'"([^"]*)"')
+_LETTERS_DIGITS = re.compile(r"([a-z]{1,2})(\d{1,3})")
 
 
 @dataclass
@@ -116,16 +117,25 @@ def _max_edits(word: str) -> int:
 
 def parse_query(text: str) -> Query:
     """Split a query into words, "phrases" and -exclusions (all folded)."""
-    text = text[:2000]
+    text = fold_possessives(text[:2000])
     phrases = [plain_tokens(p) for p in _PHRASE.findall(text)]
     rest = _PHRASE.sub(" ", text)
     excluded: list[str] = []
     words: list[str] = []
+    split: dict[str, list[str]] = {}
     for chunk in rest.split():
         if chunk.startswith("-") and len(chunk) > 1 and chunk[1].isalnum():
             excluded += plain_tokens(chunk[1:])
+            continue
+        parts = plain_tokens(chunk)
+        if len(parts) > 1 and _joins(chunk) and min(len(p) for p in parts) <= 2:
+            # "g-7", "covid-19", "f-16": one word, as the index also joins them; its
+            # parts stay an alternative ("G 7" written apart).
+            word = "".join(parts)
+            split[word] = parts
+            words.append(word)
         else:
-            words += plain_tokens(chunk)
+            words += parts
     for p in phrases:
         words += p
     phrases = [p for p in phrases if len(p) > 1]
@@ -134,7 +144,47 @@ def parse_query(text: str) -> Query:
     stop_only = bool(words) and not content
     chosen = (content or words)[:MAX_QUERY_WORDS]
     terms = [Term(w, prefix=len(w) >= 3) for w in chosen]
+    for t in terms:
+        parts = split.get(t.word) or _letters_digits(t.word)
+        if parts:
+            t.expansions = [parts]
     return Query(terms, phrases, excluded, stop_only)
+
+
+def _joins(chunk: str) -> bool:
+    """Is the chunk words joined by hyphens or dashes ("g-7", "indo-pacific")?"""
+    return any(d in chunk for d in "-‐‑‒–—")
+
+
+def _letters_digits(word: str) -> list[str] | None:
+    """ "g7" -> ["g", "7"]: short letter+digit names are also written apart or hyphenated."""
+    m = _LETTERS_DIGITS.fullmatch(word)
+    return [m.group(1), m.group(2)] if m else None
+
+
+_SOUNDS = (
+    ("tion", "xn"), ("sion", "xn"), ("shun", "xn"), ("shon", "xn"), ("cion", "xn"),
+    ("ph", "f"), ("ck", "k"), ("kh", "k"), ("gh", "g"), ("sh", "x"), ("ch", "x"),
+    ("y", "i"), ("z", "s"), ("q", "k"), ("c", "k"), ("w", "v"),
+)  # fmt: skip
+
+
+def sound_key(word: str) -> str:
+    """A rough English sound key: "elecshun" and "election" -> "elkxn".
+
+    Common spellings of one sound are merged, doubled letters collapsed and vowels
+    after the first letter dropped. Used only to pick corrections among words
+    already near in length and first letters, so it can afford to be crude.
+    """
+    w = word.lower()
+    for a, b in _SOUNDS:
+        w = w.replace(a, b)
+    out = w[:1]
+    for c in w[1:]:
+        if c in "aeiou" or c == out[-1]:
+            continue
+        out += c
+    return out
 
 
 def _quote(word: str) -> str:
@@ -204,6 +254,14 @@ def expand(archive: Archive, query: Query) -> None:
             scored = sorted((d, -near[cand], cand) for cand, d, _ in found if cand != term.word)
             if rare:
                 scored = [x for x in scored if x[0] == 1 and -x[1] >= COMMONER * df]
+            elif not scored and len(term.word) >= 5:
+                # Spelt as it sounds ("elecshun"): the same sound key, a few edits away.
+                key = sound_key(term.word)
+                scored = sorted(
+                    (edits + 1, -n, cand)
+                    for cand, n in near.items()
+                    if cand != term.word and sound_key(cand) == key
+                )[:MAX_CORRECTIONS]
             # The closest words, and those one edit further: the nearest vocabulary
             # word is often not the one meant ("cooperaton" is one edit from both
             # "cooperation" and "cooperator"); the reranker sorts them out.
@@ -215,7 +273,8 @@ def expand(archive: Archive, query: Query) -> None:
                 dfs = archive.vocab_lookup(term.corrections)
                 df = max([df or 0, *dfs.values()]) or None
         if len(term.word) >= 2:
-            term.expansions = [e.split() for e in archive.expansions(term.word)]
+            learned = [e.split() for e in archive.expansions(term.word)]
+            term.expansions = [*term.expansions, *(e for e in learned if e not in term.expansions)]
         term.weight = math.log(1 + total / (df or 1)) if df else math.log(1 + total)
 
 
@@ -399,7 +458,7 @@ def search(
     if sort == "date":
         # Newest first (oldest with ``reverse``), undated last; equal dates by score.
         dated = [h for h in hits if h.article.get("date")]
-        dated.sort(key=_date_key, reverse=not reverse)
+        dated.sort(key=lambda h: _date_key(h.article), reverse=not reverse)
         hits = dated + [h for h in hits if not h.article.get("date")]
     elif reverse:
         hits.reverse()
