@@ -166,3 +166,35 @@ def test_cli_limit_0_is_quiet_when_all_are_shown(cli_archive: Path, cli) -> None
     r = cli("search", "kazakhstan", "-n", "0", "--json", "--min-score", "0")
     assert len(json.loads(r.out)) == 3
     assert r.err == ""
+
+
+def test_related_term_counts_fold_possessives_and_function_words() -> None:
+    from irarchive.analysis import term_counts
+
+    counts = term_counts(
+        {"title": "Kazakhstan’s Oil", "excerpt": "Kazakhstan’s oil goes towards Europe, although"}
+    )
+    assert "kazakhstan" in counts
+    assert not {"kazakhstans", "towards", "although"} & set(counts)
+
+
+def test_window_ranks_only_the_newest_matches(archive: Archive) -> None:
+    from irarchive.store import Filters
+
+    everything, cut = archive.fts_ranked('"kazakhstan"', Filters(), 100)
+    assert len(everything) == 3 and not cut
+    rowids = {
+        r[0]
+        for r in archive.conn.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"kazakhstan\"' "
+            "ORDER BY rowid DESC LIMIT 2"
+        )
+    }
+    windowed, cut = archive.fts_ranked('"kazakhstan"', Filters(), 100, window=2)
+    assert cut and len(windowed) == 2
+    ids = {c[0]["id"] for c in windowed}
+    got = {
+        r[0]
+        for r in archive.conn.execute("SELECT rowid FROM articles WHERE id IN (?, ?)", sorted(ids))
+    }
+    assert got == rowids
