@@ -247,10 +247,15 @@ def expand(archive: Archive, query: Query) -> None:
         # ("governnment"): then much commoner words one edit away are added.
         rare = df is not None and df <= RARE_DF and len(term.word) >= 5
         if (df is None or rare) and edits and not term.word.isdigit():
-            near = dict(archive.vocab_near(term.word, edits))
-            found = process.extract(
-                term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
-            )
+            # Words seen twice or more first: most of a big vocabulary is words
+            # seen once, and reading them all is the slow part of a correction.
+            for min_df in (2, 1):
+                near = dict(archive.vocab_near(term.word, edits, min_df=min_df))
+                found = process.extract(
+                    term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
+                )
+                if any(cand != term.word for cand, _, _ in found):
+                    break
             scored = sorted((d, -near[cand], cand) for cand, d, _ in found if cand != term.word)
             if rare:
                 scored = [x for x in scored if x[0] == 1 and -x[1] >= COMMONER * df]

@@ -351,23 +351,24 @@ class Archive:
         ).fetchone()
         return row is not None
 
-    def vocab_near(self, word: str, max_len_diff: int) -> list[tuple[str, int]]:
+    def vocab_near(self, word: str, max_len_diff: int, *, min_df: int = 1) -> list[tuple[str, int]]:
         """Vocabulary terms that could be a typo away from ``word``.
 
         Same first letter (the common case), or same second and third letters (a typo
         in the first letter); bounded by length, so it reads a small slice of the table.
+        ``min_df`` skips rarer words.
         """
         lo, hi = max(1, len(word) - max_len_diff), len(word) + max_len_diff
         rows = self.conn.execute(
             "SELECT term, df FROM vocab "
-            "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
-            (word[0], word[0] + "\uffff", lo, hi),
+            "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ? AND df >= ?",
+            (word[0], word[0] + "\uffff", lo, hi, min_df),
         ).fetchall()
         if len(word) >= 4:
             rows += self.conn.execute(
                 "SELECT term, df FROM vocab "
-                "WHERE substr(term, 2, 2) = ? AND length(term) BETWEEN ? AND ?",
-                (word[1:3], lo, hi),
+                "WHERE substr(term, 2, 2) = ? AND length(term) BETWEEN ? AND ? AND df >= ?",
+                (word[1:3], lo, hi, min_df),
             ).fetchall()
         return rows
 
