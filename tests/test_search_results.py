@@ -82,11 +82,14 @@ def test_two_misspellings_one_phonetic(archive: Archive) -> None:
     assert titles(archive, "elecshun")[:1] == ["Kyrgyzstan Election: Japarov Wins"]
 
 
-@pytest.mark.parametrize("query", ["turkey's", "turkey’s", "Turkey's energy"])
+@pytest.mark.parametrize("query", ["turkey's", "turkey’s"])
 def test_possessives_fold_in_search(archive: Archive, query: str) -> None:
+    # The possessive as typed ranks first (it is the distinctive form: "uk's"), and
+    # titles with the bare word are found too, as title hits.
     hits = search(archive, query).hits
     assert hits[0].article["title"] == "Turkey’s Energy Plans for 2030"
-    assert "turkey" in hits[0].matched["title"]
+    plain = next(h for h in hits if h.article["title"] == "Turkey Signs Gas Deal")
+    assert plain.matched["title"] == ["turkey"] and plain.score >= 90
 
 
 def test_plain_word_finds_the_possessive_title(archive: Archive) -> None:

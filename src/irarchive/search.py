@@ -70,9 +70,11 @@ class Term:
     # some archive word (then it may be a prefix rather than a typo).
     distance: dict[str, int] = field(default_factory=dict)
     is_prefix: bool = False
+    # Other forms of the word as typed: the bare word of a possessive.
+    variants: list[str] = field(default_factory=list)
 
     def alternatives(self) -> set[str]:
-        return {self.word, *self.corrections}
+        return {self.word, *self.corrections, *self.variants}
 
 
 @dataclass
@@ -117,17 +119,23 @@ def _max_edits(word: str) -> int:
 
 def parse_query(text: str) -> Query:
     """Split a query into words, "phrases" and -exclusions (all folded)."""
-    text = fold_possessives(text[:2000])
+    text = text[:2000]
     phrases = [plain_tokens(p) for p in _PHRASE.findall(text)]
     rest = _PHRASE.sub(" ", text)
     excluded: list[str] = []
     words: list[str] = []
     split: dict[str, list[str]] = {}
+    variants: dict[str, str] = {}
     for chunk in rest.split():
         if chunk.startswith("-") and len(chunk) > 1 and chunk[1].isalnum():
             excluded += plain_tokens(chunk[1:])
             continue
         parts = plain_tokens(chunk)
+        base = plain_tokens(fold_possessives(chunk))
+        if base != parts and len(base) == len(parts):
+            # "turkey's": the possessive as typed first (it is distinctive: "uk's"),
+            # the bare word as a variant, so "Turkey" titles are found as well.
+            variants.update((p, b) for p, b in zip(parts, base, strict=True) if p != b)
         if len(parts) > 1 and _joins(chunk) and min(len(p) for p in parts) <= 2:
             # "g-7", "covid-19", "f-16": one word, as the index also joins them; its
             # parts stay an alternative ("G 7" written apart).
@@ -145,6 +153,9 @@ def parse_query(text: str) -> Query:
     chosen = (content or words)[:MAX_QUERY_WORDS]
     terms = [Term(w, prefix=len(w) >= 3) for w in chosen]
     for t in terms:
+        if t.word in variants:
+            t.variants = [variants[t.word]]
+            t.distance[variants[t.word]] = 0  # as good as typed, bar the possessive
         parts = split.get(t.word) or _letters_digits(t.word)
         if parts:
             t.expansions = [parts]
@@ -199,7 +210,7 @@ def _all_of(words: list[str]) -> str:
 
 def _group(term: Term) -> str:
     alts = [_quote(term.word) + ("*" if term.prefix else "")]
-    alts += [_quote(c) for c in term.corrections]
+    alts += [_quote(c) for c in (*term.corrections, *term.variants)]
     alts += [_all_of(e) for e in term.expansions]
     return "(" + " OR ".join(alts) + ")"
 
@@ -274,7 +285,7 @@ def expand(archive: Archive, query: Query) -> None:
                 cutoff = scored[0][0] + 1
                 chosen = [(c, d) for d, _, c in scored if d <= cutoff][:MAX_CORRECTIONS]
                 term.corrections = [c for c, _ in chosen]
-                term.distance = dict(chosen)
+                term.distance = {**dict(chosen), **term.distance}
                 dfs = archive.vocab_lookup(term.corrections)
                 df = max([df or 0, *dfs.values()]) or None
         if len(term.word) >= 2:
