@@ -85,11 +85,11 @@ def test_two_misspellings_one_phonetic(archive: Archive) -> None:
 @pytest.mark.parametrize("query", ["turkey's", "turkey’s"])
 def test_possessives_fold_in_search(archive: Archive, query: str) -> None:
     # The possessive as typed ranks first (it is the distinctive form: "uk's"), and
-    # titles with the bare word are found too, as title hits.
+    # titles with the bare word are found too, as title hits just below.
     hits = search(archive, query).hits
     assert hits[0].article["title"] == "Turkey’s Energy Plans for 2030"
     plain = next(h for h in hits if h.article["title"] == "Turkey Signs Gas Deal")
-    assert plain.matched["title"] == ["turkey"] and plain.score >= 90
+    assert plain.matched["title"] == ["turkey"] and plain.score >= 80
 
 
 def test_plain_word_finds_the_possessive_title(archive: Archive) -> None:

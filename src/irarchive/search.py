@@ -155,7 +155,7 @@ def parse_query(text: str) -> Query:
     for t in terms:
         if t.word in variants:
             t.variants = [variants[t.word]]
-            t.distance[variants[t.word]] = 0  # as good as typed, bar the possessive
+            t.distance[variants[t.word]] = 4  # below the form typed: "uk's" is not "uk"
         parts = split.get(t.word) or _letters_digits(t.word)
         if parts:
             t.expansions = [parts]
