@@ -475,8 +475,13 @@ def main(argv: list[str] | None = None) -> int:
     engines = {
         "irarchive": irarchive_engine(db),
         "fts5": fts5_engine(peer),
-        "fzf": fzf_engine(titles, records),
     }
+    import shutil
+
+    if shutil.which("fzf"):
+        engines["fzf"] = fzf_engine(titles, records)
+    else:
+        print("fzf is not installed: its columns are left out", file=sys.stderr)
     results = {}
     for name, engine in engines.items():
         print(f"running {name} on {len(cases)} queries", file=sys.stderr)

@@ -40,11 +40,11 @@ def test_exact_tsv_by_slug(cli) -> None:
     r = cli("related", "2022-sco-summit-samarkand-key", "-n", "4")
     assert (r.code, r.err) == (0, "")
     assert r.out == (
-        "7c24afc7070dfa8e\t1\t24.4\t2022-02-07\tShanghai Cooperation Organization: History "
+        "7c24afc7070dfa8e\t1\t24.5\t2022-02-07\tShanghai Cooperation Organization: History "
         "and Role in Regional Security\tInternational Relations\n"
-        "141e649dec283798\t2\t8.4\t2022-11-01\tThe Sixth CICA Summit: Asian Vision of the "
+        "141e649dec283798\t2\t8.5\t2022-11-01\tThe Sixth CICA Summit: Asian Vision of the "
         "Global Development\tInternational Relations\n"
-        "138ba6c2277b77e8\t3\t3.9\t2022-02-01\tTurkmenistan-Russia Energy Cooperation in the "
+        "138ba6c2277b77e8\t3\t3.8\t2022-02-01\tTurkmenistan-Russia Energy Cooperation in the "
         "Context of Natural Gas Trading\tInternational Relations\n"
         "65541e609222b495\t4\t3.2\t2022-03-14\tChina’s and India’a Summits with Central "
         "Asia: Latest Developments\tInternational Relations\n"
@@ -59,7 +59,7 @@ def test_json_fields_and_shared_words(cli) -> None:
     assert json.loads(r.out) == [
         {
             "rank": 1,
-            "score": 21.0,
+            "score": 23.2,
             "shared": ["central", "asia", "india", "asian", "states"],
             "slug": "chinas-indiaa-summits-central-asia",
         }

@@ -282,18 +282,31 @@ def test_since_and_category_on_the_big_archive(big_archive: Archive) -> None:
 
 
 def test_candidate_generation_stays_bounded(big_archive: Archive, monkeypatch) -> None:
-    # The reranker never sees more than CANDIDATES rows, however common the words.
-    seen: list[int] = []
-    real = Archive.fts_candidates
+    # The reranker never sees more than CANDIDATES rows per pass, and the index ranks
+    # at most RANK_WINDOW matches, however common the words.
+    seen: list[tuple[int, int | None]] = []
+    real = Archive.fts_ranked
 
-    def spy(self, match, filters, limit):
-        rows = real(self, match, filters, limit)
-        seen.append(len(rows))
-        return rows
+    def spy(self, match, filters, limit, *, window=None):
+        rows, cut = real(self, match, filters, limit, window=window)
+        seen.append((len(rows), window))
+        return rows, cut
 
-    monkeypatch.setattr(Archive, "fts_candidates", spy)
-    search(big_archive, "the cooperation of asia", limit=None)
-    assert seen and max(seen) <= search_mod.CANDIDATES
+    monkeypatch.setattr(Archive, "fts_ranked", spy)
+    search(big_archive, "the cooperation of asia")
+    assert seen
+    assert all(n <= search_mod.CANDIDATES and w == search_mod.RANK_WINDOW for n, w in seen)
+
+
+def test_window_bounds_ranking_but_keeps_title_hits(big_archive: Archive, monkeypatch) -> None:
+    # With a tiny window every pass over "cooperation" is cut; the title pass still
+    # fills the page with title hits (90+), none excerpt-only.
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 5)
+    hits = search(big_archive, "cooperation", limit=5).hits
+    assert len(hits) == 5
+    assert all(h.score >= 90 and "cooperation" in h.matched["title"] for h in hits)
+    unbounded = search(big_archive, "cooperation", limit=None).hits
+    assert len(unbounded) > 5
 
 
 # ---- query syntax (hostile queries: test_hostile.py) ---------------------------------

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from irarchive.errors import IrarchiveError, UsageError
 from irarchive.store import Archive, Filters
-from irarchive.text import STOPWORDS, title_initials, tokens
+from irarchive.text import STOPWORDS, fold_possessives, plain_tokens, title_initials
 
 TITLE_WEIGHT = 3.0  # a word in the title says more about the subject than one in the excerpt
 QUERY_TERMS = 12  # distinctive words sent to the index
@@ -142,8 +142,25 @@ class Related:
         return {"rank": rank, "score": self.score, "shared": self.shared, **self.article}
 
 
+# Function words that say nothing about a subject, beyond search's short list.
+RELATED_STOPWORDS = STOPWORDS | frozenset(
+    """about above across after again against all also although among amongst another any
+    because been before being below both can could did does doing down during each either
+    even ever every few further had having he her here hers him his how however if more most
+    much must my neither no nor not now off once only other our out own per rather same she
+    should since so some still such then there these they those though through thus too
+    toward towards until upon us very via we what when where whether which while who whom
+    whose why within without would yet you your""".split()
+)
+
+
 def _useful(term: str) -> bool:
-    return len(term) >= 2 and not term.isdigit() and term not in STOPWORDS
+    return len(term) >= 2 and not term.isdigit() and term not in RELATED_STOPWORDS
+
+
+def _words(text: str | None) -> list[str]:
+    """Folded words with possessives folded: "Kazakhstan’s" counts as "kazakhstan"."""
+    return plain_tokens(fold_possessives(text)) if text else []
 
 
 def term_counts(article: dict[str, Any], acronyms: Container[str] = ()) -> dict[str, float]:
@@ -154,10 +171,10 @@ def term_counts(article: dict[str, Any], acronyms: Container[str] = ()) -> dict[
     archive): "History and Role" -> hr is noise, and a rare one at that.
     """
     title = article.get("title") or ""
-    in_title = [t for t in tokens(title) if _useful(t)]
+    in_title = [t for t in _words(title) if _useful(t)]
     in_title += [t for t in title_initials(title) if t in acronyms]
     counts = Counter(in_title)
-    counts.update(t for t in tokens(article.get("excerpt")) if _useful(t))
+    counts.update(t for t in _words(article.get("excerpt")) if _useful(t))
     titled = set(in_title)
     # Sub-linear tf: a word repeated five times is not five times the subject.
     return {

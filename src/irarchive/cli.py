@@ -60,6 +60,11 @@ class Sort(str, Enum):
     title = "title"
 
 
+class SearchSort(str, Enum):
+    score = "score"
+    date = "date"
+
+
 class DateOrder(str, Enum):
     dmy = "dmy"
     mdy = "mdy"
@@ -481,13 +486,18 @@ def search_cmd(
     explain: Annotated[
         bool, typer.Option("--explain", help="Say on stderr why each result matched.")
     ] = False,
+    sort: Annotated[
+        SearchSort,
+        typer.Option("--sort", help="Order by score (best first) or date (newest first)."),
+    ] = SearchSort.score,
+    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
 ) -> None:
     """Search titles and excerpts, forgiving typos, accents and acronyms."""
     from irarchive import output
-    from irarchive.search import search
+    from irarchive.search import ALL_CANDIDATES, count, search
 
     out_fmt = choose_format(fmt, json_, formats.SEARCH)
     chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
@@ -500,6 +510,8 @@ def search_cmd(
         limit=limit or None,
         min_score=min_score,
         title_only=title_only,
+        sort=sort.value,
+        reverse=reverse,
     )
     records = [h.to_dict(i) for i, h in enumerate(result.hits, start=1)]
     highlight = {
@@ -513,6 +525,18 @@ def search_cmd(
     if not records and shown_format(out_fmt).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
         err(f"no articles match{hint}")
+    elif limit == 0 or (shown_format(out_fmt).terminal and len(records) == limit):
+        # How many more there are: a cheap count of the articles with every word.
+        total = count(archive, query, filters=filters, title_only=title_only)
+        if total > len(records):
+            if limit:
+                err(f"showing {len(records)} of about {total} (use --limit 0 for all)")
+            else:
+                err(
+                    f"{total - len(records)} more articles have these words but are not "
+                    f"shown: they score below --min-score or rank below the first "
+                    f"{ALL_CANDIDATES} candidates; narrow the query or the dates"
+                )
 
 
 # ---- import -----------------------------------------------------------------------------

@@ -33,9 +33,19 @@ from typing import Any
 
 from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
-from irarchive.text import STOPWORDS, plain_tokens, title_initials, tokens
+from irarchive.text import STOPWORDS, fold_possessives, plain_tokens, title_initials, tokens
 
 CANDIDATES = 300
+# Matches ranked per pass (the newest added); more cost one posting-list seek each.
+RANK_WINDOW = 600
+# Candidates kept from a pass the window cut (at least; three pages when paging).
+KEEP_CUT = 60
+# Candidates per pass when every result is wanted (``limit=None``).
+ALL_CANDIDATES = 5000
+# A word in this many articles (and 1% of them) is not also searched as a prefix.
+COMMON_MIN_DF = 1000
+# Queries of up to this many words retry with all words but one when one is a miss.
+MAX_SUBSET_WORDS = 5
 DEFAULT_MIN_SCORE = 40.0
 # A score every query word reaches in the title (exactly or nearly) gets past.
 MAX_QUERY_WORDS = 12
@@ -44,6 +54,7 @@ MAX_CORRECTIONS = 8
 RARE_DF = 3
 COMMONER = 50
 _PHRASE = re.compile(r'"([^"]*)"')
+_LETTERS_DIGITS = re.compile(r"([a-z]{1,2})(\d{1,3})")
 
 
 @dataclass
@@ -59,9 +70,11 @@ class Term:
     # some archive word (then it may be a prefix rather than a typo).
     distance: dict[str, int] = field(default_factory=dict)
     is_prefix: bool = False
+    # Other forms of the word as typed: the bare word of a possessive.
+    variants: list[str] = field(default_factory=list)
 
     def alternatives(self) -> set[str]:
-        return {self.word, *self.corrections}
+        return {self.word, *self.corrections, *self.variants}
 
 
 @dataclass
@@ -111,11 +124,26 @@ def parse_query(text: str) -> Query:
     rest = _PHRASE.sub(" ", text)
     excluded: list[str] = []
     words: list[str] = []
+    split: dict[str, list[str]] = {}
+    variants: dict[str, str] = {}
     for chunk in rest.split():
         if chunk.startswith("-") and len(chunk) > 1 and chunk[1].isalnum():
             excluded += plain_tokens(chunk[1:])
+            continue
+        parts = plain_tokens(chunk)
+        base = plain_tokens(fold_possessives(chunk))
+        if base != parts and len(base) == len(parts):
+            # "turkey's": the possessive as typed first (it is distinctive: "uk's"),
+            # the bare word as a variant, so "Turkey" titles are found as well.
+            variants.update((p, b) for p, b in zip(parts, base, strict=True) if p != b)
+        if len(parts) > 1 and _joins(chunk) and min(len(p) for p in parts) <= 2:
+            # "g-7", "covid-19", "f-16": one word, as the index also joins them; its
+            # parts stay an alternative ("G 7" written apart).
+            word = "".join(parts)
+            split[word] = parts
+            words.append(word)
         else:
-            words += plain_tokens(chunk)
+            words += parts
     for p in phrases:
         words += p
     phrases = [p for p in phrases if len(p) > 1]
@@ -124,7 +152,50 @@ def parse_query(text: str) -> Query:
     stop_only = bool(words) and not content
     chosen = (content or words)[:MAX_QUERY_WORDS]
     terms = [Term(w, prefix=len(w) >= 3) for w in chosen]
+    for t in terms:
+        if t.word in variants:
+            t.variants = [variants[t.word]]
+            t.distance[variants[t.word]] = 4  # below the form typed: "uk's" is not "uk"
+        parts = split.get(t.word) or _letters_digits(t.word)
+        if parts:
+            t.expansions = [parts]
     return Query(terms, phrases, excluded, stop_only)
+
+
+def _joins(chunk: str) -> bool:
+    """Is the chunk words joined by hyphens or dashes ("g-7", "indo-pacific")?"""
+    return any(d in chunk for d in "-‐‑‒–—")
+
+
+def _letters_digits(word: str) -> list[str] | None:
+    """ "g7" -> ["g", "7"]: short letter+digit names are also written apart or hyphenated."""
+    m = _LETTERS_DIGITS.fullmatch(word)
+    return [m.group(1), m.group(2)] if m else None
+
+
+_SOUNDS = (
+    ("tion", "xn"), ("sion", "xn"), ("shun", "xn"), ("shon", "xn"), ("cion", "xn"),
+    ("ph", "f"), ("ck", "k"), ("kh", "k"), ("gh", "g"), ("sh", "x"), ("ch", "x"),
+    ("y", "i"), ("z", "s"), ("q", "k"), ("c", "k"), ("w", "v"),
+)  # fmt: skip
+
+
+def sound_key(word: str) -> str:
+    """A rough English sound key: "elecshun" and "election" -> "elkxn".
+
+    Common spellings of one sound are merged, doubled letters collapsed and vowels
+    after the first letter dropped. Used only to pick corrections among words
+    already near in length and first letters, so it can afford to be crude.
+    """
+    w = word.lower()
+    for a, b in _SOUNDS:
+        w = w.replace(a, b)
+    out = w[:1]
+    for c in w[1:]:
+        if c in "aeiou" or c == out[-1]:
+            continue
+        out += c
+    return out
 
 
 def _quote(word: str) -> str:
@@ -139,7 +210,7 @@ def _all_of(words: list[str]) -> str:
 
 def _group(term: Term) -> str:
     alts = [_quote(term.word) + ("*" if term.prefix else "")]
-    alts += [_quote(c) for c in term.corrections]
+    alts += [_quote(c) for c in (*term.corrections, *term.variants)]
     alts += [_all_of(e) for e in term.expansions]
     return "(" + " OR ".join(alts) + ")"
 
@@ -172,8 +243,13 @@ def expand(archive: Archive, query: Query) -> None:
     words = [t.word for t in query.terms]
     known = archive.vocab_lookup(words)
     total = max(archive.total_docs(), 1)
+    common = max(COMMON_MIN_DF, total // 100)
     for term in query.terms:
         df = known.get(term.word)
+        if df is not None and df >= common:
+            # A word in over 1% of articles: its own matches are plenty, and
+            # merging the posting lists of every longer word is what costs.
+            term.prefix = False
         term.is_prefix = df is None and term.prefix and archive.vocab_has_prefix(term.word)
         edits = _max_edits(term.word)
         # A word the archive does not have is corrected even when it begins some
@@ -182,13 +258,26 @@ def expand(archive: Archive, query: Query) -> None:
         # ("governnment"): then much commoner words one edit away are added.
         rare = df is not None and df <= RARE_DF and len(term.word) >= 5
         if (df is None or rare) and edits and not term.word.isdigit():
-            near = dict(archive.vocab_near(term.word, edits))
-            found = process.extract(
-                term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
-            )
+            # Words seen twice or more first: most of a big vocabulary is words
+            # seen once, and reading them all is the slow part of a correction.
+            for min_df in (2, 1):
+                near = dict(archive.vocab_near(term.word, edits, min_df=min_df))
+                found = process.extract(
+                    term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
+                )
+                if any(cand != term.word for cand, _, _ in found):
+                    break
             scored = sorted((d, -near[cand], cand) for cand, d, _ in found if cand != term.word)
             if rare:
                 scored = [x for x in scored if x[0] == 1 and -x[1] >= COMMONER * df]
+            elif not scored and len(term.word) >= 5:
+                # Spelt as it sounds ("elecshun"): the same sound key, a few edits away.
+                key = sound_key(term.word)
+                scored = sorted(
+                    (edits + 1, -n, cand)
+                    for cand, n in near.items()
+                    if cand != term.word and sound_key(cand) == key
+                )[:MAX_CORRECTIONS]
             # The closest words, and those one edit further: the nearest vocabulary
             # word is often not the one meant ("cooperaton" is one edit from both
             # "cooperation" and "cooperator"); the reranker sorts them out.
@@ -196,11 +285,12 @@ def expand(archive: Archive, query: Query) -> None:
                 cutoff = scored[0][0] + 1
                 chosen = [(c, d) for d, _, c in scored if d <= cutoff][:MAX_CORRECTIONS]
                 term.corrections = [c for c, _ in chosen]
-                term.distance = dict(chosen)
+                term.distance = {**dict(chosen), **term.distance}
                 dfs = archive.vocab_lookup(term.corrections)
                 df = max([df or 0, *dfs.values()]) or None
         if len(term.word) >= 2:
-            term.expansions = [e.split() for e in archive.expansions(term.word)]
+            learned = [e.split() for e in archive.expansions(term.word)]
+            term.expansions = [*term.expansions, *(e for e in learned if e not in term.expansions)]
         term.weight = math.log(1 + total / (df or 1)) if df else math.log(1 + total)
 
 
@@ -339,15 +429,29 @@ def search(
     limit: int | None = 20,
     min_score: float = DEFAULT_MIN_SCORE,
     title_only: bool = False,
+    offset: int = 0,
+    sort: str = "score",
+    reverse: bool = False,
 ) -> Result:
     """Ranked articles for a free-text query (best first, at most ``limit``).
 
+    ``offset`` skips that many of the best results (paging: ``offset=20, limit=20``
+    is the second page of twenty). ``limit=None`` returns every result that passes
+    ``min_score`` among up to ``ALL_CANDIDATES`` candidates per pass; ``count``
+    says cheaply how many articles match, for "showing 20 of N". ``sort="date"``
+    orders the results found by date, newest first (``reverse`` flips either order).
+
+    The work per query is bounded: a pass over common words ranks only the
+    ``RANK_WINDOW`` most recently added matches (see ``Archive.fts_candidates``).
     A blank query is a usage error; a query with no searchable words (only
     punctuation or emoji) finds nothing.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
+    if sort not in ("score", "date"):
+        raise UsageError(f"unknown sort {sort!r}; use score or date")
     filters = filters or Filters()
+    offset = max(0, int(offset))
     query = parse_query(text)
     if not query.terms:
         return Result([], query)
@@ -357,35 +461,126 @@ def search(
         # article would match; a single common word matches nothing.
         if len(query.terms) == 1:
             return Result([], query)
-        query.phrases = [[t.word for t in query.terms]]
+        _as_title_phrase(query)
         title_only = True
-        for t in query.terms:
-            t.prefix = False
-    match = build_match(query, title_only=title_only, mode="and")
-    candidates = archive.fts_candidates(match, filters, CANDIDATES)
-    hits = _rerank(query, candidates, title_only, min_score)
-    if len(query.terms) > 1 and not query.stop_only:
+    if limit is None or sort == "date":
+        wanted, window, cap = ALL_CANDIDATES, None, ALL_CANDIDATES
+    else:
+        wanted = offset + limit
+        cap = max(CANDIDATES, wanted)
+        window = max(RANK_WINDOW, wanted)
+    hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+    hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
+    if sort == "date":
+        # Newest first (oldest with ``reverse``), undated last; equal dates by score.
+        dated = [h for h in hits if h.article.get("date")]
+        dated.sort(key=lambda h: _date_key(h.article), reverse=not reverse)
+        hits = dated + [h for h in hits if not h.article.get("date")]
+    elif reverse:
+        hits.reverse()
+    hits = hits[offset:]
+    if limit:
+        hits = hits[:limit]
+    result = Result(hits, query)
+    if not hits and not offset:
+        result.suggestions = suggest(archive, query)
+    return result
+
+
+def _as_title_phrase(query: Query) -> None:
+    query.phrases = [[t.word for t in query.terms]]
+    for t in query.terms:
+        t.prefix = False
+
+
+def _find(
+    archive: Archive,
+    query: Query,
+    filters: Filters,
+    title_only: bool,
+    min_score: float,
+    cap: int,
+    window: int | None,
+    wanted: int,
+) -> list[Hit]:
+    """Candidates from the index, reranked: every word first, then most of them."""
+    n = len(query.terms)
+    hits: list[Hit] = []
+    candidates: list = []
+    if not title_only and window is not None:
+        # Titles first: a title with every word outranks any excerpt-only hit, so
+        # when enough titles have every word, the excerpts need no ranking at all.
+        match = build_match(query, title_only=True, mode="and")
+        candidates, cut = archive.fts_ranked(match, filters, _keep(cap, wanted), window=window)
+        hits = _rerank(query, candidates, False, min_score)
+    if title_only or window is None or len(hits) < wanted:
+        match = build_match(query, title_only=title_only, mode="and")
+        more, cut = archive.fts_ranked(match, filters, cap, window=window)
+        if cut:
+            # Common words: rank fewer; a bounded slice has no single best anyway.
+            more = more[: _keep(cap, wanted)]
+        seen = {h.article["id"] for h in hits}
+        hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
+        candidates += more
+    seen = {h.article["id"] for h in hits}
+    if n > 1 and not query.stop_only:
         # No title has every word: one of them may be a typo that is itself a word
         # ("scuttled" for "scuttles"), so also take titles with most of the words
         # (titles only: ten times cheaper than ranking every excerpt with a common
         # word), and failing that any article with some of them.
         found = len(candidates)
         for title_or in (True, False):
-            if _has_title_with_every_word(hits, len(query.terms)) if title_or else found:
+            if _has_title_with_every_word(hits, n) if title_or else found:
                 break
-            seen = {h.article["id"] for h in hits}
-            match = build_match(query, title_only=title_only or title_or, mode="or")
-            more = archive.fts_candidates(match, filters, CANDIDATES)
+            more: list = []
+            if title_or and 2 < n <= MAX_SUBSET_WORDS:
+                # Titles with all words but one, each a bounded query of its own:
+                # ranking every title with any of the words is what costs.
+                for skip in range(n):
+                    part = Query(
+                        [t for i, t in enumerate(query.terms) if i != skip], [], query.excluded
+                    )
+                    sub = build_match(part, title_only=True, mode="and")
+                    more += archive.fts_ranked(sub, filters, _keep(cap, wanted), window=window)[0]
+            if not more:
+                match = build_match(query, title_only=title_only or title_or, mode="or")
+                more, cut = archive.fts_ranked(match, filters, cap, window=window)
+                if cut:
+                    more = more[: _keep(cap, wanted)]
             found += len(more)
-            more = [c for c in more if c[0]["id"] not in seen]
-            hits += _rerank(query, more, title_only, min_score)
-    hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
-    if limit:
-        hits = hits[:limit]
-    result = Result(hits, query)
-    if not hits:
-        result.suggestions = suggest(archive, query)
-    return result
+            fresh = {c[0]["id"]: c for c in more if c[0]["id"] not in seen}
+            hits += _rerank(query, list(fresh.values()), title_only, min_score)
+            seen |= set(fresh)
+    return hits
+
+
+def _keep(cap: int, wanted: int) -> int:
+    """Candidates reranked from a pass cut by the window: a few pages' worth."""
+    return min(cap, max(KEEP_CUT, 3 * wanted))
+
+
+def count(
+    archive: Archive, text: str, *, filters: Filters | None = None, title_only: bool = False
+) -> int:
+    """About how many articles a query finds: those with every word (cheap).
+
+    The number behind "showing 20 of N". It counts index matches, so it can differ
+    a little from the results ``search(limit=None)`` returns (those below
+    ``min_score`` or failing a phrase are not shown; typo fallbacks add some).
+    """
+    if not text.strip():
+        raise UsageError("the search query is empty; give some words to look for")
+    query = parse_query(text)
+    if not query.terms:
+        return 0
+    expand(archive, query)
+    if query.stop_only:
+        if len(query.terms) == 1:
+            return 0
+        _as_title_phrase(query)
+        title_only = True
+    match = build_match(query, title_only=title_only, mode="and")
+    return archive.fts_count(match, filters or Filters())
 
 
 def _has_title_with_every_word(hits: list[Hit], words: int) -> bool:
@@ -432,10 +627,13 @@ def suggest(archive: Archive, query: Query) -> list[str]:
     from rapidfuzz import fuzz, process
 
     out: list[str] = []
+    known = archive.vocab_lookup([t.word for t in query.terms])
     for term in query.terms:
         if term.corrections:
             out += term.corrections[:1]
             continue
+        if term.word in known or len(term.word) < 3:
+            continue  # a word the archive has needs no "did you mean"
         near = [t for t, _ in archive.vocab_near(term.word, 3)] if term.word else []
         match = process.extractOne(term.word, near, scorer=fuzz.ratio, score_cutoff=60)
         if match and match[0] != term.word:

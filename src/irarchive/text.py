@@ -36,6 +36,9 @@ class lazy_re:  # noqa: N801 - used like re.compile
 
 # Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
 _APOSTROPHE = lazy_re(r"(?<=[^\W\d_])['’ʼ‘`´](?=[^\W\d_])")
+# Possessives: Turkey's -> Turkey (the joined "Turkeys" is indexed as well).
+_POSSESSIVE = lazy_re(r"(?<=[^\W\d_])['’ʼ]s\b")
+_POSSESSIVE_WORD = lazy_re(r"[^\W_]+['’ʼ]s\b")
 # Dotted abbreviations: U.S. -> US, e.g. -> eg.
 _DOTTED = lazy_re(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?!\w)")
 # Words joined by hyphens or dashes: Indo-Pacific, Russia–Ukraine.
@@ -79,7 +82,13 @@ def index_text(s: str | None) -> str:
         return ""
     s = _nfkc(s)
     if any(q in s for q in _APOSTROPHES):
+        # "Turkey’s" is indexed as "Turkey", so it meets "turkey", plus the joined
+        # "Turkeys" at the end (earlier archives indexed only that form).
+        joined_possessives = [m.group() for m in _POSSESSIVE_WORD.finditer(s)]
+        s = _POSSESSIVE.sub("", s)
         s = _APOSTROPHE.sub("", s)
+        if joined_possessives:
+            s += " " + " ".join(_APOSTROPHE.sub("", w) for w in joined_possessives)
     if _DOTTED_HINT.search(s):
         s = _DOTTED.sub(lambda m: m.group().replace(".", ""), s)
     if any(d in s for d in _DASH_CHARS):
@@ -99,6 +108,13 @@ def tokens(s: str | None) -> list[str]:
     if not s:
         return []
     return _WORD.findall(strip_marks(index_text(s)).casefold())
+
+
+def fold_possessives(s: str) -> str:
+    """Drop the possessive 's: "Turkey's" -> "Turkey" (other apostrophes stay)."""
+    if not any(q in s for q in _APOSTROPHES):
+        return s
+    return _POSSESSIVE.sub("", s)
 
 
 def plain_tokens(s: str | None) -> list[str]:
