@@ -49,6 +49,6 @@ class HelpScreen(ModalScreen[None]):
         where.append(cell(self.archive_path))
         with VerticalScroll(id="help"):
             yield Static(Text("irarchive browse: keys", style="bold"))
-            yield Static(table)
             yield Static(where, id="help-archive")
+            yield Static(table)
             yield Static(Text("Esc closes this help", style="dim"))

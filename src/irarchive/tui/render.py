@@ -112,6 +112,5 @@ def detail(article: dict[str, Any]) -> Group:
         ("source", "source"),
         ("id", "id"),
         ("slug", "slug"),
-        ("added", "added_at"),
     )
     return Group(title, Text(""), meta(article, keys), *excerpt(article), Text(""), *extra(article))
