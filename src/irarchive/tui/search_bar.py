@@ -23,6 +23,9 @@ class SearchBar(Input):
             id="search",
             select_on_focus=False,
         )
+        # A steady cursor, as in fzf: a blinking one redraws the line twice a second
+        # forever (traffic over ssh, and a terminal that never goes quiet).
+        self.cursor_blink = False
 
     def action_move(self, action: str) -> None:
         from irarchive.tui.results import ResultList
