@@ -153,3 +153,16 @@ def test_pick_json_prints_what_show_json_prints(terminal, tmp_path, seeded):
         timeout=60,
     )
     assert (tmp_path / "picked.json").read_text() == shown.stdout
+
+
+def test_pick_draws_on_the_terminal_when_stdin_and_stderr_are_redirected(terminal, tmp_path):
+    # Like fzf: the keys come from /dev/tty and the screen goes there too.
+    t = terminal(f"{PY} browse --pick < /dev/null 2> err.txt > picked.txt; echo $? > code.txt")
+    t.wait_for(b"Cooperation")
+    t.type("iranian")
+    t.settle()
+    t.type("\r")
+    t.wait()
+    assert (tmp_path / "code.txt").read_text() == "0\n"
+    assert (tmp_path / "picked.txt").read_text() == "6b77fb39ae23803c\n"
+    assert (tmp_path / "err.txt").read_text() == ""
