@@ -341,3 +341,13 @@ def test_browse_bad_date_is_a_usage_error(cli, seeded, monkeypatch):
     monkeypatch.setattr("irarchive.cli.stdout_is_terminal", lambda: True)
     r = cli("browse", "--since", "2022-13")
     assert r.code == 2 and r.err.startswith("Error: bad date '2022-13'")
+
+
+@pytest.mark.parametrize(("colorfgbg", "light"), [("0;15", True), ("0;7", True), ("15;0", False)])
+def test_a_light_terminal_gets_the_light_theme(monkeypatch, tui_db, colorfgbg, light):
+    from irarchive import cli as cli_module
+
+    monkeypatch.setenv("COLORFGBG", colorfgbg)
+    assert cli_module._light_terminal() is light
+    app = BrowseApp(str(tui_db), light=cli_module._light_terminal())
+    assert app.theme == ("textual-light" if light else "textual-dark")

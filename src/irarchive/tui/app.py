@@ -35,6 +35,8 @@ from irarchive.tui.status import StatusLine
 
 # Actions about the highlighted article: not while a dialog is open.
 ARTICLE_ACTIONS = {"open_url", "copy_id", "copy_bibtex", "related"}
+# A damaged or vanished archive: said on the status line, the browser stays up.
+READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
 
 
@@ -140,7 +142,7 @@ class BrowseApp(App[dict[str, Any] | None]):
             found = self.reader.query(text, filters, generation)
         except Stale:
             return
-        except (IrarchiveError, sqlite3.DatabaseError) as exc:
+        except READ_ERRORS as exc:
             self.call_from_thread(self.say, note=f"Error: {exc}")
             return
         self.call_from_thread(self.show_results, found)
@@ -169,11 +171,18 @@ class BrowseApp(App[dict[str, Any] | None]):
             rows = self.reader.page(found, start, found.generation)
         except Stale:
             return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
         self.call_from_thread(self.results.loaded, found, start, rows)
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
-        total = self.reader.total()
+        try:
+            total = self.reader.total()
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
         self.call_from_thread(self._set_total, total)
 
     def _set_total(self, total: int) -> None:
@@ -273,7 +282,11 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     @work(thread=True, exclusive=True, group="related")
     def load_related(self, article: dict[str, Any]) -> None:
-        found = self.reader.related(article)
+        try:
+            found = self.reader.related(article)
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
         self.call_from_thread(self._show_related, article, found)
 
     def _show_related(self, article: dict[str, Any], found: list[Any]) -> None:
@@ -304,7 +317,11 @@ class BrowseApp(App[dict[str, Any] | None]):
     @work(thread=True, exclusive=True, group="categories")
     def load_categories(self) -> None:
         if self._categories is None:
-            self._categories = self.reader.categories()
+            try:
+                self._categories = self.reader.categories()
+            except READ_ERRORS as exc:
+                self.call_from_thread(self.say, note=f"Error: {exc}")
+                return
         self.call_from_thread(self._pick_category, self._categories)
 
     def _pick_category(self, categories: list[str]) -> None:

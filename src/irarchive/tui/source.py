@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class Reader:
         self._wanted = 0  # the newest generation asked for
         self._running: int | None = None  # generation of the read in progress
         self._lock = threading.Lock()
+        # CPU seconds each finished query took on the db thread, by generation (for the
+        # benchmark: on a busy machine wall time says more about the neighbours).
+        self.query_cpu: dict[int, float] = {}
 
     # ---- the db thread --------------------------------------------------------------
 
@@ -93,8 +97,12 @@ class Reader:
             raise Stale
         archive = self._open()
         self._running = generation
+        started = time.thread_time()
         try:
-            return fn(archive, *args)
+            result = fn(archive, *args)
+            if fn is _query and generation is not None:
+                self.query_cpu[generation] = time.thread_time() - started
+            return result
         except sqlite3.OperationalError as exc:
             if generation is not None and "interrupted" in str(exc):
                 raise Stale from None
