@@ -351,3 +351,19 @@ def test_a_light_terminal_gets_the_light_theme(monkeypatch, tui_db, colorfgbg, l
     assert cli_module._light_terminal() is light
     app = BrowseApp(str(tui_db), light=cli_module._light_terminal())
     assert app.theme == ("textual-light" if light else "textual-dark")
+
+
+@pytest.mark.parametrize("args", [("--help",), ("list", "--json"), ("search", "sco", "--json")])
+def test_other_commands_never_import_textual(seeded, args):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['irarchive', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('irarchive', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('TEXTUAL=%s\\n' % ('textual' in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert r.stderr.splitlines()[-1] == "TEXTUAL=False"
