@@ -915,9 +915,10 @@ def browse_cmd(
             2,
         )
     filters, period = make_filters(since, until, on, False, category)
-    dates_text = on or (f"{since or ''}..{until or ''}" if since or until else "")
-    if since and not until:
-        dates_text = since
+    # The date dialog's form of the same filter: SINCE..UNTIL (--on X is X..X).
+    dates_text = (
+        f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
+    )
     archive = state(ctx).archive()  # created, seeded or migrated here, as by every command
     from irarchive.tui.app import BrowseApp
     from irarchive.tui.terminal import on_terminal

@@ -191,8 +191,9 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     def say(self, *, busy: bool = False, note: str = "") -> None:
         filters = []
-        if self.dates_text:
-            filters.append(f"dates: {self.dates_text}")
+        if self.dates_text:  # a lone date is "since": say so with the range form
+            shown = self.dates_text if ".." in self.dates_text else self.dates_text + ".."
+            filters.append(f"dates: {shown}")
         if self.filters.undated:
             filters.append("undated")
         if self.filters.categories:
@@ -277,7 +278,7 @@ class BrowseApp(App[dict[str, Any] | None]):
     def action_related(self) -> None:
         article = self._need_article()
         if article is not None:
-            self.notify("Finding related articles…", markup=False, timeout=2)
+            self.say(note="finding related articles…")
             self.load_related(article)
 
     @work(thread=True, exclusive=True, group="related")
@@ -290,6 +291,8 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.call_from_thread(self._show_related, article, found)
 
     def _show_related(self, article: dict[str, Any], found: list[Any]) -> None:
+        self.say()
+
         def opened(chosen: dict[str, Any] | None) -> None:
             if chosen is not None:
                 self.choose(chosen)
@@ -312,6 +315,8 @@ class BrowseApp(App[dict[str, Any] | None]):
         )
 
     def action_category(self) -> None:
+        if self._categories is None:
+            self.say(note="reading the categories…")
         self.load_categories()
 
     @work(thread=True, exclusive=True, group="categories")
@@ -325,6 +330,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.call_from_thread(self._pick_category, self._categories)
 
     def _pick_category(self, categories: list[str]) -> None:
+        self.say()
         current = self.filters.categories[0] if len(self.filters.categories) == 1 else None
 
         def chosen(answer: str | None) -> None:
