@@ -119,7 +119,12 @@ class ResultList(ScrollView, can_focus=True):
         if start is None or (self.results.generation, start) in self._asked:
             return
         self._asked.add((self.results.generation, start))
-        self.post_message(self.NeedPage(self.results, start))
+        # Not posted from here: render_line runs in the screen's context, and a message
+        # made there counts the screen as its sender and stops bubbling at the screen.
+        self.call_later(self._request, self.results, start)
+
+    def _request(self, results: Results, start: int) -> None:
+        self.post_message(self.NeedPage(results, start))
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, self.results.total)
