@@ -385,3 +385,15 @@ async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypa
         assert 45 in found.rows and 25 not in found.rows
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
+
+
+@run_async
+async def test_mouse_click_highlights_then_opens(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.click("#results", offset=(5, 2))
+        assert b.app.results.cursor == 2 and not isinstance(b.app.screen, DetailScreen)
+        await pilot.click("#results", offset=(5, 2))
+        assert isinstance(b.app.screen, DetailScreen)
+        assert b.app.screen.article["title"].startswith("Turkmenistan-Russia")
