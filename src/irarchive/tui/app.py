@@ -180,6 +180,8 @@ class BrowseApp(App[dict[str, Any] | None]):
     def load_total(self) -> None:
         try:
             total = self.reader.total()
+        except Stale:  # the app is quitting
+            return
         except READ_ERRORS as exc:
             self.call_from_thread(self.say, note=f"Error: {exc}")
             return
@@ -285,6 +287,8 @@ class BrowseApp(App[dict[str, Any] | None]):
     def load_related(self, article: dict[str, Any]) -> None:
         try:
             found = self.reader.related(article)
+        except Stale:  # the app is quitting
+            return
         except READ_ERRORS as exc:
             self.call_from_thread(self.say, note=f"Error: {exc}")
             return
@@ -324,6 +328,8 @@ class BrowseApp(App[dict[str, Any] | None]):
         if self._categories is None:
             try:
                 self._categories = self.reader.categories()
+            except Stale:  # the app is quitting
+                return
             except READ_ERRORS as exc:
                 self.call_from_thread(self.say, note=f"Error: {exc}")
                 return

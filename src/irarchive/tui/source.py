@@ -112,7 +112,11 @@ class Reader:
 
     def run(self, fn: Callable[..., T], *args: Any, generation: int | None = None) -> T:
         """Run ``fn(archive, *args)`` on the db thread; with a generation, it is cancellable."""
-        return self._pool.submit(self._call, generation, fn, *args).result()
+        try:
+            future = self._pool.submit(self._call, generation, fn, *args)
+        except RuntimeError:  # closed: the app is quitting, nobody wants the answer
+            raise Stale from None
+        return future.result()
 
     # ---- called from the UI thread ----------------------------------------------------
 
