@@ -165,7 +165,7 @@ async def scrolling(db: Path, target: int) -> tuple[list[float], int, int]:
     app = BrowseApp(str(db))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        widgets = len(app.query("*"))
+        widgets = len(app.results.children)
         await pilot.press("tab")
         times = []
         while app.results.cursor < target:
@@ -177,7 +177,7 @@ async def scrolling(db: Path, target: int) -> tuple[list[float], int, int]:
                 await asyncio.sleep(0.001)
             await pilot.pause()
             times.append(time.perf_counter() - t0)
-        return times, widgets, len(app.query("*"))
+        return times, widgets, len(app.results.children)
 
 
 # ---- report -------------------------------------------------------------------------------
@@ -204,6 +204,7 @@ def report(args, frames, rows, typed, searches, scroll, db_count) -> str:
     ]
 
     def row(name, target, values, limit_p95=None, limit_max=None, limit_median=None):
+        values = [v for v in values if v == v]  # a run that never showed it (nan) is left out
         med, p95, top = statistics.median(values), percentile(values, 95), max(values)
         met = all(
             (
@@ -214,7 +215,7 @@ def report(args, frames, rows, typed, searches, scroll, db_count) -> str:
         )
         lines.append(
             f"| {name} | {target} | {ms(med)} ms | {ms(p95)} ms | {ms(top)} ms | "
-            f"{len(values)} | {'yes' if met else '**no**'} |"
+            f"{len(values)} | {('yes' if met else '**no**') if target else ''} |"
         )
 
     row("first frame (process start to search box)", "", frames)
@@ -225,15 +226,19 @@ def report(args, frames, rows, typed, searches, scroll, db_count) -> str:
     for label, values in searches:
         row(f"CPU time of each search that ran, {label}", "", values)
     times, before, after = scroll
-    row("PgDn to the loaded row, to row 10,000", "smooth", times)
+    row("PgDn to the loaded row, to row 10,000", "", times)
     lines += [
         "",
         f"Typing: {len(QUERIES)} queries letter by letter, one key every "
         f"{args.key_interval:.0f} ms: " + ", ".join(f"`{q}`" for q in QUERIES) + ".",
-        f"Scrolling: {len(times)} PgDn presses through the newest-first listing; the app had "
-        f"{before} widgets before and {after} after (the list is virtual: only visible rows "
-        "are drawn, pages of 200 rows are loaded on demand). The listing API has no offset "
-        "yet, so loading the page at row k reads k rows; that is the slow tail here.",
+        f"Scrolling: {len(times)} PgDn presses through the newest-first listing; the result "
+        f"list had {before} child widgets at the start and {after} at row 10,000 (it is "
+        "virtual: only the visible rows are drawn, pages of 200 rows are loaded on demand). "
+        "The listing API has no offset yet, so loading the page at row k reads k rows; that "
+        "is the slow tail here.",
+        "CPU rows: the process's CPU time (first paint) and the db thread's CPU time per "
+        "search are what an idle machine would take; the wall-clock rows include waiting for "
+        "the CPU on this shared machine.",
     ]
     slow = (
         sorted(
