@@ -1213,6 +1213,95 @@ def serve_cmd(
     web.serve(ds, host=host, port=port)
 
 
+@app.command("browse")
+def browse_cmd(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[QUERY]", help="Start with this search (default: the newest articles)."
+        ),
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    on: OnOpt = None,
+    category: CategoryOpt = None,
+    pick: Annotated[
+        bool,
+        typer.Option(
+            "--pick",
+            help="Choose an article for a script: Enter prints its id (exit 0), "
+            "Esc or Ctrl-C prints nothing (exit 130). Draws on the terminal even when "
+            "stdout is a pipe.",
+        ),
+    ] = False,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="With --pick: print the chosen article as JSON (as show --json)."
+        ),
+    ] = False,
+) -> None:
+    """Browse interactively: search as you type, preview, open, copy, pick (keys: ? in the app)."""
+    from irarchive import output
+
+    if json_ and not pick:
+        raise typer.BadParameter("--json applies to --pick; without it browse prints nothing")
+    if not pick and not (_isatty(sys.stdin) and stdout_is_terminal()):
+        _fail(
+            "Error: browse needs a terminal; in scripts use 'irarchive search' or "
+            "'irarchive list' (or 'irarchive browse --pick')",
+            2,
+        )
+    filters, period = make_filters(since, until, on, False, category)
+    # The date dialog's form of the same filter: SINCE..UNTIL (--on X is X..X).
+    dates_text = (
+        f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
+    )
+    archive = state(ctx).archive()  # created, seeded or migrated here, as by every command
+    from irarchive.tui.app import BrowseApp
+    from irarchive.tui.terminal import on_terminal
+
+    app_ = BrowseApp(
+        archive.path,
+        query=query or "",
+        filters=filters,
+        dates_text=dates_text,
+        pick=pick,
+        today=today(),
+        light=_light_terminal(),
+    )
+    if pick:
+        with on_terminal():
+            chosen = app_.run()
+    else:
+        chosen = app_.run()
+    if app_.return_code:
+        raise SystemExit(app_.return_code)
+    if not pick:
+        return
+    if chosen is None:
+        raise SystemExit(130)
+    if json_:
+        output.write_json_one(archive.get(chosen["id"]), sys.stdout, None)
+    else:
+        sys.stdout.write(chosen["id"] + "\n")
+    sys.stdout.flush()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _light_terminal() -> bool:
+    """COLORFGBG (set by rxvt, Konsole, iTerm2 and others) says the background is light."""
+    background = os.environ.get("COLORFGBG", "").rpartition(";")[2]
+    return background in ("7", "15")
+
+
 # ---- entry point -----------------------------------------------------------------------------
 
 

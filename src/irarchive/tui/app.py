@@ -1,0 +1,370 @@
+"""The browser: a search box, the result list, a preview pane and a status line.
+
+Every keystroke in the search box starts a search in an exclusive thread worker, so
+a newer keystroke cancels the stale search (in SQLite too, see ``source``) and the
+UI never waits for the archive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input
+
+from irarchive.errors import IrarchiveError
+from irarchive.store import Filters
+from irarchive.tui.category_picker import ALL, CategoryPicker
+from irarchive.tui.date_dialog import DateDialog, parse_filter
+from irarchive.tui.detail import DetailScreen
+from irarchive.tui.help import HelpScreen
+from irarchive.tui.preview import Preview
+from irarchive.tui.related import RelatedScreen
+from irarchive.tui.results import ResultList
+from irarchive.tui.search_bar import SearchBar
+from irarchive.tui.source import Reader, Results, Stale
+from irarchive.tui.status import StatusLine
+
+# Actions about the highlighted article: not while a dialog is open.
+ARTICLE_ACTIONS = {"open_url", "copy_id", "copy_bibtex", "related"}
+# A damaged or vanished archive: said on the status line, the browser stays up.
+READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
+MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
+
+
+class BrowseApp(App[dict[str, Any] | None]):
+    """``irarchive browse``: returns the chosen article in pick mode, else None."""
+
+    CSS_PATH = "browse.tcss"
+    TITLE = "irarchive browse"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+c", "quit_or_cancel", "Quit", priority=True),
+        Binding("ctrl+f", "focus_search", "Search", priority=True, show=False),
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("o", "open_url", "Open url"),
+        Binding("y", "copy_id", "Copy id"),
+        Binding("b", "copy_bibtex", "BibTeX"),
+        Binding("r", "related", "Related"),
+        Binding("d", "dates", "Dates"),
+        Binding("c", "category", "Category"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit_or_cancel", "Quit", show=False),
+        Binding("escape", "escape", "Back", show=False),
+    ]
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        query: str = "",
+        filters: Filters | None = None,
+        dates_text: str = "",
+        pick: bool = False,
+        today: date | None = None,
+        open_url: Callable[[str], Any] | None = None,
+        light: bool = False,
+    ) -> None:
+        super().__init__()
+        self.archive_path = path
+        self.reader = Reader(path)
+        self.initial_query = query
+        self.filters = filters or Filters()
+        self.dates_text = dates_text
+        self.pick = pick
+        self.today = today or date.today()
+        self._open_url = open_url
+        self.generation = 0
+        self.total: int | None = None
+        self._categories: list[str] | None = None
+        # Keystroke timings for the benchmark: generation -> when it was typed, and
+        # (query, seconds until results for it or a later keystroke were on screen).
+        self._typed: dict[int, tuple[str, float]] = {}
+        self.latencies: list[tuple[str, float]] = []
+        self.first_results_at: float | None = None
+        if light:
+            self.theme = "textual-light"
+
+    # ---- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SearchBar(self.initial_query)
+        with Horizontal(id="body"):
+            yield ResultList(id="results")
+            yield Preview(id="preview")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(SearchBar).focus()
+        self.start_query()
+        self.load_total()
+
+    def on_unmount(self) -> None:
+        self.reader.close()
+
+    @property
+    def results(self) -> ResultList:
+        return self.query_one(ResultList)
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one(SearchBar).value
+
+    # ---- searching -----------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.start_query()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.results.action_choose()
+
+    def start_query(self) -> None:
+        self.generation += 1
+        self.reader.want(self.generation)
+        self._typed[self.generation] = (self.query_text, time.perf_counter())
+        self.say(busy=True)
+        self.run_query(self.query_text, self.filters, self.generation)
+
+    @work(exclusive=True, thread=True, group="query")
+    def run_query(self, text: str, filters: Filters, generation: int) -> None:
+        try:
+            found = self.reader.query(text, filters, generation)
+        except Stale:
+            return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
+        self.call_from_thread(self.show_results, found)
+
+    def show_results(self, found: Results) -> None:
+        if found.generation != self.generation:
+            return  # a newer keystroke is being searched
+        self.results.show(found)
+        self.say()
+        self.call_after_refresh(self._shown, found.generation)
+
+    def _shown(self, generation: int) -> None:
+        now = time.perf_counter()
+        if self.first_results_at is None:
+            self.first_results_at = now
+        for gen in [g for g in self._typed if g <= generation]:
+            text, typed_at = self._typed.pop(gen)
+            self.latencies.append((text, now - typed_at))
+
+    def on_result_list_need_page(self, event: ResultList.NeedPage) -> None:
+        self.load_page(event.results, event.start)
+
+    @work(thread=True, group="pages")
+    def load_page(self, found: Results, start: int) -> None:
+        try:
+            rows = self.reader.page(found, start, found.generation)
+        except Stale:
+            return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
+        self.call_from_thread(self.results.loaded, found, start, rows)
+
+    @work(thread=True, group="total")
+    def load_total(self) -> None:
+        try:
+            total = self.reader.total()
+        except Stale:  # the app is quitting
+            return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
+        self.call_from_thread(self._set_total, total)
+
+    def _set_total(self, total: int) -> None:
+        self.total = total
+        self.say()
+
+    def say(self, *, busy: bool = False, note: str = "") -> None:
+        filters = []
+        if self.dates_text:  # a lone date is "since": say so with the range form
+            shown = self.dates_text if ".." in self.dates_text else self.dates_text + ".."
+            filters.append(f"dates: {shown}")
+        if self.filters.undated:
+            filters.append("undated")
+        if self.filters.categories:
+            filters.append("category: " + ", ".join(self.filters.categories))
+        found = self.results.results
+        current = found.generation == self.generation
+        if not found.total and current and found.text.strip() and found.suggestions:
+            note = note or "did you mean: " + " ".join(found.suggestions)
+        self.query_one(StatusLine).say(
+            count=found.total if current else None,
+            total=self.total,
+            query=self.query_text,
+            filters=filters,
+            busy=busy,
+            note=note,
+        )
+
+    # ---- the highlighted article ---------------------------------------------------------
+
+    def on_result_list_highlighted(self, event: ResultList.Highlighted) -> None:
+        self.query_one(Preview).show(event.article, self.results.terms(event.article))
+
+    def on_result_list_chosen(self, event: ResultList.Chosen) -> None:
+        self.choose(event.article)
+
+    def choose(self, article: dict[str, Any]) -> None:
+        if self.pick:
+            self.exit(article)
+        else:
+            self.push_screen(DetailScreen(article))
+
+    @property
+    def article(self) -> dict[str, Any] | None:
+        """The article the keys act on: the one open full-screen, else the highlighted one."""
+        if isinstance(self.screen, DetailScreen):
+            return self.screen.article
+        return self.results.current
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        modal = isinstance(self.screen, ModalScreen)
+        if action in ARTICLE_ACTIONS:
+            return not modal
+        if action in MAIN_ACTIONS:
+            return not modal and not isinstance(self.screen, DetailScreen)
+        return True
+
+    def _need_article(self) -> dict[str, Any] | None:
+        article = self.article
+        if article is None:
+            self.notify("No article highlighted", severity="warning", markup=False)
+        return article
+
+    def action_open_url(self) -> None:
+        article = self._need_article()
+        if article is None:
+            return
+        url = article.get("url")
+        if not url:
+            self.notify("This article has no url", severity="warning", markup=False)
+            return
+        if self._open_url is None:
+            import webbrowser
+
+            self._open_url = webbrowser.open
+        self._open_url(url)
+        self.notify(f"Opened in the web browser: {url}", markup=False)
+
+    def action_copy_id(self) -> None:
+        article = self._need_article()
+        if article is not None:
+            self.copy_to_clipboard(article["id"])
+            self.notify(f"Copied the id {article['id']}", markup=False)
+
+    def action_copy_bibtex(self) -> None:
+        article = self._need_article()
+        if article is not None:
+            from irarchive.citations import bibtex
+
+            self.copy_to_clipboard("".join(bibtex([article])))
+            self.notify("Copied the BibTeX entry", markup=False)
+
+    def action_related(self) -> None:
+        article = self._need_article()
+        if article is not None:
+            self.say(note="finding related articles…")
+            self.load_related(article)
+
+    @work(thread=True, exclusive=True, group="related")
+    def load_related(self, article: dict[str, Any]) -> None:
+        try:
+            found = self.reader.related(article)
+        except Stale:  # the app is quitting
+            return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
+        self.call_from_thread(self._show_related, article, found)
+
+    def _show_related(self, article: dict[str, Any], found: list[Any]) -> None:
+        self.say()
+
+        def opened(chosen: dict[str, Any] | None) -> None:
+            if chosen is not None:
+                self.choose(chosen)
+
+        self.push_screen(RelatedScreen(article, found), opened)
+
+    # ---- filters ---------------------------------------------------------------------------
+
+    def action_dates(self) -> None:
+        def chosen(answer: Any) -> None:
+            if answer is None:
+                return
+            period, text = answer
+            self.dates_text = text
+            self.filters = Filters(period=period, categories=self.filters.categories)
+            self.start_query()
+
+        self.push_screen(
+            DateDialog(self.dates_text, lambda text: parse_filter(text, today=self.today)), chosen
+        )
+
+    def action_category(self) -> None:
+        if self._categories is None:
+            self.say(note="reading the categories…")
+        self.load_categories()
+
+    @work(thread=True, exclusive=True, group="categories")
+    def load_categories(self) -> None:
+        if self._categories is None:
+            try:
+                self._categories = self.reader.categories()
+            except Stale:  # the app is quitting
+                return
+            except READ_ERRORS as exc:
+                self.call_from_thread(self.say, note=f"Error: {exc}")
+                return
+        self.call_from_thread(self._pick_category, self._categories)
+
+    def _pick_category(self, categories: list[str]) -> None:
+        self.say()
+        current = self.filters.categories[0] if len(self.filters.categories) == 1 else None
+
+        def chosen(answer: str | None) -> None:
+            if answer is None:
+                return
+            cats = () if answer == ALL else (answer,)
+            self.filters = Filters(
+                period=self.filters.period, undated=self.filters.undated, categories=cats
+            )
+            self.start_query()
+
+        self.push_screen(CategoryPicker(categories, current), chosen)
+
+    # ---- moving around ---------------------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        if isinstance(self.screen, ModalScreen | DetailScreen):
+            return
+        self.query_one(SearchBar).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.archive_path))
+
+    def action_escape(self) -> None:
+        if self.pick:
+            self.exit(None)
+        elif self.focused is self.query_one(SearchBar):
+            self.results.focus()
+
+    def action_quit_or_cancel(self) -> None:
+        self.exit(None)

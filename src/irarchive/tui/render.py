@@ -1,0 +1,116 @@
+"""Article data as rich ``Text``: always literal, never markup, never terminal controls.
+
+Every string from the archive passes through ``irarchive.text`` (controls, escapes
+and bidi overrides made visible) and lands in a ``Text`` object, which Textual shows
+as is: ``[bold]x[/]`` in a title stays those characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import Group
+from rich.text import Text
+
+from irarchive.output import cell
+from irarchive.text import neutralise, strip_marks
+
+MATCH_STYLE = "bold underline"  # readable on dark, light and NO_COLOR terminals
+CATEGORY_WIDTH = 16
+_WORD = re.compile(r"[^\W_]+")
+
+
+def highlighted(value: Any, terms: Iterable[str]) -> Text:
+    """A title with the words the query matched in bold underline."""
+    text = Text(cell(value))
+    wanted = [t for t in terms if t]
+    if not wanted:
+        return text
+    for m in _WORD.finditer(text.plain):
+        folded = strip_marks(m.group()).casefold()
+        if any(folded == t or (len(t) >= 3 and folded.startswith(t)) for t in wanted):
+            text.stylize(MATCH_STYLE, m.start(), m.end())
+    return text
+
+
+def row(article: dict[str, Any], terms: Iterable[str], width: int) -> Text:
+    """One result line: date, title (highlighted), category; fitted to ``width`` cells."""
+    date = cell(article.get("date")) or "undated"
+    category = cell(article.get("category"))
+    line = Text(f"{date:<10} ", style="dim")
+    cat_width = CATEGORY_WIDTH if width >= 70 else 0
+    title_width = max(width - cell_len(line.plain) - (cat_width + 2 if cat_width else 0), 1)
+    title = highlighted(article.get("title"), terms)
+    title.truncate(title_width, overflow="ellipsis", pad=True)
+    line.append_text(title)
+    if cat_width:
+        cat = Text(category, style="italic")
+        cat.truncate(cat_width, overflow="ellipsis", pad=True)
+        line.append("  ")
+        line.append_text(cat)
+    line.truncate(width, overflow="ellipsis", pad=True)
+    return line
+
+
+def meta(article: dict[str, Any], keys: Iterable[tuple[str, str]]) -> Text:
+    out = Text()
+    for label, key in keys:
+        value = article.get(key)
+        if value:
+            out.append(f"{label}: ", style="dim")
+            out.append(cell(value))
+            out.append("\n")
+    return out
+
+
+def excerpt(article: dict[str, Any]) -> list[Text]:
+    parts: list[Text] = []
+    if article.get("excerpt"):
+        parts.append(Text(neutralise(article["excerpt"], keep_newlines=True)))
+    if article.get("truncated"):
+        parts.append(
+            Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
+        )
+    return parts
+
+
+def extra(article: dict[str, Any]) -> list[Text]:
+    """Tags, notes and any other stored extras, one line each."""
+    found = article.get("extra") or {}
+    if not isinstance(found, dict):
+        return [Text("extra: " + cell(found), style="dim")]
+    out = []
+    for key, value in found.items():
+        if isinstance(value, list):
+            value = ", ".join(cell(v) for v in value)
+        line = Text(f"{cell(key)}: ", style="dim")
+        line.append(cell(value))
+        out.append(line)
+    return out
+
+
+def preview(article: dict[str, Any] | None, terms: Iterable[str] = ()) -> Group | Text:
+    """The preview pane: title, date, category, url, excerpt."""
+    if article is None:
+        return Text("")
+    title = highlighted(article.get("title"), terms)
+    title.stylize("bold")
+    keys = (("date", "date"), ("category", "category"), ("url", "url"))
+    return Group(title, meta(article, keys), *excerpt(article), *extra(article))
+
+
+def detail(article: dict[str, Any]) -> Group:
+    """The full-screen article."""
+    title = Text(cell(article.get("title")), style="bold")
+    keys = (
+        ("date", "date"),
+        ("category", "category"),
+        ("url", "url"),
+        ("source", "source"),
+        ("id", "id"),
+        ("slug", "slug"),
+    )
+    return Group(title, Text(""), meta(article, keys), *excerpt(article), Text(""), *extra(article))

@@ -1,0 +1,181 @@
+"""The result list: a virtual list that renders only the rows on screen.
+
+It holds a ``Results`` (all rows of a search, or the pages loaded so far of the
+newest-first listing) and asks for missing pages with a ``NeedPage`` message, so a
+million-article listing never becomes a million widgets or rows in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from irarchive.store import Filters
+from irarchive.tui import render
+from irarchive.tui.source import Results
+
+
+class ResultList(ScrollView, can_focus=True):
+    """Dated results, one per line; the cursor row is previewed."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "choose", "Open", show=False),
+    ]
+    COMPONENT_CLASSES = {"result-list--cursor", "result-list--loading"}
+    cursor = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to another article (None: nothing there, or not loaded)."""
+
+        def __init__(self, article: dict[str, Any] | None) -> None:
+            super().__init__()
+            self.article = article
+
+    class Chosen(Message):
+        """Enter (or a click on the highlighted row) on an article."""
+
+        def __init__(self, article: dict[str, Any]) -> None:
+            super().__init__()
+            self.article = article
+
+    class NeedPage(Message):
+        """Rows from ``start`` are on screen but not loaded."""
+
+        def __init__(self, results: Results, start: int) -> None:
+            super().__init__()
+            self.results = results
+            self.start = start
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.results = Results("", Filters(), 0)
+        self._asked: set[tuple[int, int]] = set()
+
+    # ---- data ---------------------------------------------------------------------------
+
+    def show(self, results: Results) -> None:
+        """Replace the rows (a new query), cursor on the first."""
+        self.results = results
+        self._asked.clear()
+        self.virtual_size = Size(self.size.width, results.total)
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.cursor = 0
+        self.refresh()
+
+    def loaded(self, results: Results, start: int, rows: list[dict[str, Any]]) -> None:
+        """A page arrived (ignored if the query changed meanwhile)."""
+        if results is not self.results:
+            return
+        for i, article in enumerate(rows, start):
+            results.rows[i] = article
+        self.refresh()
+        if start <= self.cursor < start + len(rows):
+            self.post_message(self.Highlighted(self.current))
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.results.get(self.cursor)
+
+    def terms(self, article: dict[str, Any] | None) -> list[str]:
+        return self.results.terms.get(article["id"], []) if article else []
+
+    # ---- drawing --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        base = self.rich_style
+        if index >= self.results.total:
+            return Strip.blank(width, base)
+        article = self.results.get(index)
+        if article is None:
+            self._ask(index)
+            style = base + self.get_component_rich_style("result-list--loading")
+            return Strip([Segment("  loading…".ljust(width), style)], width)
+        text = render.row(article, self.terms(article), width)
+        segments = list(text.render(self.app.console, end=""))
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("result-list--cursor")
+        strip = Strip(segments).crop_extend(0, width, None)
+        return strip.apply_style(style) if style else strip
+
+    def _ask(self, index: int) -> None:
+        start = self.results.missing_page(index)
+        if start is None or (self.results.generation, start) in self._asked:
+            return
+        self._asked.add((self.results.generation, start))
+        # Not posted from here: render_line runs in the screen's context, and a message
+        # made there counts the screen as its sender and stops bubbling at the screen.
+        self.call_later(self._request, self.results, start)
+
+    def _request(self, results: Results, start: int) -> None:
+        self.post_message(self.NeedPage(results, start))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.results.total)
+
+    # ---- moving ---------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        height = max(self.scrollable_content_region.height, 1)
+        top = self.scroll_offset.y
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self.current))
+
+    def _move(self, to: int) -> None:
+        if self.results.total:
+            self.cursor = max(0, min(to, self.results.total - 1))
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(self.scrollable_content_region.height - 1, 1))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(self.results.total - 1)
+
+    def action_choose(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Chosen(self.current))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = self.scroll_offset.y + offset.y
+        if index >= self.results.total:
+            return
+        if index == self.cursor or event.chain > 1:
+            self.cursor = index
+            self.action_choose()
+        else:
+            self.cursor = index

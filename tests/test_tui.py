@@ -1,0 +1,399 @@
+"""irarchive browse, driven through Textual's Pilot: typing, keys, filters, pick mode."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.tui_data import ARTICLES, write_jsonl
+
+pytest.importorskip("textual")
+
+from irarchive.tui.app import BrowseApp  # noqa: E402
+from irarchive.tui.category_picker import CategoryPicker  # noqa: E402
+from irarchive.tui.date_dialog import DateDialog  # noqa: E402
+from irarchive.tui.detail import DetailScreen  # noqa: E402
+from irarchive.tui.help import HelpScreen  # noqa: E402
+from irarchive.tui.related import RelatedScreen  # noqa: E402
+
+SAMARKAND = "b5282ea7a8789fd0"
+SCO_HISTORY = "b1974b0baafe3c3c"
+IRAN = "6b77fb39ae23803c"  # has no url
+HOSTILE = "327e1e58faab89d2"
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture
+def tui_db(tmp_path: Path, cli) -> Path:
+    db = tmp_path / "tui.db"
+    r = cli("--db", str(db), "--no-seed", "import", str(write_jsonl(tmp_path / "a.jsonl")))
+    assert r.code == 0, r
+    return db
+
+
+def run_async(test):
+    """Run an async test with asyncio (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+class Browser:
+    """Opened URLs, and the app."""
+
+    def __init__(self, db: Path, **kwargs) -> None:
+        self.opened: list[str] = []
+        self.app = BrowseApp(str(db), today=TODAY, open_url=self.opened.append, **kwargs)
+
+
+async def settle(pilot) -> None:
+    """Wait until every search, page and lookup worker has finished and the screen is drawn."""
+    app = pilot.app
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not app.workers._workers and not app._typed:
+            return
+    raise AssertionError("the browser did not settle")
+
+
+def ids(app: BrowseApp) -> list[str]:
+    found = app.results.results
+    return [found.rows[i]["id"] for i in range(found.total) if i in found.rows]
+
+
+def screen_text(app: BrowseApp) -> str:
+    """What is on screen, as plain text, one line per row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def type_text(pilot, text: str) -> None:
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+
+
+@run_async
+async def test_empty_query_lists_newest_first_with_counts(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert ids(b.app)[:2] == [SAMARKAND, SCO_HISTORY]
+        assert b.app.results.results.total == len(ARTICLES)
+        status = str(b.app.query_one("#status").render())
+        assert f"{len(ARTICLES)} articles" in status and f"archive: {len(ARTICLES)}" in status
+
+
+@run_async
+async def test_typing_searches_as_you_type_and_forgives_typos(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarknd sumit")
+        await settle(pilot)
+        assert ids(b.app)[0] == SAMARKAND
+        assert "Samarkand" in screen_text(b.app)
+        # Every keystroke got results on screen (its own or a later one's).
+        assert len(b.app.latencies) == len("samarknd sumit") + 1
+        await pilot.press("ctrl+a", "ctrl+k")  # clear the box: back to the newest
+        await settle(pilot)
+        assert b.app.results.results.total == len(ARTICLES)
+
+
+@run_async
+async def test_moving_updates_the_preview(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # arrows work from the search box
+        assert b.app.results.cursor == 1
+        await pilot.press("tab")  # to the list
+        await pilot.press("j", "j", "k")
+        assert b.app.results.cursor == 2
+        await pilot.pause()
+        preview = str(b.app.query_one("#preview-body").render())
+        assert "Turkmenistan-Russia" in screen_text(b.app) and preview
+        await pilot.press("end")
+        await settle(pilot)
+        assert b.app.results.cursor == len(ARTICLES) - 1
+        await pilot.press("home")
+        assert b.app.results.cursor == 0
+        await pilot.press("pagedown")
+        assert b.app.results.cursor > 10
+        await pilot.press("pageup")
+        assert b.app.results.cursor == 0
+
+
+@run_async
+async def test_enter_opens_the_article_and_escape_goes_back(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        assert isinstance(b.app.screen, DetailScreen)
+        assert b.app.screen.article["id"] == SAMARKAND
+        assert "https://example.org/sco-samarkand" in screen_text(b.app)
+        await pilot.press("escape")
+        assert not isinstance(b.app.screen, DetailScreen)
+
+
+@run_async
+async def test_o_opens_the_url_or_says_there_is_none(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "o")  # escape: from the search box to the list
+        assert b.opened == ["https://example.org/sco-samarkand"]
+        await pilot.press("slash")
+        await type_text(pilot, "iranian nuclear")
+        await settle(pilot)
+        assert ids(b.app)[0] == IRAN
+        await pilot.press("escape", "o")
+        await pilot.pause()
+        assert b.opened == ["https://example.org/sco-samarkand"]
+        messages = [n.message for n in b.app._notifications]
+        assert "This article has no url" in messages
+
+
+@run_async
+async def test_y_and_b_copy_the_id_and_the_bibtex_entry(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "y")
+        assert b.app.clipboard == SAMARKAND
+        await pilot.press("b")
+        assert b.app.clipboard.startswith("@online{")
+        assert "Samarkand" in b.app.clipboard and "https://example.org/sco-samarkand" in (
+            b.app.clipboard
+        )
+        await pilot.press("enter", "y")  # keys work on the full-screen article too
+        assert b.app.clipboard == SAMARKAND
+
+
+@run_async
+async def test_r_shows_related_articles_and_opens_one(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "j", "r")  # the SCO history article
+        await settle(pilot)
+        assert isinstance(b.app.screen, RelatedScreen)
+        related = [r.article["id"] for r in b.app.screen.related]
+        assert related[0] == SAMARKAND
+        await pilot.press("enter")
+        assert isinstance(b.app.screen, DetailScreen)
+        assert b.app.screen.article["id"] == SAMARKAND
+
+
+@run_async
+async def test_d_filters_by_date_and_shows_bad_dates_in_the_app(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "d")
+        assert isinstance(b.app.screen, DateDialog)
+        await type_text(pilot, "2022-13")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(b.app.screen, DateDialog)  # still asking, not crashed
+        assert "Error: bad date '2022-13'" in screen_text(b.app)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "2022-02..2022-06")
+        await pilot.press("enter")
+        await settle(pilot)
+        found = b.app.results.results
+        dates = sorted(found.rows[i]["date"] for i in range(found.total))
+        assert dates == ["2022-02-01", "2022-02-07"]
+        assert "dates: 2022-02..2022-06" in str(b.app.query_one("#status").render())
+        await pilot.press("d", "ctrl+a", "ctrl+k", "enter")  # empty clears the filter
+        await settle(pilot)
+        assert b.app.results.results.total == len(ARTICLES)
+
+
+@run_async
+async def test_c_picks_a_category(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "c")
+        await settle(pilot)
+        assert isinstance(b.app.screen, CategoryPicker)
+        assert "Energy" in b.app.screen.categories
+        # (all categories) first, then sorted: [italic]cat[/], Economy, Energy, …
+        for _ in range(1 + b.app.screen.categories.index("Energy")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        found = b.app.results.results
+        assert {found.rows[i]["category"] for i in range(found.total)} == {"Energy"}
+        assert found.total == 2
+
+
+@run_async
+async def test_question_mark_shows_help(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "question_mark")
+        assert isinstance(b.app.screen, HelpScreen)
+        assert "copy the BibTeX entry" in screen_text(b.app)
+        await pilot.press("escape")
+        assert not isinstance(b.app.screen, HelpScreen)
+
+
+@run_async
+async def test_q_quits(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert b.app.return_value is None and b.app.return_code == 0
+
+
+@pytest.mark.parametrize("key", ["enter", "escape", "ctrl+c"])
+@run_async
+async def test_pick_mode_returns_the_chosen_article_or_nothing(tui_db, key):
+    b = Browser(tui_db, pick=True)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "shanghai history")
+        await settle(pilot)
+        await pilot.press(key)
+        await pilot.pause()
+    chosen = b.app.return_value
+    assert (chosen["id"] if chosen else None) == (SCO_HISTORY if key == "enter" else None)
+
+
+@run_async
+async def test_narrow_terminal_puts_the_preview_below(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        preview = b.app.query_one("#preview")
+        results = b.app.query_one("#results")
+        assert preview.region.x > results.region.x
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert b.app.screen.has_class("-narrow")
+        assert preview.region.y > results.region.y and preview.region.width == 60
+        text = screen_text(b.app)
+        assert "2022-09-30 2022 SCO Summit in Samarkand" in text
+        assert "samarkand" not in str(b.app.query_one("#status").render())
+
+
+@run_async
+async def test_article_data_is_never_markup_or_terminal_control(tmp_path, tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "red evil")
+        await settle(pilot)
+        assert ids(b.app)[0] == HOSTILE
+        listed = screen_text(b.app)
+        # Row and preview: the brackets are shown, escapes made visible, bidi neutralised.
+        assert listed.count("[bold]x[/]") == 2
+        assert "^[[31mred^[[0m" in listed and "<U+202E>evil" in listed
+        assert "\x1b" not in listed and "\u202e" not in listed
+        await pilot.press("enter")
+        detail = screen_text(b.app)
+        assert "[bold]x[/]" in detail and "[link=http://evil.example]click[/link]" in detail
+        assert "[italic]cat[/]" in detail and "^[[2J" in detail
+        assert "\x1b" not in detail
+
+
+@run_async
+async def test_help_shows_the_archive_path_literally(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("[red]x").mkdir()
+    db = Path("[red]x/a.db")
+    assert cli("--db", str(db), "db", "init").code == 0
+    b = Browser(db)
+    async with b.app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "question_mark")
+        assert "[red]x/a.db" in screen_text(b.app)
+
+
+def test_browse_without_a_terminal_says_to_use_list_or_search(cli, seeded):
+    r = cli("browse")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        "Error: browse needs a terminal; in scripts use 'irarchive search' or "
+        "'irarchive list' (or 'irarchive browse --pick')\n"
+    )
+
+
+def test_browse_json_needs_pick(cli, seeded):
+    r = cli("browse", "--json")
+    assert r.code == 2 and "--json applies to --pick" in r.err
+
+
+def test_browse_bad_date_is_a_usage_error(cli, seeded, monkeypatch):
+    monkeypatch.setattr("irarchive.cli._isatty", lambda stream: True)
+    monkeypatch.setattr("irarchive.cli.stdout_is_terminal", lambda: True)
+    r = cli("browse", "--since", "2022-13")
+    assert r.code == 2 and r.err.startswith("Error: bad date '2022-13'")
+
+
+@pytest.mark.parametrize(("colorfgbg", "light"), [("0;15", True), ("0;7", True), ("15;0", False)])
+def test_a_light_terminal_gets_the_light_theme(monkeypatch, tui_db, colorfgbg, light):
+    from irarchive import cli as cli_module
+
+    monkeypatch.setenv("COLORFGBG", colorfgbg)
+    assert cli_module._light_terminal() is light
+    app = BrowseApp(str(tui_db), light=cli_module._light_terminal())
+    assert app.theme == ("textual-light" if light else "textual-dark")
+
+
+@pytest.mark.parametrize("args", [("--help",), ("list", "--json"), ("search", "sco", "--json")])
+def test_other_commands_never_import_textual(seeded, args):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['irarchive', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('irarchive', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('TEXTUAL=%s\\n' % ('textual' in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert r.stderr.splitlines()[-1] == "TEXTUAL=False"
+
+
+@run_async
+async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypatch):
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 10)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        found = b.app.results.results
+        # The rows on screen (0-16) are loaded, in pages of 10: rows 0-19.
+        assert found.total == len(ARTICLES) and sorted(found.rows) == list(range(20))
+        await pilot.press("tab", "end")
+        await settle(pilot)
+        # The last page (and the one on screen above it) arrived; the middle did not.
+        assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
+        assert 45 in found.rows and 25 not in found.rows
+        assert "loading" not in screen_text(b.app)
+        assert not b.app.results.children  # rows are drawn, never made widgets
+
+
+@run_async
+async def test_mouse_click_highlights_then_opens(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.click("#results", offset=(5, 2))
+        assert b.app.results.cursor == 2 and not isinstance(b.app.screen, DetailScreen)
+        await pilot.click("#results", offset=(5, 2))
+        assert isinstance(b.app.screen, DetailScreen)
+        assert b.app.screen.article["title"].startswith("Turkmenistan-Russia")
