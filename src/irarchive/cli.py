@@ -1246,7 +1246,7 @@ def browse_cmd(
     from irarchive import output
 
     if json_ and not pick:
-        raise typer.BadParameter("--json applies to --pick; without it browse prints nothing")
+        raise UsageError("--json applies to --pick; without it browse prints nothing")
     if not pick and not (_isatty(sys.stdin) and stdout_is_terminal()):
         _fail(
             "Error: browse needs a terminal; in scripts use 'irarchive search' or "
@@ -1283,7 +1283,8 @@ def browse_cmd(
     if chosen is None:
         raise SystemExit(130)
     if json_:
-        output.write_json_one(archive.get(chosen["id"]), sys.stdout, None)
+        # Exactly what ``show --json ID`` prints: one object.
+        emit([archive.get(chosen["id"])], formats.JSON_SHORTCUT, None, output.CARDS, single=True)
     else:
         sys.stdout.write(chosen["id"] + "\n")
     sys.stdout.flush()

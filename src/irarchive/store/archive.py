@@ -576,6 +576,13 @@ class Archive:
             ]
         return out
 
+    def categories(self) -> list[str]:
+        """Every distinct category, sorted (the browser's category picker)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
     def category_completions(self, prefix: str, limit: int = 50) -> list[str]:
         """Distinct categories starting with ``prefix``, any case (shell completion)."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

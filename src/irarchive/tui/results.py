@@ -82,6 +82,10 @@ class ResultList(ScrollView, can_focus=True):
             return
         for i, article in enumerate(rows, start):
             results.rows[i] = article
+        if self.virtual_size.height != results.total:
+            # A search's count is "about N": the last page says where it really ends.
+            self.virtual_size = Size(self.size.width, results.total)
+            self.cursor = min(self.cursor, max(0, results.total - 1))
         self.refresh()
         if start <= self.cursor < start + len(rows):
             self.post_message(self.Highlighted(self.current))

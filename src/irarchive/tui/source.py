@@ -10,10 +10,11 @@ aborted inside SQLite by a progress handler, so it never delays the next one.
 
 This module is also the thin adapter between the browser and the library: the
 browser never sees SQL, only ``Results`` (a query's rows, loaded page by page).
-Paging the newest-first listing uses ``Archive.list_articles(limit=...)`` and
-skips the rows before the page (the current library has no offset), so a page
-costs time in proportion to its offset; when the library grows an offset and count
-API, ``Reader.page`` and ``Reader.query`` are the only places to change.
+Search results are loaded a page at a time (``search(limit=PAGE, offset=...)``, the
+same bounded ranking as ``irarchive search``), with ``search.count`` for the total.
+Paging the newest-first listing uses ``Archive.list_articles(limit=...)`` and skips
+the rows before the page (the listing API has no offset), so a listing page costs
+time in proportion to its offset.
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ class Reader:
         return self.run(_query, text, filters, generation, generation=generation)
 
     def page(self, results: Results, start: int, generation: int) -> list[dict[str, Any]]:
+        if results.text.strip():
+            return self.run(_search_page, results, start, generation=generation)
         return self.run(_page, results.filters, start, generation=generation)
 
     def categories(self) -> list[str]:
@@ -167,21 +170,40 @@ def _query(archive: Any, text: str, filters: Filters, generation: int) -> Result
         first = _page(archive, filters, 0)
         rows = dict(enumerate(first))
         return Results(text, filters, total, rows, paged=True, generation=generation)
-    from irarchive.search import search
+    from irarchive.search import count, search
 
     try:
-        result = search(archive, text, filters=filters, limit=None)
+        result = search(archive, text, filters=filters, limit=PAGE)
     except IrarchiveError:
         return Results(text, filters, 0, generation=generation)
     rows = {i: h.article for i, h in enumerate(result.hits)}
     words = [t.word for t in result.query.terms]
     terms = {h.article["id"]: h.matched["title"] + words for h in result.hits}
+    total = len(rows)
+    if total == PAGE:
+        # More pages may follow: the count of articles with every word is cheap, and
+        # paging stops by itself where the ranking runs out.
+        total = max(total, count(archive, text, filters=filters))
     return Results(
         text,
         filters,
-        len(rows),
+        total,
         rows,
         terms=terms,
         suggestions=result.suggestions,
+        paged=True,
         generation=generation,
     )
+
+
+def _search_page(archive: Any, results: Results, start: int) -> list[dict[str, Any]]:
+    """Rows ``start..start+PAGE`` of a search, with the words to highlight recorded."""
+    from irarchive.search import search
+
+    result = search(archive, results.text, filters=results.filters, limit=PAGE, offset=start)
+    words = [t.word for t in result.query.terms]
+    for h in result.hits:
+        results.terms[h.article["id"]] = h.matched["title"] + words
+    if len(result.hits) < PAGE:
+        results.total = start + len(result.hits)  # the ranking ran out before the count
+    return [h.article for h in result.hits]
