@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from irarchive.errors import IrarchiveError, UsageError
+from irarchive.errors import UsageError
 from irarchive.store import Archive, Filters
 from irarchive.text import STOPWORDS, title_initials, tokens
 
@@ -291,39 +289,8 @@ class _Counted:
             yield item
 
 
-@contextmanager
-def atomic_output(path: str) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` only once fully written.
+def atomic_output(path: str) -> Any:
+    """Kept for callers of the old name: see ``irarchive.safeio.atomic_output``."""
+    from irarchive.safeio import atomic_output as safe
 
-    Written to a temporary file in the same folder, flushed to disk, then renamed
-    over ``path``; on any error the temporary file is removed and ``path`` is left
-    as it was, so a failed export never leaves half a bibliography behind.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IrarchiveError(f"{path} is a folder; give a file name to write to")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise IrarchiveError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise IrarchiveError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return safe(path)

@@ -827,6 +827,10 @@ def export_cmd(
         raise typer.BadParameter(f"--fields applies to json, jsonl and csv, not {chosen_fmt}")
     filters, _ = make_filters(since, until, on, undated, category)
     archive = state(ctx).archive()
+    if output_path not in (None, "-"):
+        from irarchive.safeio import archive_files, output_target
+
+        output_target(output_path, protected=archive_files(archive.path))  # before the query
     match = analysis.match_expression(archive, query) if query is not None else None
     records = archive.matching_articles(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
@@ -835,7 +839,9 @@ def export_cmd(
         analysis.export(records, chosen_fmt, sys.stdout, fields=chosen, publisher=publisher)
         sys.stdout.flush()
         return
-    with analysis.atomic_output(output_path) as out:
+    from irarchive.safeio import archive_files, atomic_output
+
+    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
         n = analysis.export(records, chosen_fmt, out, fields=chosen, publisher=publisher)
     err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt} to {output_path}")
 
