@@ -147,3 +147,38 @@ def test_export_to_a_new_and_an_existing_file(tmp_path, seeded, cli):
     assert new.read_text().startswith("[\n{")
     assert cli("export", "-f", "json", "-o", str(new), "-n", "1").code == 0
     assert new.read_text().count('"id"') == 1
+
+
+# ---- --db / IRARCHIVE_DB: only regular files or missing paths become archives ----------
+
+
+@pytest.mark.parametrize("kind", [k for k in SPECIAL if "folder" not in k])
+@pytest.mark.parametrize("how", ["option", "env"])
+@pytest.mark.parametrize("command", [("list",), ("db", "init"), ("db", "check")])
+def test_special_files_never_become_archives(tmp_path, cli, monkeypatch, kind, how, command):
+    holder: list = []
+    target = make_special(kind, tmp_path, holder)
+    mode = _mode(target)
+    if how == "env":
+        monkeypatch.setenv("IRARCHIVE_DB", str(target))
+        r = cli(*command)
+    else:
+        r = cli("--db", str(target), *command)
+    _one_error(r, 1, "is not a regular file")
+    assert _mode(target) == mode and not list(tmp_path.glob(".special-*"))
+    for s in holder:
+        s.close()
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_db_path_is_an_error_not_the_default(tmp_path, cli, monkeypatch, how, value):
+    from irarchive.cli import default_db_path
+
+    if how == "env":
+        monkeypatch.setenv("IRARCHIVE_DB", value)
+        r = cli("list")
+    else:
+        r = cli("--db", value, "list")
+    _one_error(r, 2, "empty")
+    assert not os.path.exists(default_db_path())

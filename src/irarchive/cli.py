@@ -323,7 +323,13 @@ def root(
     ] = False,
 ) -> None:
     """Browse, search and cite an archive of dated articles."""
-    ctx.obj = State(db or None, no_seed)
+    # click treats an empty IRARCHIVE_DB as unset; an empty path is a mistake, never
+    # a quiet fall-back to the default archive.
+    if db is None and "IRARCHIVE_DB" in os.environ:
+        db = os.environ["IRARCHIVE_DB"]
+    if db is not None and not db.strip():
+        raise typer.BadParameter("the archive path is empty; give a path or unset IRARCHIVE_DB")
+    ctx.obj = State(db, no_seed)
 
 
 # ---- list -------------------------------------------------------------------------------
@@ -623,7 +629,7 @@ def db_init(
     if empty:
         st.no_seed = True
     path = st.path()
-    if os.path.exists(path) and os.path.getsize(path) > 0:
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
         archive = st.archive()
         err(f"The archive at {path} already exists ({archive.count()} articles); left as it is")
         return

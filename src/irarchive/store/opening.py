@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 
 from irarchive import migrations
-from irarchive.errors import ArchiveError, NewerSchema
+from irarchive.errors import ArchiveError, NewerSchema, UsageError
 from irarchive.store.archive import Archive
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -25,6 +26,31 @@ def _connect(path: str, *, readonly: bool, immutable: bool = False) -> sqlite3.C
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+def _existing_size(path: str) -> int:
+    """The size of the regular file at ``path``, -1 if there is none; refuse anything else.
+
+    Only a regular file, or a path where nothing is, may become an archive: a
+    device, FIFO or socket reports size 0 and would otherwise be replaced by a new
+    archive (as root, that is /dev/null gone). Symlinks are followed.
+    """
+    if not path.strip():
+        raise UsageError("the archive path is empty; give --db PATH or unset IRARCHIVE_DB")
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return -1  # nothing there (yet): it may be created
+    except OSError as exc:
+        raise ArchiveError(f"cannot open {path} ({exc.strerror}); choose another --db") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
+    if not stat.S_ISREG(st.st_mode):
+        raise ArchiveError(
+            f"{path} is not a regular file (a device, FIFO or socket); it was left untouched: "
+            "give a file path for the archive (--db)"
+        )
+    return st.st_size
 
 
 def _looks_like_sqlite(path: str) -> bool:
@@ -59,9 +85,7 @@ def open_archive(
     never leaves a half-made archive behind. An existing file is never replaced.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
-    exists = os.path.exists(path) and os.path.getsize(path) > 0
+    exists = _existing_size(path) > 0
     if not exists:
         if not create:
             raise ArchiveError(
@@ -165,7 +189,7 @@ def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
             seed(archive)
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
-        if os.path.exists(path) and os.path.getsize(path) > 0:
+        if _existing_size(path) > 0:
             raise ArchiveError(f"{path} appeared while it was being created; run the command again")
         os.replace(tmp, path)
     except OSError as exc:  # permission denied, no space, read-only file system...
