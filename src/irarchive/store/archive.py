@@ -78,6 +78,9 @@ class Archive:
         self.path = path
         self.readonly = readonly
         self.created = False
+        #: Triggers irarchive did not create (see ``open_archive``): imports refuse
+        #: to run them.
+        self.foreign_triggers: list[str] = []
 
     def close(self) -> None:
         self.conn.close()
@@ -345,7 +348,23 @@ class Archive:
         if nulls:
             problems.append(f"{nulls} articles have no slug")
         problems += self._check_shape()
+        problems += self._check_schema()
         return problems
+
+    def _check_schema(self) -> list[str]:
+        """Every object in the file that irarchive did not make, or made differently."""
+        from irarchive.store.opening import schema_differences
+
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        said = {
+            "foreign": "not made by irarchive",
+            "changed": "differs from the one irarchive made",
+            "missing": "is missing",
+        }
+        return [
+            f"schema: {kind} '{name}' {said[what]}"
+            for what, kind, name in schema_differences(self.conn, version)
+        ]
 
     def _check_shape(self) -> list[str]:
         """Compare the articles table's columns with the schema this version expects.
@@ -533,6 +552,12 @@ class Archive:
         from irarchive.sources import Rejected
 
         self._require_writable()
+        if self.foreign_triggers:
+            names = ", ".join(f"'{n}'" for n in self.foreign_triggers[:5])
+            raise ArchiveError(
+                f"{self.path} has triggers irarchive did not create ({names}); they could "
+                "change or delete articles, so nothing was imported: run 'irarchive db check'"
+            )
         report = ImportReport()
         stamp = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         c = self.conn

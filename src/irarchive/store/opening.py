@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import stat
@@ -56,6 +57,59 @@ def _existing_size(path: str) -> int:
 def _looks_like_sqlite(path: str) -> bool:
     with open(path, "rb") as f:
         return f.read(16) == SQLITE_HEADER
+
+
+# ---- the expected schema -------------------------------------------------------------
+
+_INTERNAL = ("sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4", "sqlite_sequence")
+
+
+def expected_schema(version: int) -> dict[str, tuple[str, str, str]]:
+    """name -> (type, table, sql) of what the migrations up to ``version`` create.
+
+    Built by running those migrations on an in-memory database, so it can never
+    drift from them (nothing here repeats their SQL); about a millisecond, once.
+    """
+    return _expected(tuple(migrations.MIGRATIONS[:version]))
+
+
+@functools.lru_cache(maxsize=8)
+def _expected(steps: tuple[migrations.Migration, ...]) -> dict[str, tuple[str, str, str]]:
+    conn = sqlite3.connect(":memory:")
+    try:
+        for step in steps:
+            step(conn)
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def _schema(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+    return {
+        name: (kind, table, " ".join((sql or "").split()))
+        for kind, name, table, sql in rows
+        if name not in _INTERNAL
+    }
+
+
+def schema_differences(conn: sqlite3.Connection, version: int) -> list[tuple[str, str, str]]:
+    """What differs from the schema irarchive makes: (what, type, name) triples.
+
+    ``what`` is ``foreign`` (not made by irarchive), ``missing`` or ``changed``.
+    """
+    want = expected_schema(version)
+    have = _schema(conn)
+    out = []
+    for name, (kind, _table, sql) in sorted(have.items()):
+        if name not in want:
+            out.append(("foreign", kind, name))
+        elif want[name][0] != kind or want[name][2] != sql:
+            out.append(("changed", kind, name))
+    out += [
+        ("missing", kind, name) for name, (kind, _, _) in sorted(want.items()) if name not in have
+    ]
+    return out
 
 
 def _migrate(conn: sqlite3.Connection, path: str, version: int) -> None:
@@ -131,12 +185,41 @@ def open_archive(
                 "it was left untouched: choose another --db"
             )
         conn = _connect(path, readonly=not writable)
+    if version < 0:
+        conn.close()
+        raise ArchiveError(
+            f"{path} has an impossible schema version ({version}); it was left untouched: "
+            "restore a backup, or choose another --db"
+        )
     if version > migrations.LATEST:
         conn.close()
         raise NewerSchema(
             f"{path} was written by a newer irarchive (schema {version}, this one knows "
             f"{migrations.LATEST}); upgrade irarchive: pip install -U irarchive"
         )
+    try:
+        differences = schema_differences(conn, version)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _damaged(path, exc) from None
+    # Tables are the data: one missing or changed (or anything at all in a file that
+    # was never migrated) means this is not an archive. A missing index or a foreign
+    # trigger or view is for 'db check' to report.
+    lacking = [
+        f"{kind} '{name}'"
+        for what, kind, name in differences
+        if version == 0 or (kind == "table" and what != "foreign")
+    ]
+    if lacking:
+        # Checked before anything could write (a migration, the switch to WAL): a
+        # file that only carries our application id is left exactly as it was.
+        conn.close()
+        raise ArchiveError(
+            f"{path} is not an irarchive archive of schema {version} (missing or changed: "
+            f"{', '.join(lacking[:3])}{', …' if len(lacking) > 3 else ''}); "
+            "it was left untouched: restore a backup, or choose another --db"
+        )
+    foreign_triggers = [name for what, kind, name in differences if kind == "trigger"]
     try:
         if version < migrations.LATEST:
             if not writable:
@@ -158,7 +241,9 @@ def open_archive(
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _damaged(path, exc) from None
-    return Archive(conn, path, readonly=not writable)
+    archive = Archive(conn, path, readonly=not writable)
+    archive.foreign_triggers = foreign_triggers
+    return archive
 
 
 def _damaged(path: str, exc: Exception) -> ArchiveError:
