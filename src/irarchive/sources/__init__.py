@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import IO, Any
 from irarchive.dates import parse_record_date
 from irarchive.errors import ImportFailed
 from irarchive.model import ID_PATTERN, Article
+from irarchive.sources.decoding import unique_key
 
 FORMATS = ("listing", "json", "jsonl", "csv", "tsv")
 
@@ -261,19 +261,15 @@ def record_to_article(
         if own in lowered:
             used.add(lowered[own])
             kept[own] = _text(rec[lowered[own]])
+    # Only an object is the extras object (CSV's JSON text is decoded by its reader);
+    # any other "extra" value is an ordinary field. Colliding names get a suffix.
     raw_extra = rec[lowered["extra"]] if "extra" in lowered else None
-    if isinstance(raw_extra, str) and raw_extra.strip()[:1] in ("{", ""):
-        # CSV and TSV carry the extras as JSON text, as the csv output writes them.
-        try:
-            raw_extra = json.loads(raw_extra) if raw_extra.strip() else {}
-        except ValueError:
-            pass  # not JSON after all: kept below as an ordinary extra field
     if isinstance(raw_extra, dict):
         used.add(lowered["extra"])
         extra.update(raw_extra)
     for key, value in rec.items():
         if key not in used:
-            extra[str(key)] = value
+            extra[unique_key(extra, str(key))] = value
     return Article(
         title=title,
         date=date,

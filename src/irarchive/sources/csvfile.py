@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from irarchive.errors import ImportFailed
-from irarchive.sources import Rejected
+from irarchive.sources import Rejected, decoding
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -19,7 +19,7 @@ def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, A
         header = next(reader, None)
         if header is None:
             return
-        header = [h.strip().lstrip("\ufeff") for h in header]
+        header = decoding.unique_names([h.strip().lstrip("\ufeff") for h in header])
         if not any(h.lower() in ("title", "headline", "name") for h in header):
             raise ImportFailed(
                 f"{name}:1: the header row has no 'title' column "
@@ -33,6 +33,29 @@ def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, A
                 reason = f"row has {len(row)} cells but the header has {len(header)}"
                 yield reader.line_num, Rejected(name, reader.line_num, reason)
                 continue
-            yield reader.line_num, dict(zip(header, row, strict=False))
+            yield reader.line_num, extras_from_json(dict(zip(header, row, strict=False)))
     except csv.Error as exc:
         raise ImportFailed(f"{name}:{reader.line_num}: malformed CSV: {exc}") from None
+
+
+def extras_from_json(rec: dict[str, Any]) -> dict[str, Any]:
+    """The ``extra`` column as the csv output writes it: JSON object text, or empty.
+
+    An empty cell means no extras; text that is a JSON object becomes the extras
+    object; anything else stays the text it is (kept as an extra called "extra").
+    """
+    for key in rec:
+        if key.lower() != "extra":
+            continue
+        text = rec[key].strip()
+        if not text:
+            del rec[key]
+        elif text.startswith("{"):
+            try:
+                value = decoding.make_decoder().decode(text)
+            except (ValueError, RecursionError):
+                break
+            if isinstance(value, dict) and decoding.problem(value) is None:
+                rec[key] = value
+        break
+    return rec

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from irarchive.errors import ImportFailed
+from irarchive.sources import decoding
 
 _CHUNK = 1 << 20
 _WS = " \t\r\n"
@@ -24,9 +25,27 @@ def _fail(name: str, line: int, col: int, msg: str) -> ImportFailed:
     )
 
 
+def _checked(name: str, line: int, value: Any) -> Any:
+    """The value, or a rejection saying why it cannot be stored (see ``decoding``)."""
+    from irarchive.sources import Rejected
+
+    reason = decoding.problem(value)
+    return value if reason is None else Rejected(name, line, reason)
+
+
+def _too_deep(name: str, line: int, col: int) -> ImportFailed:
+    return _fail(name, line, col, f"nested more than {decoding.MAX_DEPTH} levels deep")
+
+
 def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
-    decoder = json.JSONDecoder()
-    for lineno, line in enumerate(stream, start=1):
+    from irarchive.sources import Rejected
+
+    decoder = decoding.make_decoder()
+    for lineno, line in decoding.bounded_lines(stream):
+        if line is None:
+            limit = decoding.MAX_RECORD_CHARS
+            yield lineno, Rejected(name, lineno, f"line longer than {limit:,} characters")
+            continue
         text = line.strip()
         if not text:
             continue
@@ -34,13 +53,17 @@ def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
             value, end = decoder.raw_decode(text)
         except json.JSONDecodeError as exc:
             raise _fail(name, lineno, exc.colno, exc.msg) from None
+        except RecursionError:
+            reason = f"nested more than {decoding.MAX_DEPTH} levels deep"
+            yield lineno, Rejected(name, lineno, reason)
+            continue
         if text[end:].strip():
             raise _fail(name, lineno, end + 1, "extra data after the record (one object per line)")
-        yield lineno, value
+        yield lineno, _checked(name, lineno, value)
 
 
 def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
-    decoder = json.JSONDecoder()
+    decoder = decoding.make_decoder()
     buf = stream.read(_CHUNK)
     line = 1  # line number at buf[mark]
     mark = 0  # newlines before buf[mark] are already counted in ``line``
@@ -90,16 +113,18 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
         rest = buf[pos:] + stream.read()
         line = line_at(pos)
         try:
-            value = json.loads(rest)
+            value = decoder.decode(rest)
         except json.JSONDecodeError as exc:
             raise _fail(name, line + exc.lineno - 1, exc.colno, exc.msg) from None
+        except RecursionError:
+            raise _too_deep(name, line, 1) from None
         if isinstance(value, dict):
             for key in _LIST_KEYS:
                 if isinstance(value.get(key), list):
                     for item in value[key]:
-                        yield line, item
+                        yield line, _checked(name, line, item)
                     return
-            yield line, value
+            yield line, _checked(name, line, value)
             return
         raise _fail(name, line, 1, "expected an array of articles or an object with 'articles'")
     pos += 1
@@ -131,6 +156,8 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 if not more():
                     raise _fail(name, *where(exc.pos), exc.msg) from None
+            except RecursionError:
+                raise _too_deep(name, *where(pos)) from None
         start_line = line_at(pos)
         pos = end
-        yield start_line, value
+        yield start_line, _checked(name, start_line, value)
