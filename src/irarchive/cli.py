@@ -574,12 +574,16 @@ def import_cmd(
         added, updated = ("would add", "would update") if dry_run else ("added", "updated")
         err(
             f"{name}: {report.added} {added}, {report.updated} {updated}, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            f"{report.unchanged} unchanged, {report.rejected_count} rejected"
         )
         for line in report.rejected[:20]:
             err(f"  rejected {line}")
-        if len(report.rejected) > 20:
-            err(f"  … and {len(report.rejected) - 20} more (use --json to see all)")
+        if report.rejected_count > 20:
+            kept = len(report.rejected)
+            err(
+                f"  … and {report.rejected_count - 20:,} more (use --json to see "
+                + ("all)" if kept == report.rejected_count else f"the first {kept})")
+            )
     if json_:
         sys.stdout.write(output.dumps({"dry_run": dry_run, "files": results}, indent=2) + "\n")
     if failed:

@@ -25,7 +25,7 @@ from typing import IO, Any
 MAX_DEPTH = 64
 #: Longest integer, in decimal digits, kept in a record (Python prints up to 4,300).
 MAX_INT_DIGITS = 4000
-_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
+_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))  # fewer bits: certainly in bounds
 #: Longest single record (a JSONL or listing line, an array element), in characters.
 MAX_RECORD_CHARS = 64 * 1024 * 1024
 #: Rejections kept word for word per file; the rest are only counted.
@@ -96,7 +96,7 @@ def problem(value: Any) -> str | None:
         elif isinstance(v, bool) or v is None:
             continue
         elif isinstance(v, int):
-            if v.bit_length() > _MAX_INT_BITS:
+            if v.bit_length() > _MAX_INT_BITS and len(str(abs(v))) > MAX_INT_DIGITS:
                 return f"a number with more than {MAX_INT_DIGITS:,} digits"
         elif isinstance(v, float):
             if not math.isfinite(v):
@@ -125,6 +125,33 @@ def _show(text: str) -> str:
         if 0xD800 <= ord(ch) <= 0xDFFF:
             return ascii(text[max(0, i - 10) : i + 1])
     return ascii(text[:20])
+
+
+_TOKENS = None
+
+
+def value_end(text: str, pos: int) -> int | None:
+    """Where the JSON array or object starting at ``text[pos]`` ends, without decoding.
+
+    Brackets are counted outside strings, so a value too deep for the decoder can
+    still be stepped over (and rejected) instead of failing the whole file. None
+    when the text ends first.
+    """
+    global _TOKENS
+    if _TOKENS is None:
+        import re
+
+        _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+    depth = 0
+    for m in _TOKENS.finditer(text, pos):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return None
 
 
 def bounded_lines(stream: IO[str], limit: int | None = None) -> Iterator[tuple[int, str | None]]:

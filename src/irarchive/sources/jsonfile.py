@@ -15,6 +15,7 @@ from irarchive.errors import ImportFailed
 from irarchive.sources import decoding
 
 _CHUNK = 1 << 20
+_TOO_DEEP = object()  # a value the decoder could not reach the end of
 _WS = " \t\r\n"
 _LIST_KEYS = ("articles", "items", "records", "data", "entries", "results")
 
@@ -63,6 +64,8 @@ def read_jsonl(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
 
 
 def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
+    from irarchive.sources import Rejected
+
     decoder = decoding.make_decoder()
     buf = stream.read(_CHUNK)
     line = 1  # line number at buf[mark]
@@ -154,10 +157,24 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
                 if not more():
                     break
             except json.JSONDecodeError as exc:
-                if not more():
+                # More input can only help an error at the very end of what is read
+                # (a literal or escape cut in two, a string not closed yet); any other
+                # is reported now, not after buffering the rest of the file.
+                cut = exc.pos >= len(buf) - 16 or exc.msg.startswith("Unterminated string")
+                if not cut or not more():
                     raise _fail(name, *where(exc.pos), exc.msg) from None
             except RecursionError:
-                raise _too_deep(name, *where(pos)) from None
+                value = _TOO_DEEP
+                end = decoding.value_end(buf, pos)
+                while end is None and more():
+                    end = decoding.value_end(buf, pos)
+                if end is None:
+                    raise _too_deep(name, *where(pos)) from None
+                break
         start_line = line_at(pos)
         pos = end
+        if value is _TOO_DEEP:
+            reason = f"nested more than {decoding.MAX_DEPTH} levels deep"
+            yield start_line, Rejected(name, start_line, reason)
+            continue
         yield start_line, _checked(name, start_line, value)

@@ -584,7 +584,7 @@ class Archive:
                         raise ImportFailed(
                             f"{item} (--strict: nothing from this file was imported)"
                         )
-                    report.rejected.append(str(item))
+                    report.reject(str(item))
                     continue
                 batch.append(item if isinstance(item, Prepared) else prepare(item))
                 if len(batch) >= BATCH:
