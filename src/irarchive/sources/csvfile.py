@@ -10,7 +10,9 @@ from typing import IO, Any
 from irarchive.errors import ImportFailed
 from irarchive.sources import Rejected, decoding
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# One cell may be as long as a whole record may be (a bigger one fails the file
+# with its line: CSV cannot resynchronise after it).
+csv.field_size_limit(min(sys.maxsize, decoding.MAX_RECORD_CHARS))
 
 
 def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, Any]]:

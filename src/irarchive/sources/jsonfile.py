@@ -15,6 +15,7 @@ from irarchive.errors import ImportFailed
 from irarchive.sources import decoding
 
 _CHUNK = 1 << 20
+_MAX_OBJECT = 2 * decoding.MAX_RECORD_CHARS  # a top-level object is read whole
 _TOO_DEEP = object()  # a value the decoder could not reach the end of
 _WS = " \t\r\n"
 _LIST_KEYS = ("articles", "items", "records", "data", "entries", "results")
@@ -113,7 +114,16 @@ def read_json(stream: IO[str], *, name: str) -> Iterator[tuple[int, Any]]:
         return
     if buf[pos] != "[":
         # An object: read it whole and look for the list of articles inside.
-        rest = buf[pos:] + stream.read()
+        # Read whole (bounded): a bigger object should be an array or JSONL.
+        rest = buf[pos:] + stream.read(_MAX_OBJECT)
+        if stream.read(1):
+            raise _fail(
+                name,
+                line_at(pos),
+                1,
+                f"a top-level object over {_MAX_OBJECT:,} characters; "
+                "give its articles as a JSON array or JSON Lines",
+            )
         line = line_at(pos)
         try:
             value = decoder.decode(rest)

@@ -23,6 +23,7 @@ from typing import IO
 from irarchive.dates import parse_record_date
 from irarchive.model import Article
 from irarchive.sources import Item, Rejected, split_truncation
+from irarchive.sources.decoding import MAX_RECORD_CHARS, bounded_lines
 
 
 def _as_date(line: str, date_order: str | None) -> str | None:
@@ -58,7 +59,10 @@ def read(
             source=source,
         )
 
-    for lineno, raw in enumerate(stream, start=1):
+    for lineno, raw in bounded_lines(stream):
+        if raw is None:
+            yield Rejected(name, lineno, f"line longer than {MAX_RECORD_CHARS:,} characters")
+            continue
         line = raw.strip().lstrip("\ufeff")
         parsed = _as_date(line, date_order)
         if parsed is not None:
