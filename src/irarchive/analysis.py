@@ -89,11 +89,18 @@ class Stats:
         return sum(r["count"] for r in self.rows)
 
 
-def _next_period(period: str) -> str:
+def _period_number(period: str) -> int:
+    """A year (``2022``) or month (``2022-03``) as a number that counts up by one."""
     if len(period) == 4:
-        return f"{int(period) + 1:04d}"
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+        return int(period)
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def _period_text(number: int, by_month: bool) -> str:
+    if not by_month:
+        return f"{number:04d}"
+    year, month = divmod(number, 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def _bounds(filters: Filters, by: str) -> tuple[str | None, str | None]:
@@ -117,12 +124,15 @@ def fill_periods(
     last = max(filter(None, (hi, keys[-1] if keys else None)), default=None)
     if first is None or last is None:
         return []
-    rows = []
-    period = first
-    while period <= last:
-        rows.append({"period": period, "count": have.get(period, 0)})
-        period = _next_period(period)
-    return rows
+    # Counted as numbers, not strings: "9999" + 1 is "10000", which sorts before
+    # "9999" as text and made the loop endless. Years are 1..9999, so a series is
+    # at most 119,988 months long.
+    by_month = len(first) > 4
+    have_n = {_period_number(p): n for p, n in have.items()}
+    return [
+        {"period": _period_text(k, by_month), "count": have_n.get(k, 0)}
+        for k in range(_period_number(first), _period_number(last) + 1)
+    ]
 
 
 def stats(
