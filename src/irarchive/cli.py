@@ -906,6 +906,7 @@ def main(argv: list[str] | None = None) -> None:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     args = sys.argv[1:] if argv is None else argv
+    _prepare_streams()
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=args, prog_name="irarchive", standalone_mode=False)
@@ -948,13 +949,132 @@ def main(argv: list[str] | None = None) -> None:
         # Opening reads only the header and schema; damage deeper in the file shows
         # up when a query reaches it, in whichever command that happens to be.
         _fail(f"Error: {_sqlite_message(exc)}", 1)
+    except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+        # The backstop: each known cause is fixed where it arises (stream set-up
+        # above, bounds in the readers); whatever still escapes is one line, not a
+        # traceback, unless IRARCHIVE_DEBUG asks for it.
+        if os.environ.get("IRARCHIVE_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, OSError):
+            _quiet_broken_pipe()  # drop buffered output: the final flush must not fail
+        _fail(f"Error: {_backstop_message(exc)}", 1)
     if code == 130:
         err("Interrupted")
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as exc:  # the disk filled up on the last buffered bytes
+        _quiet_broken_pipe()
+        _fail(f"Error: {_backstop_message(exc)}", 1)
     raise SystemExit(code)
+
+
+class _ClosedStream:
+    """Stands in for a standard stream whose descriptor was closed when we started."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.errors = "backslashreplace"
+        self.encoding = "utf-8"
+
+    def _closed(self, *args: Any, **kwargs: Any) -> NoReturn:
+        import errno
+
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    write = read = readline = fileno = _closed
+
+    @property
+    def buffer(self) -> NoReturn:
+        self._closed()
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _prepare_streams() -> None:
+    """Make the standard streams safe to use whatever state they came in.
+
+    A descriptor 0-2 closed at start-up is opened on /dev/null first, so no file
+    opened later (the archive) can take its number and receive our output; the
+    Python stream for it then fails with a clear message when used. Output that
+    the encoding cannot hold (PYTHONIOENCODING=ascii, an ASCII locale) is written
+    with backslash escapes instead of failing: in JSON those are valid escapes.
+    """
+    for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                os.open(os.devnull, flags)  # takes the lowest free number: this one
+            except OSError:
+                pass
+    if sys.stdin is None:
+        sys.stdin = _ClosedStream("standard input")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("standard output")  # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - nothing can be said anyway
+    import codecs
+
+    codecs.register_error("irarchive-escape", _u_escape)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding in ("utf-8", "utf8") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors="irarchive-escape")
+        except (ValueError, OSError, LookupError):
+            pass
+
+
+def _u_escape(exc: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: characters the stream cannot hold become ``\\uXXXX``.
+
+    Unlike ``backslashreplace`` (``\\xfc``) these are valid JSON escapes, so JSON
+    written to an ASCII-only stdout stays JSON; in text they are still readable.
+    """
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        n = ord(ch)
+        if n > 0xFFFF:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{n:04x}")
+    return "".join(out), exc.end
+
+
+def _backstop_message(exc: BaseException) -> str:
+    """One line for an error that escaped every specific handler."""
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc)
+        if exc.filename:
+            return f"{exc.filename}: {what}"
+        if "standard" in what:
+            return f"cannot write the output: {what}"
+        return f"cannot write the output: {what}" if exc.errno in _OUTPUT_ERRNOS else what
+    if isinstance(exc, UnicodeError):
+        return (
+            f"text that this locale's encoding cannot hold ({exc}); use a UTF-8 locale "
+            "(LANG=C.UTF-8) or PYTHONIOENCODING=utf-8"
+        )
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller input or --limit"
+    if isinstance(exc, RecursionError):
+        return "the data is nested too deeply to process"
+    return f"{exc} (set IRARCHIVE_DEBUG=1 to see where)"
+
+
+_OUTPUT_ERRNOS = {28, 5, 9, 27, 122}  # ENOSPC, EIO, EBADF, EFBIG, EDQUOT
 
 
 def _sqlite_message(exc: Exception) -> str:
