@@ -111,7 +111,10 @@ def default_db_path() -> str:
 
 
 def err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    """One message on stderr; control and bidi characters (in file names, say) made visible."""
+    from irarchive.text import neutralise
+
+    sys.stderr.write(neutralise(message, keep_newlines=True).replace("\r", "^M") + "\n")
     sys.stderr.flush()
 
 
@@ -212,6 +215,35 @@ def _keep_typed(incomplete: str, values: list[str]) -> list[str]:
     return [incomplete + v[len(incomplete) :] for v in values]
 
 
+class _Candidate(str):
+    """A completion already matched to what was typed (case-insensitively, and
+    possibly quoted for the shell), so Typer's own prefix filter keeps it."""
+
+    def startswith(self, *args: Any) -> bool:
+        return True
+
+
+def _for_shell(incomplete: str, values: list[str]) -> list[str]:
+    """Candidates safe to hand to the shell.
+
+    Those with control or bidi characters are dropped (a newline would become a
+    second candidate, ESC and BEL would reach the terminal). Bash inserts what it
+    gets verbatim, so there each is shell-quoted: a category ``x; touch f`` must
+    arrive as one quoted word, not a command. zsh and fish quote for themselves.
+    """
+    import shlex
+
+    from irarchive.text import neutralise
+
+    shell = os.environ.get("_IRARCHIVE_COMPLETE", "")
+    out: list[str] = []
+    for value in _keep_typed(incomplete, values):
+        if neutralise(value) != value or not value.isprintable():
+            continue
+        out.append(_Candidate(shlex.quote(value)) if "bash" in shell else value)
+    return out
+
+
 def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     """Slugs and ids starting with what has been typed."""
     import sqlite3
@@ -220,7 +252,7 @@ def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     if archive is None:
         return []
     try:
-        return _keep_typed(incomplete, archive.ref_completions(incomplete))
+        return _for_shell(incomplete, archive.ref_completions(incomplete))
     except sqlite3.Error:
         return []
     finally:
@@ -235,7 +267,7 @@ def complete_category(ctx: typer.Context, incomplete: str) -> list[str]:
     if archive is None:
         return []
     try:
-        return _keep_typed(incomplete, archive.category_completions(incomplete))
+        return _for_shell(incomplete, archive.category_completions(incomplete))
     except sqlite3.Error:
         return []
     finally:

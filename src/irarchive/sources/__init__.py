@@ -17,7 +17,7 @@ from typing import IO, Any
 from irarchive.dates import parse_record_date
 from irarchive.errors import ImportFailed
 from irarchive.model import ID_PATTERN, Article
-from irarchive.sources.decoding import unique_key
+from irarchive.sources.decoding import safe_slug, unique_key
 
 FORMATS = ("listing", "json", "jsonl", "csv", "tsv")
 
@@ -258,6 +258,8 @@ def record_to_article(
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
+        if own == "slug" and own in lowered and not safe_slug(rec[lowered[own]]):
+            continue  # regenerated from the title; the value given stays in extra
         if own in lowered:
             used.add(lowered[own])
             kept[own] = _text(rec[lowered[own]])

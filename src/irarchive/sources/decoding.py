@@ -48,6 +48,23 @@ def make_decoder() -> Any:
     return json.JSONDecoder(object_pairs_hook=keep_duplicates, parse_int=bounded_int)
 
 
+_SLUG = None
+
+
+def safe_slug(value: Any) -> bool:
+    """Is ``value`` a slug irarchive could have made: lowercase words joined by ``-``?
+
+    Slugs are typed and completed in shells, so any other slug given by an input
+    file is regenerated from the title instead of being stored.
+    """
+    global _SLUG
+    if _SLUG is None:
+        import re
+
+        _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+    return isinstance(value, str) and len(value) <= 120 and _SLUG.fullmatch(value) is not None
+
+
 def unique_key(taken: Any, key: str) -> str:
     """``key``, or ``key_2``, ``key_3``… : the first name not in ``taken``."""
     if key not in taken:
