@@ -129,7 +129,27 @@ def _csv_value(value: Any) -> str:
         # it still reads back as exactly the same value on re-import.
         text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
         return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return neutralise(str(value), keep_newlines=True)
+    return formula_safe(neutralise(str(value), keep_newlines=True))
+
+
+#: What a spreadsheet takes as the start of a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: ``'`` before a leading ``= + - @``, tab, CR.
+
+    Text that already starts with quotes before such a character gets one more, so
+    ``formula_unsafe`` (used when a CSV is imported) gives back exactly the text.
+    """
+    return "'" + text if text.lstrip("'")[:1] in FORMULA_START and text else text
+
+
+def formula_unsafe(text: str) -> str:
+    """The inverse of ``formula_safe``."""
+    if text[:1] == "'" and text[1:].lstrip("'")[:1] in FORMULA_START and text[1:]:
+        return text[1:]
+    return text
 
 
 _MD_SPECIAL = lazy_re(r"([\\`*_\[\]<>|#!])")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from irarchive.errors import ImportFailed
+from irarchive.output import formula_unsafe
 from irarchive.sources import Rejected, decoding
 
 # One cell may be as long as a whole record may be (a bigger one fails the file
@@ -35,6 +36,8 @@ def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, A
                 reason = f"row has {len(row)} cells but the header has {len(header)}"
                 yield reader.line_num, Rejected(name, reader.line_num, reason)
                 continue
+            if delimiter == ",":  # undo the CSV output's formula-injection prefix
+                row = [formula_unsafe(cell) for cell in row]
             yield reader.line_num, extras_from_json(dict(zip(header, row, strict=False)))
     except csv.Error as exc:
         raise ImportFailed(f"{name}:{reader.line_num}: malformed CSV: {exc}") from None
