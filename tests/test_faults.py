@@ -342,6 +342,12 @@ def _wait_for(path: Path, timeout: float = 30.0) -> None:
         time.sleep(0.01)
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C does what it does at a terminal, even when the suite runs
+    with SIGINT ignored (nohup, a background job), which the child would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_import(tmp_path, base, capsys):
     big = tmp_path / "big.jsonl"
     write_records(big, BIG_RECORDS, "Sigint")
@@ -356,6 +362,7 @@ def test_ctrl_c_during_import(tmp_path, base, capsys):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_default_sigint,
         )
         _wait_for(Path(f"{work}-wal"))  # the archive is open: main() is running
         time.sleep(rng.uniform(0.05, 0.4))
@@ -379,6 +386,7 @@ def test_ctrl_c_during_a_long_listing(tmp_path, base, capsys):
         proc_cmd("--db", str(base), "list", "--format", "jsonl", "--limit", "0"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
     # Nobody reads stdout yet: once the pipe is full the listing is stuck mid-write.
     assert p.stdout is not None

@@ -142,6 +142,15 @@ def choose_format(fmt: Fmt | None, json_: bool) -> str:
     return "table" if stdout_is_terminal() else "tsv"
 
 
+def _finite(value: float, name: str) -> float:
+    """Reject NaN (it passes every range check and then matches nothing)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{name} must be a number from 0 to 100, not {value}")
+    return value
+
+
 def today() -> date:
     override = os.environ.get("IRARCHIVE_TODAY")  # for reproducible tests and examples
     return date.fromisoformat(override) if override else date.today()
@@ -500,7 +509,11 @@ def search_cmd(
     min_score: Annotated[
         float,
         typer.Option(
-            "--min-score", min=0, max=100, help="Hide results scoring below this (0-100)."
+            "--min-score",
+            min=0,
+            max=100,
+            callback=lambda v: _finite(v, "--min-score"),
+            help="Hide results scoring below this (0-100).",
         ),
     ] = 40.0,
     explain: Annotated[

@@ -197,6 +197,15 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _is_text_like(value: Any) -> bool:
+    """A scalar, or a list of scalars (joined with commas), can be a text field."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(not isinstance(v, (dict, list, tuple)) for v in value)
+    return True
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "y", "t")
@@ -219,8 +228,8 @@ def record_to_article(
     def take(field: str) -> Any:
         for alias in ALIASES[field]:
             key = lowered.get(alias)
-            if key is None or key in used:
-                continue
+            if key is None or key in used or not _is_text_like(rec[key]):
+                continue  # an object is never turned into text: it stays in extra
             used.add(key)  # an empty alias is consumed too, not kept as an extra
             if rec[key] not in (None, ""):
                 return rec[key]

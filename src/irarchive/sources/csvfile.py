@@ -17,7 +17,10 @@ csv.field_size_limit(min(sys.maxsize, decoding.MAX_RECORD_CHARS))
 
 
 def read(stream: IO[str], *, name: str, delimiter: str) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    # TSV has no quoting (the tsv output writes none): a cell starting with '"' is
+    # text, not the start of a quoted field that swallows the rest of the file.
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(stream, delimiter=delimiter, strict=True, quoting=quoting)
     try:
         header = next(reader, None)
         if header is None:

@@ -105,8 +105,13 @@ class Archive:
             params += [lower.isoformat(), end.isoformat(), start.isoformat()]
         if filters.categories:
             marks = ", ".join("?" * len(filters.categories))
-            clauses.append(f"{a}category COLLATE NOCASE IN ({marks})")
-            params += list(filters.categories)
+            if all(c.isascii() for c in filters.categories):
+                clauses.append(f"{a}category COLLATE NOCASE IN ({marks})")  # uses the index
+                params += list(filters.categories)
+            else:
+                # NOCASE folds ASCII only: КАТЕГОРИЯ must match категория too.
+                clauses.append(f"casefold({a}category) IN ({marks})")
+                params += [c.casefold() for c in filters.categories]
         return clauses, params
 
     def list_articles(
@@ -551,6 +556,8 @@ class Archive:
         """Import one file's articles in one transaction: all of it or none of it."""
         from irarchive.sources import Rejected
 
+        if self.readonly and dry_run:
+            return self._dry_run_on_a_copy(items, strict=strict, progress=progress, now=now)
         self._require_writable()
         if self.foreign_triggers:
             names = ", ".join(f"'{n}'" for n in self.foreign_triggers[:5])
@@ -630,6 +637,24 @@ class Archive:
             except sqlite3.OperationalError:
                 pass
         return report
+
+    def _dry_run_on_a_copy(self, items: Iterable[Any], **options: Any) -> ImportReport:
+        """A dry run needs a writable transaction: run it on a temporary copy.
+
+        The copy is made with SQLite's backup API (consistent, WAL included) in the
+        temporary folder and removed afterwards; the archive itself is only read.
+        """
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="irarchive-dry-run-") as folder:
+            copy = sqlite3.connect(os.path.join(folder, "copy.db"), isolation_level=None)
+            try:
+                self.conn.backup(copy)
+                scratch = Archive(copy, self.path, readonly=False)
+                scratch.foreign_triggers = self.foreign_triggers
+                return scratch.import_items(items, dry_run=True, **options)
+            finally:
+                copy.close()
 
     def _rebuild_vocab(self) -> None:
         """Refresh the term list used for typo correction from the full-text index.

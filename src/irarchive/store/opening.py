@@ -26,7 +26,13 @@ def _connect(path: str, *, readonly: bool, immutable: bool = False) -> sqlite3.C
     else:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
     return conn
+
+
+def _casefold(value: object) -> object:
+    """Unicode case folding for SQL (NOCASE folds only ASCII letters)."""
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _existing_size(path: str) -> int:
