@@ -175,7 +175,7 @@ def open_archive(
     except sqlite3.DatabaseError as exc:
         if not writable:
             try:
-                conn = _connect(path, readonly=True, immutable=True)
+                conn = _read_only_snapshot(path)
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             except sqlite3.DatabaseError:
@@ -250,6 +250,39 @@ def open_archive(
     archive = Archive(conn, path, readonly=not writable)
     archive.foreign_triggers = foreign_triggers
     return archive
+
+
+def _read_only_snapshot(path: str) -> sqlite3.Connection:
+    """Read an archive SQLite cannot open read-only in place (a read-only folder).
+
+    Without a ``-wal`` file, immutable mode reads it exactly. With one, immutable
+    mode would silently ignore the changes in it (and plain read-only mode needs to
+    create the ``-shm`` file, which the folder forbids), so the archive and its
+    ``-wal`` are copied to a temporary folder, removed at exit, and read there.
+    """
+    wal = path + "-wal"
+    if not (os.path.isfile(wal) and os.path.getsize(wal) > 0):
+        return _connect(path, readonly=True, immutable=True)
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="irarchive-read-only-")
+    try:
+        copy = os.path.join(folder, "archive.db")
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, copy + "-wal")
+        conn = _connect(copy, readonly=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # replays the WAL
+    except (OSError, sqlite3.DatabaseError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ArchiveError(
+            f"{path} has recent changes in {wal} that cannot be read in a read-only "
+            f"folder ({exc}); make the folder writable once, or copy the archive with "
+            "its -wal file elsewhere"
+        ) from None
+    atexit.register(shutil.rmtree, folder, True)
+    return conn
 
 
 def _damaged(path: str, exc: Exception) -> ArchiveError:
