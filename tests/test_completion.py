@@ -76,11 +76,12 @@ def test_related_completes_ids_and_keeps_typed_case(tmp_path: Path, archive_path
 
 
 def test_category_completes_any_case(tmp_path: Path, archive_path: Path) -> None:
+    # Quoted for bash, which inserts candidates verbatim (a space would split it).
     assert complete(tmp_path, "bash", "irarchive list --category inter", archive_path)[0] == [
-        "international Relations"
+        "'international Relations'"
     ]
     out, err = complete(tmp_path, "bash", "irarchive stats -c ", archive_path)
-    assert (out, err) == (["International Relations"], "imported: ")
+    assert (out, err) == (["'International Relations'"], "imported: ")
 
 
 @pytest.mark.parametrize(

@@ -334,6 +334,12 @@ def _wait_for(path: Path, timeout: float = 30.0) -> None:
         time.sleep(0.01)
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C does what it does at a terminal, even when the suite runs
+    with SIGINT ignored (nohup, a background job), which the child would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_import(tmp_path, base):
     big = tmp_path / "big.jsonl"
@@ -349,6 +355,7 @@ def test_ctrl_c_during_import(tmp_path, base):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_default_sigint,
         )
         try:
             _wait_for(Path(f"{work}-wal"))  # the archive is open: main() is running
@@ -374,6 +381,7 @@ def test_ctrl_c_during_a_long_listing(tmp_path, base, cli):
         [*INTERRUPTIBLE, "--db", str(base), "list", "--format", "jsonl", "--limit", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
     try:
         # Nobody reads stdout yet: once the pipe is full the listing is stuck mid-write.

@@ -210,7 +210,9 @@ def test_hostile_data_is_neutralised_in_text_formats(hostile_db, cli, command, f
             assert shown in r.out
     # ESC shows as a visible caret form.
     assert ("^\\[\\[31m" if fmt == "markdown" else "^[[31m") in r.out
-    assert "hostile23" in r.out.replace("\n", "").replace(" ", "").replace("│", "")
+    flat = r.out.replace("\n", "").replace(" ", "").replace("│", "")
+    # hostile23 has the 100 KB title: a terminal table shows its first 2,000 characters.
+    assert "hostile22" in flat and ("hostile23" in flat) == (fmt != "table")
 
 
 def test_hostile_table_with_forced_colour_has_only_our_own_styling(hostile_db, cli, monkeypatch):
@@ -573,6 +575,18 @@ def test_extreme_but_valid_dates(db, cli, value):
 # ---- input files -------------------------------------------------------------------------
 
 
+TRAILING_COMMA = '{"title": "b",}'
+
+
+def _json_col(text: str) -> int:
+    """The column Python's own json module reports (3.13 counts it differently)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.colno
+    raise AssertionError(f"{text!r} is valid JSON")
+
+
 @pytest.fixture
 def archive_before(db):
     """The seeded archive and its digest; asserts it is unchanged afterwards."""
@@ -620,8 +634,9 @@ def _import(cli, db: Path, path: Path | str, *extra: str) -> Result:
         ),
         (
             "lines.jsonl",
-            '{"title": "a"}\n{"title": "b",}\n',
-            "{p}:2:15: invalid JSON: Expecting property name enclosed in double quotes",
+            '{"title": "a"}\n' + TRAILING_COMMA + "\n",
+            f"{{p}}:2:{_json_col(TRAILING_COMMA)}: invalid JSON: "
+            "Expecting property name enclosed in double quotes",
         ),
         (
             "two.jsonl",

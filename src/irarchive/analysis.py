@@ -19,15 +19,12 @@ corrections, acronyms, phrases, exclusions) but counts *every* match, where
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
-from irarchive.errors import IrarchiveError, UsageError
+from irarchive.errors import UsageError
 from irarchive.store import Archive, Filters
 from irarchive.text import STOPWORDS, fold_possessives, plain_tokens, title_initials
 
@@ -78,11 +75,18 @@ class Stats:
         return "category" if self.by == "category" else "period"
 
 
-def _next_period(period: str) -> str:
+def _period_number(period: str) -> int:
+    """A year (``2022``) or month (``2022-03``) as a number that counts up by one."""
     if len(period) == 4:
-        return f"{int(period) + 1:04d}"
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+        return int(period)
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def _period_text(number: int, by_month: bool) -> str:
+    if not by_month:
+        return f"{number:04d}"
+    year, month = divmod(number, 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def _bounds(filters: Filters, by: str) -> tuple[str | None, str | None]:
@@ -106,12 +110,15 @@ def fill_periods(
     last = max(filter(None, (hi, keys[-1] if keys else None)), default=None)
     if first is None or last is None:
         return []
-    rows = []
-    period = first
-    while period <= last:
-        rows.append({"period": period, "count": have.get(period, 0)})
-        period = _next_period(period)
-    return rows
+    # Counted as numbers, not strings: "9999" + 1 is "10000", which sorts before
+    # "9999" as text and made the loop endless. Years are 1..9999, so a series is
+    # at most 119,988 months long.
+    by_month = len(first) > 4
+    have_n = {_period_number(p): n for p, n in have.items()}
+    return [
+        {"period": _period_text(k, by_month), "count": have_n.get(k, 0)}
+        for k in range(_period_number(first), _period_number(last) + 1)
+    ]
 
 
 def stats(
@@ -236,39 +243,8 @@ def related(archive: Archive, article: dict[str, Any], *, limit: int = 10) -> li
 # ---- export ---------------------------------------------------------------------------
 
 
-@contextmanager
-def atomic_output(path: str) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` only once fully written.
+def atomic_output(path: str) -> Any:
+    """Kept for callers of the old name: see ``irarchive.safeio.atomic_output``."""
+    from irarchive.safeio import atomic_output as safe
 
-    Written to a temporary file in the same folder, flushed to disk, then renamed
-    over ``path``; on any error the temporary file is removed and ``path`` is left
-    as it was, so a failed export never leaves half a bibliography behind.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IrarchiveError(f"{path} is a folder; give a file name to write to")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise IrarchiveError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise IrarchiveError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return safe(path)

@@ -129,7 +129,10 @@ def default_db_path() -> str:
 
 
 def err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    """One message on stderr; control and bidi characters (in file names, say) made visible."""
+    from irarchive.text import neutralise
+
+    sys.stderr.write(neutralise(message, keep_newlines=True).replace("\r", "^M") + "\n")
     sys.stderr.flush()
 
 
@@ -162,6 +165,15 @@ def shown_format(fmt: "OutputFormat | None") -> "OutputFormat":
     if fmt is not None:
         return fmt
     return formats.TERMINAL_DEFAULT if stdout_is_terminal() else formats.PIPE_DEFAULT
+
+
+def _finite(value: float, name: str) -> float:
+    """Reject NaN (it passes every range check and then matches nothing)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{name} must be a number from 0 to 100, not {value}")
+    return value
 
 
 def today() -> date:
@@ -247,6 +259,35 @@ def _keep_typed(incomplete: str, values: list[str]) -> list[str]:
     return [incomplete + v[len(incomplete) :] for v in values]
 
 
+class _Candidate(str):
+    """A completion already matched to what was typed (case-insensitively, and
+    possibly quoted for the shell), so Typer's own prefix filter keeps it."""
+
+    def startswith(self, *args: Any) -> bool:
+        return True
+
+
+def _for_shell(incomplete: str, values: list[str]) -> list[str]:
+    """Candidates safe to hand to the shell.
+
+    Those with control or bidi characters are dropped (a newline would become a
+    second candidate, ESC and BEL would reach the terminal). Bash inserts what it
+    gets verbatim, so there each is shell-quoted: a category ``x; touch f`` must
+    arrive as one quoted word, not a command. zsh and fish quote for themselves.
+    """
+    import shlex
+
+    from irarchive.text import neutralise
+
+    shell = os.environ.get("_IRARCHIVE_COMPLETE", "")
+    out: list[str] = []
+    for value in _keep_typed(incomplete, values):
+        if neutralise(value) != value or not value.isprintable():
+            continue
+        out.append(_Candidate(shlex.quote(value)) if "bash" in shell else value)
+    return out
+
+
 def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     """Slugs and ids starting with what has been typed."""
     import sqlite3
@@ -255,7 +296,7 @@ def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
     if archive is None:
         return []
     try:
-        return _keep_typed(incomplete, archive.ref_completions(incomplete))
+        return _for_shell(incomplete, archive.ref_completions(incomplete))
     except sqlite3.Error:
         return []
     finally:
@@ -270,7 +311,7 @@ def complete_category(ctx: typer.Context, incomplete: str) -> list[str]:
     if archive is None:
         return []
     try:
-        return _keep_typed(incomplete, archive.category_completions(incomplete))
+        return _for_shell(incomplete, archive.category_completions(incomplete))
     except sqlite3.Error:
         return []
     finally:
@@ -358,7 +399,13 @@ def root(
     ] = False,
 ) -> None:
     """Browse, search and cite an archive of dated articles."""
-    ctx.obj = State(db or None, no_seed)
+    # click treats an empty IRARCHIVE_DB as unset; an empty path is a mistake, never
+    # a quiet fall-back to the default archive.
+    if db is None and "IRARCHIVE_DB" in os.environ:
+        db = os.environ["IRARCHIVE_DB"]
+    if db is not None and not db.strip():
+        raise UsageError("the archive path is empty; give a path or unset IRARCHIVE_DB")
+    ctx.obj = State(db, no_seed)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -480,7 +527,11 @@ def search_cmd(
     min_score: Annotated[
         float,
         typer.Option(
-            "--min-score", min=0, max=100, help="Hide results scoring below this (0-100)."
+            "--min-score",
+            min=0,
+            max=100,
+            callback=lambda v: _finite(v, "--min-score"),
+            help="Hide results scoring below this (0-100).",
         ),
     ] = 40.0,
     explain: Annotated[
@@ -617,19 +668,28 @@ def import_cmd(
         done()
         name = sources.display_name(path)
         results.append({"file": name, **report.to_dict()})
-        added, updated = ("would add", "would update") if dry_run else ("added", "updated")
-        err(
-            f"{name}: {report.added} {added}, {report.updated} {updated}, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-        )
-        for line in report.rejected[:20]:
-            err(f"  rejected {line}")
-        if len(report.rejected) > 20:
-            err(f"  … and {len(report.rejected) - 20} more (use --json to see all)")
+        _say_imported(name, report, dry_run)
     if json_:
         sys.stdout.write(output.dumps({"dry_run": dry_run, "files": results}, indent=2) + "\n")
     if failed:
         raise typer.Exit(1)
+
+
+def _say_imported(label: str, report: Any, dry_run: bool) -> None:
+    """One import's summary on stderr: counts, then the first 20 rejections."""
+    added, updated = ("would add", "would update") if dry_run else ("added", "updated")
+    err(
+        f"{label}: {report.added} {added}, {report.updated} {updated}, "
+        f"{report.unchanged} unchanged, {report.rejected_count} rejected"
+    )
+    for line in report.rejected[:20]:
+        err(f"  rejected {line}")
+    if report.rejected_count > 20:
+        kept = len(report.rejected)
+        err(
+            f"  … and {report.rejected_count - 20:,} more (use --json to see "
+            + ("all)" if kept == report.rejected_count else f"the first {kept})")
+        )
 
 
 def _import_feed(
@@ -657,16 +717,8 @@ def _import_feed(
         return False
     report = outcome.report
     results.append({"file": target, "feed_url": outcome.feed_url, **report.to_dict()})
-    added, updated = ("would add", "would update") if dry_run else ("added", "updated")
     via = f" (feed {outcome.feed_url})" if outcome.feed_url not in (None, target) else ""
-    err(
-        f"{target}{via}: {report.added} {added}, {report.updated} {updated}, "
-        f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-    )
-    for line in report.rejected[:20]:
-        err(f"  rejected {line}")
-    if len(report.rejected) > 20:
-        err(f"  … and {len(report.rejected) - 20} more (use --json to see all)")
+    _say_imported(f"{target}{via}", report, dry_run)
     return True
 
 
@@ -937,7 +989,7 @@ def _outcome_line(o: Any) -> str:
         f"{name}: {o.status}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged{pages}"
     )
     if r.rejected:
-        line += f", {len(r.rejected)} rejected\n" + "\n".join(
+        line += f", {r.rejected_count} rejected\n" + "\n".join(
             f"  rejected {cell(x)}" for x in r.rejected[:20]
         )
     return line
@@ -964,7 +1016,7 @@ def db_init(
     if empty:
         st.no_seed = True
     path = st.path()
-    if os.path.exists(path) and os.path.getsize(path) > 0:
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
         archive = st.archive()
         err(f"The archive at {path} already exists ({archive.count()} articles); left as it is")
         return
@@ -1154,6 +1206,10 @@ def export_cmd(
         raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
     filters, _ = make_filters(since, until, on, undated, category)
     archive = state(ctx).archive()
+    if output_path not in (None, "-"):
+        from irarchive.safeio import archive_files, output_target
+
+        output_target(output_path, protected=archive_files(archive.path))  # before the query
     match = analysis.match_expression(archive, query) if query is not None else None
     records = archive.list_articles(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
@@ -1163,7 +1219,9 @@ def export_cmd(
         output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
         sys.stdout.flush()
         return
-    with analysis.atomic_output(output_path) as out:
+    from irarchive.safeio import archive_files, atomic_output
+
+    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
         n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
     err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt.name} to {output_path}")
 
@@ -1319,6 +1377,7 @@ def main(argv: list[str] | None = None) -> None:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     args = sys.argv[1:] if argv is None else argv
+    _prepare_streams()
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=args, prog_name="irarchive", standalone_mode=False)
@@ -1362,13 +1421,132 @@ def main(argv: list[str] | None = None) -> None:
         # Opening reads only the header and schema; damage deeper in the file shows
         # up when a query reaches it, in whichever command that happens to be.
         _fail(f"Error: {_sqlite_message(exc)}", 1)
+    except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+        # The backstop: each known cause is fixed where it arises (stream set-up
+        # above, bounds in the readers); whatever still escapes is one line, not a
+        # traceback, unless IRARCHIVE_DEBUG asks for it.
+        if os.environ.get("IRARCHIVE_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, OSError):
+            _quiet_broken_pipe()  # drop buffered output: the final flush must not fail
+        _fail(f"Error: {_backstop_message(exc)}", 1)
     if code == 130:
         err("Interrupted")
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as exc:  # the disk filled up on the last buffered bytes
+        _quiet_broken_pipe()
+        _fail(f"Error: {_backstop_message(exc)}", 1)
     raise SystemExit(code)
+
+
+class _ClosedStream:
+    """Stands in for a standard stream whose descriptor was closed when we started."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.errors = "backslashreplace"
+        self.encoding = "utf-8"
+
+    def _closed(self, *args: Any, **kwargs: Any) -> NoReturn:
+        import errno
+
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    write = read = readline = fileno = _closed
+
+    @property
+    def buffer(self) -> NoReturn:
+        self._closed()
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _prepare_streams() -> None:
+    """Make the standard streams safe to use whatever state they came in.
+
+    A descriptor 0-2 closed at start-up is opened on /dev/null first, so no file
+    opened later (the archive) can take its number and receive our output; the
+    Python stream for it then fails with a clear message when used. Output that
+    the encoding cannot hold (PYTHONIOENCODING=ascii, an ASCII locale) is written
+    with backslash escapes instead of failing: in JSON those are valid escapes.
+    """
+    for fd, flags in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                os.open(os.devnull, flags)  # takes the lowest free number: this one
+            except OSError:
+                pass
+    if sys.stdin is None:
+        sys.stdin = _ClosedStream("standard input")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("standard output")  # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - nothing can be said anyway
+    import codecs
+
+    codecs.register_error("irarchive-escape", _u_escape)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding in ("utf-8", "utf8") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors="irarchive-escape")
+        except (ValueError, OSError, LookupError):
+            pass
+
+
+def _u_escape(exc: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: characters the stream cannot hold become ``\\uXXXX``.
+
+    Unlike ``backslashreplace`` (``\\xfc``) these are valid JSON escapes, so JSON
+    written to an ASCII-only stdout stays JSON; in text they are still readable.
+    """
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        n = ord(ch)
+        if n > 0xFFFF:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{n:04x}")
+    return "".join(out), exc.end
+
+
+def _backstop_message(exc: BaseException) -> str:
+    """One line for an error that escaped every specific handler."""
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc)
+        if exc.filename:
+            return f"{exc.filename}: {what}"
+        if "standard" in what:
+            return f"cannot write the output: {what}"
+        return f"cannot write the output: {what}" if exc.errno in _OUTPUT_ERRNOS else what
+    if isinstance(exc, UnicodeError):
+        return (
+            f"text that this locale's encoding cannot hold ({exc}); use a UTF-8 locale "
+            "(LANG=C.UTF-8) or PYTHONIOENCODING=utf-8"
+        )
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller input or --limit"
+    if isinstance(exc, RecursionError):
+        return "the data is nested too deeply to process"
+    return f"{exc} (set IRARCHIVE_DEBUG=1 to see where)"
+
+
+_OUTPUT_ERRNOS = {28, 5, 9, 27, 122}  # ENOSPC, EIO, EBADF, EFBIG, EDQUOT
 
 
 def _sqlite_message(exc: Exception) -> str:

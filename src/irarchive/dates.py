@@ -30,7 +30,7 @@ ACCEPTED = (
 )
 
 _ISO = lazy_re(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-_ISO_DATETIME = lazy_re(r"(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}")
+_ISO_DATETIME = lazy_re(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?")
 _MDY = lazy_re(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 _DMY = lazy_re(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})")
 _MY = lazy_re(r"([A-Za-z]+)\.?,?\s+(\d{4})")
@@ -201,6 +201,9 @@ def parse_record_date(value: str | None, date_order: str | None = None) -> str |
     if not text:
         return None
     if m := _ISO_DATETIME.match(text):
+        hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+        if hour > 23 or minute > 59 or second > 60:  # 60: a leap second
+            raise ValueError(f"{text!r} has an impossible time of day")
         return _iso(*_ymd(int(m.group(1)), int(m.group(2)), int(m.group(3))))
     try:
         parsed = _parse_absolute(text)

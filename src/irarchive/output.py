@@ -127,7 +127,27 @@ def _csv_value(value: Any) -> str:
         # it still reads back as exactly the same value on re-import.
         text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
         return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return neutralise(str(value), keep_newlines=True)
+    return formula_safe(neutralise(str(value), keep_newlines=True))
+
+
+#: What a spreadsheet takes as the start of a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: ``'`` before a leading ``= + - @``, tab, CR.
+
+    Text that already starts with quotes before such a character gets one more, so
+    ``formula_unsafe`` (used when a CSV is imported) gives back exactly the text.
+    """
+    return "'" + text if text.lstrip("'")[:1] in FORMULA_START and text else text
+
+
+def formula_unsafe(text: str) -> str:
+    """The inverse of ``formula_safe``."""
+    if text[:1] == "'" and text[1:].lstrip("'")[:1] in FORMULA_START and text[1:]:
+        return text[1:]
+    return text
 
 
 def md_escape(value: Any) -> str:
@@ -249,11 +269,30 @@ def console(file: IO[str], *, force_terminal: bool | None = None, width: int | N
     )
 
 
-def safe_text(value: Any, style: str = "") -> Any:
+#: What a terminal shows of one field: enough to read, bounded so a 200 MB article
+#: renders at once. The whole text is in --json and in plain text on a pipe.
+TERMINAL_MAX_CHARS = 20_000
+TERMINAL_MAX_LINES = 400
+TABLE_CELL_MAX_CHARS = 2_000
+
+
+def clip(text: str, limit: int = TERMINAL_MAX_CHARS) -> tuple[str, int]:
+    """``text`` cut to ``limit`` characters and ``TERMINAL_MAX_LINES`` lines, and how
+    many characters were left out (0 if none)."""
+    cut = text[:limit]
+    if cut.count("\n") > TERMINAL_MAX_LINES:
+        cut = "\n".join(cut.split("\n", TERMINAL_MAX_LINES + 1)[:TERMINAL_MAX_LINES])
+    return cut, len(text) - len(cut)
+
+
+def safe_text(value: Any, style: str = "", *, limit: int | None = None) -> Any:
     """A rich Text holding the value literally (markup is not interpreted)."""
     from rich.text import Text
 
-    return Text(cell(value), style=style)
+    text = cell(value if limit is None or not isinstance(value, str) else value[: limit + 1])
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return Text(text, style=style)
 
 
 def highlighted(value: str, terms: Iterable[str]) -> Any:
@@ -297,11 +336,12 @@ def render_table(
         row = []
         for f in fields:
             if f == "title" and highlight_terms is not None:
-                row.append(highlighted(rec.get("title") or "", highlight_terms.get(rec["id"], [])))
+                title = clip(rec.get("title") or "", TABLE_CELL_MAX_CHARS)[0]
+                row.append(highlighted(title, highlight_terms.get(rec["id"], [])))
             elif f == "matched":
                 row.append(safe_text(_matched_words(rec.get("matched"))))
             else:
-                row.append(safe_text(field_cell(rec, f)))
+                row.append(safe_text(field_cell(rec, f), limit=TABLE_CELL_MAX_CHARS))
         table.add_row(*row)
     return table
 
@@ -337,17 +377,31 @@ def render_panel(rec: dict[str, Any]) -> Any:
             meta.append(field_cell(rec, key))
             meta.append("\n")
     parts: list[Any] = [meta]
+    left_out = 0
     if rec.get("excerpt"):
-        parts.append(Text(neutralise(rec["excerpt"], keep_newlines=True)))
+        excerpt, left_out = clip(rec["excerpt"])
+        parts.append(Text(neutralise(excerpt, keep_newlines=True)))
     if rec.get("truncated"):
         parts.append(
             Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
         )
     if rec.get("extra"):
-        parts.append(Text("extra: " + cell(rec["extra"]), style="dim"))
+        extra, more = clip(cell(rec["extra"]))
+        left_out += more
+        parts.append(Text("extra: " + extra, style="dim"))
+    title = rec.get("title") or ""
+    left_out += max(0, len(title) - TABLE_CELL_MAX_CHARS)
+    if left_out:
+        parts.append(
+            Text(
+                f"({left_out:,} more characters not shown here: "
+                f"irarchive show {rec.get('id')} --json, or pipe it, shows all)",
+                style="italic dim",
+            )
+        )
     return Panel(
         Group(*parts),
-        title=safe_text(rec.get("title") or "", "bold"),
+        title=safe_text(title, "bold", limit=TABLE_CELL_MAX_CHARS),
         title_align="left",
         expand=True,
     )

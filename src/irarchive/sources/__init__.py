@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import functools
 import io
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from irarchive.dates import parse_record_date
 from irarchive.errors import ImportFailed
 from irarchive.model import ID_PATTERN, Article
 from irarchive.sources.authors import move_from_extra, take_authors_doi
+from irarchive.sources.decoding import safe_slug, unique_key
 
 if TYPE_CHECKING:
     from irarchive.formats import InputFormat
@@ -160,8 +160,11 @@ def to_articles(
     for entry in raw:
         if isinstance(entry, Rejected):
             yield entry
+            continue
+        line, rec = entry
+        if isinstance(rec, Rejected):  # a reader's bound, reported at its line
+            yield rec
         else:
-            line, rec = entry
             yield record_to_article(rec, name=name, line=line, source=source, date_order=date_order)
 
 
@@ -184,6 +187,15 @@ def _text(value: Any) -> str | None:
         value = ", ".join(str(v) for v in value)
     text = str(value).strip()
     return text or None
+
+
+def _is_text_like(value: Any) -> bool:
+    """A scalar, or a list of scalars (joined with commas), can be a text field."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(not isinstance(v, (dict, list, tuple)) for v in value)
+    return True
 
 
 def _truthy(value: Any) -> bool:
@@ -258,19 +270,19 @@ def record_to_article(
     if not isinstance(rec, dict):
         return Rejected(name, line, f"expected an object with a title, got {type(rec).__name__}")
     lowered, present, plain = _key_plan(tuple(rec))
-    if plain:
+    if plain and all(_is_text_like(v) for v in rec.values()):
         return _plain_article(rec, name=name, line=line, source=source, date_order=date_order)
     used: set[str] = set()
 
     def take(field: str) -> Any:
         keys = present[field]
-        if len(keys) == 1 and keys[0] not in used:  # the usual case, kept quick
-            used.add(keys[0])
+        if len(keys) == 1 and keys[0] not in used and _is_text_like(rec[keys[0]]):
+            used.add(keys[0])  # the usual case, kept quick
             value = rec[keys[0]]
             return None if value == "" else value
         for key in keys:
-            if key in used:
-                continue
+            if key in used or not _is_text_like(rec[key]):
+                continue  # an object is never turned into text: it stays in extra
             used.add(key)  # an empty alias is consumed too, not kept as an extra
             if rec[key] not in (None, ""):
                 return rec[key]
@@ -309,22 +321,20 @@ def record_to_article(
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
+        if own == "slug" and own in lowered and not safe_slug(rec[lowered[own]]):
+            continue  # regenerated from the title; the value given stays in extra
         if own in lowered:
             used.add(lowered[own])
             kept[own] = _text(rec[lowered[own]])
+    # Only an object is the extras object (CSV's JSON text is decoded by its reader);
+    # any other "extra" value is an ordinary field. Colliding names get a suffix.
     raw_extra = rec[lowered["extra"]] if "extra" in lowered else None
-    if isinstance(raw_extra, str) and raw_extra.strip()[:1] in ("{", ""):
-        # CSV and TSV carry the extras as JSON text, as the csv output writes them.
-        try:
-            raw_extra = json.loads(raw_extra) if raw_extra.strip() else {}
-        except ValueError:
-            pass  # not JSON after all: kept below as an ordinary extra field
     if isinstance(raw_extra, dict):
         used.add(lowered["extra"])
         extra.update(raw_extra)
     for key, value in rec.items():
         if key not in used:
-            extra[str(key)] = value
+            extra[unique_key(extra, str(key))] = value
     if raw_extra and isinstance(raw_extra, dict):
         authors, doi = move_from_extra(extra, authors, doi)
     return Article(

@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from irarchive.errors import ImportFailed
+from irarchive.sources import decoding
 
 _CHUNK = 1 << 20
+_MAX_OBJECT = 2 * decoding.MAX_RECORD_CHARS  # a top-level object is read whole
+_TOO_DEEP = object()  # a value the decoder could not reach the end of
 _WS = " \t\r\n"
 _LIST_KEYS = ("articles", "items", "records", "data", "entries", "results")
 
@@ -25,12 +28,30 @@ def _fail(name: str, line: int, col: int, msg: str) -> ImportFailed:
     )
 
 
+def _checked(name: str, line: int, value: Any) -> Any:
+    """The value, or a rejection saying why it cannot be stored (see ``decoding``)."""
+    from irarchive.sources import Rejected
+
+    reason = decoding.problem(value)
+    return value if reason is None else Rejected(name, line, reason)
+
+
+def _too_deep(name: str, line: int, col: int) -> ImportFailed:
+    return _fail(name, line, col, f"nested more than {decoding.MAX_DEPTH} levels deep")
+
+
 def read_jsonl(
     stream: IO[str], *, name: str, date_order: str | None = None
 ) -> Iterator[tuple[int, Any]]:
     """The records of a JSON Lines stream, each with its line number."""
-    decoder = json.JSONDecoder()
-    for lineno, line in enumerate(stream, start=1):
+    from irarchive.sources import Rejected
+
+    decoder = decoding.make_decoder()
+    for lineno, line in decoding.bounded_lines(stream):
+        if line is None:
+            limit = decoding.MAX_RECORD_CHARS
+            yield lineno, Rejected(name, lineno, f"line longer than {limit:,} characters")
+            continue
         text = line.strip()
         if not text:
             continue
@@ -38,16 +59,22 @@ def read_jsonl(
             value, end = decoder.raw_decode(text)
         except json.JSONDecodeError as exc:
             raise _fail(name, lineno, exc.colno, exc.msg) from None
+        except RecursionError:
+            reason = f"nested more than {decoding.MAX_DEPTH} levels deep"
+            yield lineno, Rejected(name, lineno, reason)
+            continue
         if text[end:].strip():
             raise _fail(name, lineno, end + 1, "extra data after the record (one object per line)")
-        yield lineno, value
+        yield lineno, _checked(name, lineno, value)
 
 
 def read_json(
     stream: IO[str], *, name: str, date_order: str | None = None
 ) -> Iterator[tuple[int, Any]]:
     """The records of a JSON array (or an object's list), each with the line it starts on."""
-    decoder = json.JSONDecoder()
+    from irarchive.sources import Rejected
+
+    decoder = decoding.make_decoder()
     buf = stream.read(_CHUNK)
     line = 1  # line number at buf[mark]
     mark = 0  # newlines before buf[mark] are already counted in ``line``
@@ -94,19 +121,30 @@ def read_json(
         return
     if buf[pos] != "[":
         # An object: read it whole and look for the list of articles inside.
-        rest = buf[pos:] + stream.read()
+        # Read whole (bounded): a bigger object should be an array or JSONL.
+        rest = buf[pos:] + stream.read(_MAX_OBJECT)
+        if stream.read(1):
+            raise _fail(
+                name,
+                line_at(pos),
+                1,
+                f"a top-level object over {_MAX_OBJECT:,} characters; "
+                "give its articles as a JSON array or JSON Lines",
+            )
         line = line_at(pos)
         try:
-            value = json.loads(rest)
+            value = decoder.decode(rest)
         except json.JSONDecodeError as exc:
             raise _fail(name, line + exc.lineno - 1, exc.colno, exc.msg) from None
+        except RecursionError:
+            raise _too_deep(name, line, 1) from None
         if isinstance(value, dict):
             for key in _LIST_KEYS:
                 if isinstance(value.get(key), list):
                     for item in value[key]:
-                        yield line, item
+                        yield line, _checked(name, line, item)
                     return
-            yield line, value
+            yield line, _checked(name, line, value)
             return
         raise _fail(name, line, 1, "expected an array of articles or an object with 'articles'")
     pos += 1
@@ -136,8 +174,24 @@ def read_json(
                 if not more():
                     break
             except json.JSONDecodeError as exc:
-                if not more():
+                # More input can only help an error at the very end of what is read
+                # (a literal or escape cut in two, a string not closed yet); any other
+                # is reported now, not after buffering the rest of the file.
+                cut = exc.pos >= len(buf) - 16 or exc.msg.startswith("Unterminated string")
+                if not cut or not more():
                     raise _fail(name, *where(exc.pos), exc.msg) from None
+            except RecursionError:
+                value = _TOO_DEEP
+                end = decoding.value_end(buf, pos)
+                while end is None and more():
+                    end = decoding.value_end(buf, pos)
+                if end is None:
+                    raise _too_deep(name, *where(pos)) from None
+                break
         start_line = line_at(pos)
         pos = end
-        yield start_line, value
+        if value is _TOO_DEEP:
+            reason = f"nested more than {decoding.MAX_DEPTH} levels deep"
+            yield start_line, Rejected(name, start_line, reason)
+            continue
+        yield start_line, _checked(name, start_line, value)

@@ -23,6 +23,7 @@ from typing import IO
 
 from irarchive.dates import parse_record_date
 from irarchive.sources import Raw, Rejected
+from irarchive.sources.decoding import MAX_RECORD_CHARS, bounded_lines
 from irarchive.text import lazy_re
 
 # Every date form has a decimal digit; most title lines are ruled out by this alone.
@@ -57,7 +58,10 @@ def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterat
             record["category"] = category
         return date_line, record
 
-    for lineno, raw in enumerate(stream, start=1):
+    for lineno, raw in bounded_lines(stream):
+        if raw is None:
+            yield Rejected(name, lineno, f"line longer than {MAX_RECORD_CHARS:,} characters")
+            continue
         line = raw.strip().lstrip("\ufeff")
         parsed = _as_date(line, date_order)
         if parsed is not None:

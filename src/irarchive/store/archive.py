@@ -94,6 +94,9 @@ class Archive:
         self.path = path
         self.readonly = readonly
         self.created = False
+        #: Triggers irarchive did not create (see ``open_archive``): imports refuse
+        #: to run them.
+        self.foreign_triggers: list[str] = []
 
     def close(self) -> None:
         self.conn.close()
@@ -118,8 +121,13 @@ class Archive:
             params += [lower.isoformat(), end.isoformat(), start.isoformat()]
         if filters.categories:
             marks = ", ".join("?" * len(filters.categories))
-            clauses.append(f"{a}category COLLATE NOCASE IN ({marks})")
-            params += list(filters.categories)
+            if all(c.isascii() for c in filters.categories):
+                clauses.append(f"{a}category COLLATE NOCASE IN ({marks})")  # uses the index
+                params += list(filters.categories)
+            else:
+                # NOCASE folds ASCII only: КАТЕГОРИЯ must match категория too.
+                clauses.append(f"casefold({a}category) IN ({marks})")
+                params += [c.casefold() for c in filters.categories]
         return clauses, params
 
     def list_articles(
@@ -458,7 +466,23 @@ class Archive:
         if nulls:
             problems.append(f"{nulls} articles have no slug")
         problems += self._check_shape()
+        problems += self._check_schema()
         return problems
+
+    def _check_schema(self) -> list[str]:
+        """Every object in the file that irarchive did not make, or made differently."""
+        from irarchive.store.opening import schema_differences
+
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        said = {
+            "foreign": "not made by irarchive",
+            "changed": "differs from the one irarchive made",
+            "missing": "is missing",
+        }
+        return [
+            f"schema: {kind} '{name}' {said[what]}"
+            for what, kind, name in schema_differences(self.conn, version)
+        ]
 
     def _check_shape(self) -> list[str]:
         """Compare the articles table's columns with the schema this version expects.
@@ -627,7 +651,15 @@ class Archive:
         """
         from irarchive.sources import Rejected
 
+        if self.readonly and dry_run:
+            return self._dry_run_on_a_copy(items, strict=strict, progress=progress, now=now)
         self._require_writable()
+        if self.foreign_triggers:
+            names = ", ".join(f"'{n}'" for n in self.foreign_triggers[:5])
+            raise ArchiveError(
+                f"{self.path} has triggers irarchive did not create ({names}); they could "
+                "change or delete articles, so nothing was imported: run 'irarchive db check'"
+            )
         report = ImportReport()
         stamp = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         c = self.conn
@@ -654,7 +686,7 @@ class Archive:
                         raise ImportFailed(
                             f"{item} (--strict: nothing from this file was imported)"
                         )
-                    report.rejected.append(str(item))
+                    report.reject(str(item))
                     continue
                 batch.append(item if isinstance(item, Prepared) else prepare(item))
                 if len(batch) >= BATCH:
@@ -702,6 +734,24 @@ class Archive:
             except sqlite3.OperationalError:
                 pass
         return report
+
+    def _dry_run_on_a_copy(self, items: Iterable[Any], **options: Any) -> ImportReport:
+        """A dry run needs a writable transaction: run it on a temporary copy.
+
+        The copy is made with SQLite's backup API (consistent, WAL included) in the
+        temporary folder and removed afterwards; the archive itself is only read.
+        """
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="irarchive-dry-run-") as folder:
+            copy = sqlite3.connect(os.path.join(folder, "copy.db"), isolation_level=None)
+            try:
+                self.conn.backup(copy)
+                scratch = Archive(copy, self.path, readonly=False)
+                scratch.foreign_triggers = self.foreign_triggers
+                return scratch.import_items(items, dry_run=True, **options)
+            finally:
+                copy.close()
 
     def _rebuild_vocab(self) -> None:
         """Refresh the term list used for typo correction from the full-text index.

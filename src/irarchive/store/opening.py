@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 
 from irarchive import migrations
-from irarchive.errors import ArchiveError, NewerSchema
+from irarchive.errors import ArchiveError, NewerSchema, UsageError
 from irarchive.store.archive import Archive
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -24,12 +26,96 @@ def _connect(path: str, *, readonly: bool, immutable: bool = False) -> sqlite3.C
     else:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
     return conn
+
+
+def _casefold(value: object) -> object:
+    """Unicode case folding for SQL (NOCASE folds only ASCII letters)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _existing_size(path: str) -> int:
+    """The size of the regular file at ``path``, -1 if there is none; refuse anything else.
+
+    Only a regular file, or a path where nothing is, may become an archive: a
+    device, FIFO or socket reports size 0 and would otherwise be replaced by a new
+    archive (as root, that is /dev/null gone). Symlinks are followed.
+    """
+    if not path.strip():
+        raise UsageError("the archive path is empty; give --db PATH or unset IRARCHIVE_DB")
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return -1  # nothing there (yet): it may be created
+    except OSError as exc:
+        raise ArchiveError(f"cannot open {path} ({exc.strerror}); choose another --db") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
+    if not stat.S_ISREG(st.st_mode):
+        raise ArchiveError(
+            f"{path} is not a regular file (a device, FIFO or socket); it was left untouched: "
+            "give a file path for the archive (--db)"
+        )
+    return st.st_size
 
 
 def _looks_like_sqlite(path: str) -> bool:
     with open(path, "rb") as f:
         return f.read(16) == SQLITE_HEADER
+
+
+# ---- the expected schema -------------------------------------------------------------
+
+_INTERNAL = ("sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4", "sqlite_sequence")
+
+
+def expected_schema(version: int) -> dict[str, tuple[str, str, str]]:
+    """name -> (type, table, sql) of what the migrations up to ``version`` create.
+
+    Built by running those migrations on an in-memory database, so it can never
+    drift from them (nothing here repeats their SQL); about a millisecond, once.
+    """
+    return _expected(tuple(migrations.MIGRATIONS[:version]))
+
+
+@functools.lru_cache(maxsize=8)
+def _expected(steps: tuple[migrations.Migration, ...]) -> dict[str, tuple[str, str, str]]:
+    conn = sqlite3.connect(":memory:")
+    try:
+        for step in steps:
+            step(conn)
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def _schema(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+    return {
+        name: (kind, table, " ".join((sql or "").split()))
+        for kind, name, table, sql in rows
+        if name not in _INTERNAL
+    }
+
+
+def schema_differences(conn: sqlite3.Connection, version: int) -> list[tuple[str, str, str]]:
+    """What differs from the schema irarchive makes: (what, type, name) triples.
+
+    ``what`` is ``foreign`` (not made by irarchive), ``missing`` or ``changed``.
+    """
+    want = expected_schema(version)
+    have = _schema(conn)
+    out = []
+    for name, (kind, _table, sql) in sorted(have.items()):
+        if name not in want:
+            out.append(("foreign", kind, name))
+        elif want[name][0] != kind or want[name][2] != sql:
+            out.append(("changed", kind, name))
+    out += [
+        ("missing", kind, name) for name, (kind, _, _) in sorted(want.items()) if name not in have
+    ]
+    return out
 
 
 def _migrate(conn: sqlite3.Connection, path: str, version: int) -> None:
@@ -59,9 +145,7 @@ def open_archive(
     never leaves a half-made archive behind. An existing file is never replaced.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise ArchiveError(f"{path} is a directory; give a file path for the archive (--db)")
-    exists = os.path.exists(path) and os.path.getsize(path) > 0
+    exists = _existing_size(path) > 0
     if not exists:
         if not create:
             raise ArchiveError(
@@ -91,7 +175,7 @@ def open_archive(
     except sqlite3.DatabaseError as exc:
         if not writable:
             try:
-                conn = _connect(path, readonly=True, immutable=True)
+                conn = _read_only_snapshot(path)
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             except sqlite3.DatabaseError:
@@ -107,12 +191,41 @@ def open_archive(
                 "it was left untouched: choose another --db"
             )
         conn = _connect(path, readonly=not writable)
+    if version < 0:
+        conn.close()
+        raise ArchiveError(
+            f"{path} has an impossible schema version ({version}); it was left untouched: "
+            "restore a backup, or choose another --db"
+        )
     if version > migrations.LATEST:
         conn.close()
         raise NewerSchema(
             f"{path} was written by a newer irarchive (schema {version}, this one knows "
             f"{migrations.LATEST}); upgrade irarchive: pip install -U irarchive"
         )
+    try:
+        differences = schema_differences(conn, version)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _damaged(path, exc) from None
+    # Tables are the data: one missing or changed (or anything at all in a file that
+    # was never migrated) means this is not an archive. A missing index or a foreign
+    # trigger or view is for 'db check' to report.
+    lacking = [
+        f"{kind} '{name}'"
+        for what, kind, name in differences
+        if version == 0 or (kind == "table" and what != "foreign")
+    ]
+    if lacking:
+        # Checked before anything could write (a migration, the switch to WAL): a
+        # file that only carries our application id is left exactly as it was.
+        conn.close()
+        raise ArchiveError(
+            f"{path} is not an irarchive archive of schema {version} (missing or changed: "
+            f"{', '.join(lacking[:3])}{', …' if len(lacking) > 3 else ''}); "
+            "it was left untouched: restore a backup, or choose another --db"
+        )
+    foreign_triggers = [name for what, kind, name in differences if kind == "trigger"]
     try:
         if version < migrations.LATEST:
             if not writable:
@@ -134,7 +247,42 @@ def open_archive(
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _damaged(path, exc) from None
-    return Archive(conn, path, readonly=not writable)
+    archive = Archive(conn, path, readonly=not writable)
+    archive.foreign_triggers = foreign_triggers
+    return archive
+
+
+def _read_only_snapshot(path: str) -> sqlite3.Connection:
+    """Read an archive SQLite cannot open read-only in place (a read-only folder).
+
+    Without a ``-wal`` file, immutable mode reads it exactly. With one, immutable
+    mode would silently ignore the changes in it (and plain read-only mode needs to
+    create the ``-shm`` file, which the folder forbids), so the archive and its
+    ``-wal`` are copied to a temporary folder, removed at exit, and read there.
+    """
+    wal = path + "-wal"
+    if not (os.path.isfile(wal) and os.path.getsize(wal) > 0):
+        return _connect(path, readonly=True, immutable=True)
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="irarchive-read-only-")
+    try:
+        copy = os.path.join(folder, "archive.db")
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, copy + "-wal")
+        conn = _connect(copy, readonly=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # replays the WAL
+    except (OSError, sqlite3.DatabaseError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ArchiveError(
+            f"{path} has recent changes in {wal} that cannot be read in a read-only "
+            f"folder ({exc}); make the folder writable once, or copy the archive with "
+            "its -wal file elsewhere"
+        ) from None
+    atexit.register(shutil.rmtree, folder, True)
+    return conn
 
 
 def _damaged(path: str, exc: Exception) -> ArchiveError:
@@ -165,7 +313,7 @@ def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
             seed(archive)
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
-        if os.path.exists(path) and os.path.getsize(path) > 0:
+        if _existing_size(path) > 0:
             raise ArchiveError(f"{path} appeared while it was being created; run the command again")
         os.replace(tmp, path)
     except OSError as exc:  # permission denied, no space, read-only file system...

@@ -33,14 +33,24 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: The first ``KEEP_REJECTIONS`` rejections, word for word; ``rejected_count``
+    #: counts them all (a file of a million bad lines must not be kept in memory).
     rejected: list[str] = field(default_factory=list)
+    rejected_count: int = 0
+
+    def reject(self, what: str) -> None:
+        from irarchive.sources.decoding import KEEP_REJECTIONS
+
+        self.rejected_count += 1
+        if len(self.rejected) < KEEP_REJECTIONS:
+            self.rejected.append(what)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "rejected": len(self.rejected),
+            "rejected": self.rejected_count,
             "rejections": list(self.rejected),
         }
 
