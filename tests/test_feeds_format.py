@@ -52,6 +52,13 @@ def test_format_feed_reads_standard_input_whole(cli, empty):
     assert len(stored(empty)) == 4
 
 
+def test_what_is_not_a_feed_on_standard_input_is_one_clear_error(cli, empty):
+    r = cli("import", "-f", "feed", "-", stdin=b"November 1, 2022\nA title\n")
+    assert r.code == 1, r
+    assert r.err == "Error: <stdin> is not a feed (neither RSS, Atom nor JSON Feed)\n"
+    assert stored(empty) == []
+
+
 def test_another_format_on_a_feed_file_is_still_that_format(cli, empty, tmp_path):
     path = tmp_path / "feed.xml"
     path.write_bytes(RSS)

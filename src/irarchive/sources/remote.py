@@ -242,7 +242,7 @@ def import_file(
     if len(content) > feeds_max_bytes():
         raise ImportFailed(f"{path}: larger than {feeds_max_bytes() // 2**20} MiB; not imported")
     try:
-        feed = feeds.parse(content, url=path)
+        feed = feeds.parse(content, url="<stdin>" if path == "-" else path)
     except NotAFeed as exc:
         raise ImportFailed(str(exc)) from None
     source = feed.self_url or name
