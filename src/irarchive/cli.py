@@ -602,7 +602,7 @@ def import_cmd(
             metavar="FILE|URL...",
             help="Files to read ("
             + ", ".join(f.name for f in formats.INPUTS)
-            + ", or a saved feed: .xml .rss .atom); - reads stdin. A URL is fetched once: "
+            + "; see --format); - reads stdin. A URL is fetched once: "
             "a feed, a page naming its feed, or a WordPress page (its /feed/).",
         ),
     ],
@@ -646,7 +646,11 @@ def import_cmd(
     failed = 0
     order = date_order.value if date_order else None
     for path in files:
-        if remote.is_url(path) or (in_fmt is None and remote.looks_like_feed_file(path)):
+        if (
+            remote.is_url(path)
+            or (in_fmt is not None and formats.input_format(in_fmt.value).document)
+            or (in_fmt is None and remote.looks_like_feed_file(path))
+        ):
             ok = _import_feed(archive, path, order, dry_run, strict, results)
             failed += not ok
             continue
@@ -708,8 +712,9 @@ def _import_feed(
                     archive, target, date_order=date_order, dry_run=dry_run, strict=strict
                 )
         else:
+            stdin = sys.stdin.buffer if target == "-" else None
             outcome = remote.import_file(
-                archive, target, date_order=date_order, dry_run=dry_run, strict=strict
+                archive, target, date_order=date_order, dry_run=dry_run, strict=strict, stdin=stdin
             )
     except (FetchFailed, NotAFeed, ImportFailed) as exc:
         err(f"Error: {exc}")

@@ -4,7 +4,7 @@ A format's name, help, writer or reader, default fields, file suffixes and the
 commands that accept it live here and nowhere else: the CLI derives its ``--format``
 choices and help from this table, ``output.write`` and ``sources.read`` dispatch
 through it, and ``export -o FILE`` / ``import FILE`` pick a format by its suffixes.
-A new format is one more entry (for example the feed readers: rss, atom, json-feed).
+A new format is one more entry.
 
 Standard library only, and writers/readers are named by ``module:function`` and
 imported on first use, so every command's start-up stays fast.
@@ -67,14 +67,23 @@ class OutputFormat:
         return self.default_fields != OWN
 
 
+#: ``InputFormat.kind``: read record by record from a text stream by ``sources.read``,
+#: or read whole (its bytes parsed at once) and imported by the reader itself.
+RECORDS, DOCUMENT = "records", "document"
+
+
 @dataclass(frozen=True)
 class InputFormat:
-    """A way to read records from a text stream.
+    """A way to read records from a text stream, or a whole document.
 
-    The reader yields ``(line, record)`` pairs (a record is a dict of raw fields, or
-    anything else, which is rejected) or ``sources.Rejected`` for what it cannot
-    read; ``sources.read`` maps records to articles in one place. ``options`` are
-    passed to the reader as keywords.
+    A ``"records"`` reader yields ``(line, record)`` pairs (a record is a dict of raw
+    fields, or anything else, which is rejected) or ``sources.Rejected`` for what it
+    cannot read; ``sources.read`` maps records to articles in one place. ``options``
+    are passed to the reader as keywords.
+
+    A ``"document"`` format (a saved feed) is never line-read: its reader is the
+    importer that takes the whole file, ``sources.remote.import_file``, and
+    ``sources.read`` refuses it.
     """
 
     name: str
@@ -82,9 +91,15 @@ class InputFormat:
     reader: str
     suffixes: tuple[str, ...] = ()
     options: tuple[tuple[str, Any], ...] = ()
+    kind: str = RECORDS
 
     def load(self) -> Callable[..., Any]:
         return _load(self.reader)
+
+    @property
+    def document(self) -> bool:
+        """Whether the file is read whole by its own importer, not by ``sources.read``."""
+        return self.kind == DOCUMENT
 
 
 _EVERYWHERE = LISTING | {EXPORT}
@@ -191,9 +206,17 @@ CSV_IN = InputFormat("csv", "CSV with a header row", _CSV_READER, suffixes=(".cs
                      options=(("delimiter", ","),))  # fmt: skip
 TSV_IN = InputFormat("tsv", "TSV with a header row", _CSV_READER, suffixes=(".tsv", ".tab"),
                      options=(("delimiter", "\t"),))  # fmt: skip
+# A saved feed is parsed whole, as ``import URL`` parses a fetched one.
+FEED_IN = InputFormat(
+    "feed",
+    "a saved RSS 0.9x/1.0/2.0, Atom or JSON Feed",
+    "irarchive.sources.remote:import_file",
+    suffixes=(".xml", ".rss", ".atom", ".rdf"),
+    kind=DOCUMENT,
+)
 
 #: Every input format, in the order ``import --help`` lists them.
-INPUTS: tuple[InputFormat, ...] = (LISTING_TEXT, JSON_IN, JSONL_IN, CSV_IN, TSV_IN)
+INPUTS: tuple[InputFormat, ...] = (LISTING_TEXT, JSON_IN, JSONL_IN, CSV_IN, TSV_IN, FEED_IN)
 
 
 # ---- lookups ----------------------------------------------------------------------
@@ -229,12 +252,20 @@ def input_format(name: str) -> InputFormat:
     raise KeyError(f"no input format {name!r}")
 
 
-def detect_input(name: str, head: str) -> InputFormat:
-    """The input format of a file: from its suffix, else from its first characters."""
-    suffix = os.path.splitext(name)[1].lower()
+def input_for_path(path: str) -> InputFormat | None:
+    """The input format a file name's suffix implies, if any."""
+    suffix = os.path.splitext(path)[1].lower()
     for f in INPUTS:
         if suffix in f.suffixes:
             return f
+    return None
+
+
+def detect_input(name: str, head: str) -> InputFormat:
+    """The input format of a file: from its suffix, else from its first characters."""
+    by_suffix = input_for_path(name)
+    if by_suffix is not None:
+        return by_suffix
     stripped = head.lstrip()
     if stripped.startswith("["):
         return JSON_IN

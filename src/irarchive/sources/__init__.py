@@ -115,15 +115,18 @@ def read(
     """Stream the articles of one input file: open, read raw records, map each once."""
     from irarchive import formats
 
-    stream, head = open_text(path, stdin)
     name = display_name(path)
+    if fmt:
+        _refuse_document(formats.input_format(fmt), name)
+    stream, head = open_text(path, stdin)
     source = os.path.basename(path) if path != "-" else "stdin"
-    in_fmt = (
-        formats.input_format(fmt)
-        if fmt
-        else formats.detect_input("" if path == "-" else path, head)
-    )
     try:
+        in_fmt = (
+            formats.input_format(fmt)
+            if fmt
+            else formats.detect_input("" if path == "-" else path, head)
+        )
+        _refuse_document(in_fmt, name)
         yield from to_articles(
             records(stream, in_fmt, name=name, date_order=date_order),
             name=name,
@@ -133,6 +136,15 @@ def read(
     finally:
         if path != "-":
             stream.close()
+
+
+def _refuse_document(fmt: InputFormat, name: str) -> None:
+    """A whole-document format (a saved feed) has its own importer; it is never line-read."""
+    if fmt.document:
+        raise ImportFailed(
+            f"{name}: {fmt.name} input ({fmt.help}) is read whole, not line by line; "
+            "import the file itself (irarchive import -f feed FILE)"
+        )
 
 
 def records(

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import IO, Any
 
 from irarchive.errors import ImportFailed, IrarchiveError
 from irarchive.model import Article
 from irarchive.sources import Rejected, record_to_article
 from irarchive.sources.feeds import Feed, NotAFeed
 
-FEED_EXTENSIONS = (".xml", ".rss", ".atom", ".rdf")
 DEFAULT_MAX_PAGES = 10
 
 
@@ -59,10 +58,12 @@ def is_url(text: str) -> bool:
 
 
 def looks_like_feed_file(path: str) -> bool:
-    """A saved feed: by its ending (.xml .rss .atom .rdf), else by its first bytes."""
+    """A saved feed: by its ending (the registry's ``feed`` suffixes), else by its first bytes."""
+    from irarchive import formats
+
     if path == "-" or not os.path.isfile(path):
         return False
-    if path.lower().endswith(FEED_EXTENSIONS):
+    if formats.input_for_path(path) is formats.FEED_IN:
         return True
     from irarchive.sources.feeds import sniff
 
@@ -215,8 +216,10 @@ def import_file(
     date_order: str | None = None,
     dry_run: bool = False,
     strict: bool = False,
+    stdin: IO[bytes] | None = None,
 ) -> Outcome:
-    """``irarchive import feed.xml``: a saved feed, imported as its URL would be.
+    """``irarchive import feed.xml`` (or ``-f feed FILE``): a saved feed, imported as its
+    URL would be; ``-`` reads ``stdin`` whole.
 
     Its articles' source is the feed's own address when it names one (RSS/Atom
     ``rel="self"``, JSON Feed ``feed_url``), so importing the saved copy and
@@ -224,16 +227,22 @@ def import_file(
     """
     from irarchive.sources import feeds
 
-    try:
-        with open(path, "rb") as f:
-            content = f.read(feeds_max_bytes() + 1)
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot read ({exc.strerror})") from None
+    if path == "-":
+        if stdin is None:
+            raise ImportFailed("<stdin>: no standard input to read the feed from")
+        content = stdin.read(feeds_max_bytes() + 1)
+        name = "stdin"
+    else:
+        try:
+            with open(path, "rb") as f:
+                content = f.read(feeds_max_bytes() + 1)
+        except OSError as exc:
+            raise ImportFailed(f"{path}: cannot read ({exc.strerror})") from None
+        name = os.path.basename(path)
     if len(content) > feeds_max_bytes():
         raise ImportFailed(f"{path}: larger than {feeds_max_bytes() // 2**20} MiB; not imported")
-    name = os.path.basename(path)
     try:
-        feed = feeds.parse(content, url=path)
+        feed = feeds.parse(content, url="<stdin>" if path == "-" else path)
     except NotAFeed as exc:
         raise ImportFailed(str(exc)) from None
     source = feed.self_url or name
