@@ -221,7 +221,9 @@ class View:
         """The terminal table for ``records``."""
         if self.table is not None:
             return self.table(records, fields)
-        return render_table(records, fields or self.columns, highlight_terms=highlight)
+        return render_table(
+            records, fields or self.columns, highlight_terms=highlight, fit=not fields
+        )
 
 
 # ---- rich renderables (terminal) -----------------------------------------------------
@@ -268,32 +270,146 @@ def render_table(
     fields: Sequence[str],
     *,
     highlight_terms: dict[str, list[str]] | None = None,
+    fit: bool = True,
 ) -> Any:
-    from rich.table import Table
+    """A table that fits the console width when printed (see ``FittedTable``).
 
-    table = Table(show_header=True, header_style="bold", expand=False)
-    for f in fields:
-        if f == "title":
-            table.add_column(f, ratio=3, overflow="fold", min_width=20)
-        elif f in ("excerpt",):
-            table.add_column(f, ratio=4, overflow="fold")
-        elif f in ("score", "rank"):
-            table.add_column(f, justify="right", no_wrap=True)
-        elif f in ("id", "date"):
-            table.add_column(f, no_wrap=True, style="cyan" if f == "id" else "green")
-        else:
-            table.add_column(f, overflow="fold")
-    for rec in records:
-        row = []
-        for f in fields:
-            if f == "title" and highlight_terms is not None:
-                row.append(highlighted(rec.get("title") or "", highlight_terms.get(rec["id"], [])))
-            elif f == "matched":
-                row.append(safe_text(_matched_words(rec.get("matched"))))
+    ``fit`` lets it drop columns by priority (the short columns a person reads by
+    default); columns chosen with ``--fields`` are only shortened, never dropped.
+    """
+    return FittedTable(records, fields, highlight_terms=highlight_terms, droppable=fit)
+
+
+#: Short ids in narrow tables: a prefix ``show`` accepts (ids are 16 hex digits).
+SHORT_ID = 8
+#: The title keeps at least this many cells before other columns are dropped.
+TITLE_GOAL = 32
+#: A category column that has to give way keeps this many cells (then an ellipsis).
+CATEGORY_CAP = 14
+
+
+class FittedTable:
+    """Records as a table exactly as wide as the console allows, the title given the room.
+
+    The widths are chosen when rich renders it (the console width is known then).
+    While the title would wrap, a category every row shares is hidden and the id
+    shortens to ``SHORT_ID`` digits (still a prefix ``show`` accepts); while it would
+    get fewer than ``TITLE_GOAL`` cells, the category is cut (with an ellipsis), then
+    score, rank, category and id are hidden. The date is always kept; a border is never clipped.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[dict[str, Any]],
+        fields: Sequence[str],
+        *,
+        highlight_terms: dict[str, list[str]] | None = None,
+        droppable: bool = True,
+    ) -> None:
+        self.records = records
+        self.fields = list(fields)
+        self.highlight_terms = highlight_terms
+        self.droppable = droppable
+
+    def _text(self, rec: dict[str, Any], f: str) -> Any:
+        if f == "title" and self.highlight_terms is not None:
+            return highlighted(rec.get("title") or "", self.highlight_terms.get(rec["id"], []))
+        if f == "matched":
+            return safe_text(_matched_words(rec.get("matched")))
+        return safe_text(rec.get(f))
+
+    def layout(self, width: int) -> tuple[list[str], dict[str, int]]:
+        """The columns shown at ``width`` cells and the width of each."""
+        from rich.cells import cell_len
+
+        cols = list(self.fields)
+        natural = {
+            f: max([cell_len(f)] + [cell_len(self._text(r, f).plain) for r in self.records])
+            for f in cols
+        }
+        widths = dict(natural)
+        flexible = [f for f in cols if f in ("title", "excerpt", "matched")] or (
+            [max(cols, key=lambda f: natural[f])] if cols else []
+        )
+
+        def room() -> int:
+            fixed = sum(widths[f] for f in cols if f not in flexible)
+            return width - fixed - 3 * len(cols) - 1
+
+        def goal() -> int:
+            return min(TITLE_GOAL, whole())
+
+        def short_id() -> None:
+            if "id" in cols:
+                widths["id"] = min(widths["id"], SHORT_ID)
+
+        def drop(f: str, when: bool = True) -> Callable[[], None]:
+            def step() -> None:
+                if f in cols and when and len(cols) > 1:
+                    cols.remove(f)
+
+            return step
+
+        def cap_category() -> None:
+            if "category" in cols:
+                widths["category"] = min(widths["category"], CATEGORY_CAP)
+
+        def whole() -> int:
+            return sum(natural[f] for f in flexible if f in cols)
+
+        cats = {cell(r.get("category")) for r in self.records}
+        # While the title would wrap: these cost the reader nothing.
+        for step in (drop("category", self.droppable and len(cats) <= 1), short_id):
+            if room() < whole():
+                step()
+        # While it would be cramped: these do.
+        steps: list[Callable[[], None]] = [cap_category]
+        if self.droppable:
+            steps += [drop("score"), drop("rank"), drop("category"), drop("id")]
+        for step in steps:
+            if room() >= goal():
+                break
+            step()
+        # Every other column wider than its share gives way too (chosen --fields).
+        least = sum(max(len(f), 8) for f in flexible if f in cols)
+        while room() < least and any(
+            widths[f] > 4 for f in cols if f not in flexible and f != "date"
+        ):
+            widest = max((f for f in cols if f not in flexible and f != "date"), key=widths.get)
+            widths[widest] = max(4, widths[widest] - 1)
+        # The flexible columns share the rest: the narrow ones whole, the others evenly.
+        shown_flex = sorted((f for f in flexible if f in cols), key=natural.get)
+        spare = max(room(), len(shown_flex))
+        for i, f in enumerate(shown_flex):
+            widths[f] = max(len(f), min(natural[f], spare // (len(shown_flex) - i)))
+            spare -= widths[f]
+        return cols, widths
+
+    def build(self, width: int) -> Any:
+        from rich.table import Table
+
+        cols, widths = self.layout(width)
+        table = Table(show_header=True, header_style="bold", expand=False)
+        for f in cols:
+            w = widths[f]
+            if f == "id":
+                table.add_column(f, width=w, no_wrap=True, overflow="crop", style="cyan")
+            elif f == "date":
+                table.add_column(f, width=w, no_wrap=True, style="green")
+            elif f in ("score", "rank"):
+                table.add_column(f, width=w, justify="right", no_wrap=True)
+            elif f in ("title", "excerpt", "matched"):
+                table.add_column(f, width=w, overflow="fold")
+            elif f == "category":
+                table.add_column(f, width=w, no_wrap=True, overflow="ellipsis")
             else:
-                row.append(safe_text(rec.get(f)))
-        table.add_row(*row)
-    return table
+                table.add_column(f, width=w, overflow="fold")
+        for rec in self.records:
+            table.add_row(*(self._text(rec, f) for f in cols))
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.build(options.max_width)
 
 
 def _matched_words(matched: Any) -> str:
@@ -413,7 +529,7 @@ def render_stats(rows: Sequence[dict[str, Any]], key: str, *, bar_width: int = 4
 def render_cards(records: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
     """``show`` on a terminal: a panel per article, or a table of the chosen fields."""
     if fields:
-        return render_table(records, fields)
+        return render_table(records, fields, fit=False)
     from rich.console import Group
 
     return Group(*(render_panel(r) for r in records))
