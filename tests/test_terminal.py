@@ -104,3 +104,127 @@ def test_fields_chosen_are_never_dropped(seeded, terminal) -> None:
     for name in ("id", "date", "category", "title", "excerpt"):
         assert name in header
     assert_fits(r.out, 60)
+
+
+# ---- a real terminal: the pager --------------------------------------------------------
+
+
+def run_pty(
+    *args: str, env: dict[str, str] | None = None, rows: int = 24, cols: int = 100,
+    interrupt_after: bytes | None = None,
+):
+    """``python -m irarchive ARGS`` on a pseudo-terminal; (exit code, what the screen got)."""
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    from tests.conftest import IRARCHIVE
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+    full_env.pop("COLUMNS", None)
+    proc = subprocess.Popen(
+        [*IRARCHIVE, *args], stdin=slave, stdout=slave, stderr=slave, env=full_env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    got = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the other side closed
+                    break
+                if not chunk:
+                    break
+                got += chunk
+                if interrupt_after is not None and interrupt_after in got:
+                    proc.send_signal(signal.SIGINT)
+                    interrupt_after = None
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return code, got.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+@pytest.fixture
+def pager_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A pager that records what it is given (a shell command, as $PAGER may be)."""
+    paged = tmp_path / "paged.txt"
+    return paged, {"IRARCHIVE_PAGER": f"cat > {paged}", "PAGER": "false"}
+
+
+def test_long_output_on_a_terminal_goes_to_the_pager(seeded, pager_file) -> None:
+    paged, env = pager_file
+    code, screen = run_pty("list", env=env, rows=10)
+    assert code == 0
+    text = paged.read_text(encoding="utf-8")
+    assert "2022 SCO Summit in Samarkand" in text and "┏" in text
+    assert "Samarkand" not in screen  # the table went to the pager, not the screen
+
+
+def test_pager_falls_back_to_PAGER(seeded, pager_file) -> None:
+    paged, env = pager_file
+    env = {"PAGER": env["IRARCHIVE_PAGER"]}
+    code, _ = run_pty("list", env=env, rows=10)
+    assert code == 0 and "Samarkand" in paged.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", [("--no-pager", "list"), ("list", "--no-pager")])
+def test_no_pager_prints_to_the_terminal(seeded, pager_file, how) -> None:
+    paged, env = pager_file
+    code, screen = run_pty(*how, env=env, rows=10)
+    assert code == 0
+    assert not paged.exists()
+    assert "Samarkand" in screen
+
+
+def test_short_output_and_pipes_never_page(seeded, pager_file) -> None:
+    from tests.conftest import run_proc
+
+    paged, env = pager_file
+    code, screen = run_pty("list", "-n", "1", env=env, rows=40)
+    assert code == 0 and "Samarkand" not in screen and "CICA" in screen
+    assert not paged.exists()
+    r = run_proc("list", "-f", "table", env=env)  # a pipe, even with a table asked for
+    assert r.code == 0 and "Samarkand" in r.out
+    assert not paged.exists()
+
+
+# ---- global options on either side of the subcommand -----------------------------------
+
+
+def test_global_options_work_after_the_subcommand(tmp_path, cli, seeded) -> None:
+    other = tmp_path / "news.db"
+    r = cli("list", "--db", str(other), "--no-seed", "--json")
+    assert (r.code, r.out) == (0, "[]\n")
+    assert r.err == f"Created an empty archive at {other}\n"
+    r = cli("db", "path", f"--db={other}")
+    assert r.out == f"{other}\n"
+    r = cli("search", "--", "--db")  # after --, it is a query, not an option
+    assert r.code == 0 and "No such option" not in r.err
+
+
+def test_hoisting_keeps_order_and_values() -> None:
+    from irarchive.cli import hoist_global_options
+
+    assert hoist_global_options(["list", "--db", "x.db", "-n", "3"]) == [
+        "--db", "x.db", "list", "-n", "3",
+    ]
+    assert hoist_global_options(["show", "--", "--no-pager"]) == ["show", "--", "--no-pager"]
+    assert hoist_global_options(["--db"]) == ["--db"]  # click says what is missing

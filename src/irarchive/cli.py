@@ -67,9 +67,10 @@ class DateOrder(str, Enum):
 class State:
     """Global options, kept on the click context."""
 
-    def __init__(self, db: str | None, no_seed: bool) -> None:
+    def __init__(self, db: str | None, no_seed: bool, pager: bool = True) -> None:
         self.db = db
         self.no_seed = no_seed
+        self.pager = pager
         self._archive: Archive | None = None
 
     def path(self) -> str:
@@ -174,9 +175,67 @@ def make_filters(
 
 
 def print_renderable(renderable: Any) -> None:
+    """Print to stdout; on a terminal, output taller than the screen goes to the pager."""
     from irarchive.output import console
 
-    console(sys.stdout).print(renderable)
+    con = console(sys.stdout)
+    ctx = click_context()
+    if not (stdout_is_terminal() and con.is_terminal) or (ctx is not None and not state(ctx).pager):
+        con.print(renderable)
+        return
+    with con.capture() as captured:
+        con.print(renderable)
+    text = captured.get()
+    if text.count("\n") < con.height or not page(text):
+        sys.stdout.write(text)
+
+
+def click_context() -> "typer.Context | None":
+    from typer._click.globals import get_current_context
+
+    return get_current_context(silent=True)
+
+
+def pager_command() -> str:
+    """The pager, as git and gh choose it: $IRARCHIVE_PAGER, else $PAGER, else less -FRX."""
+    for name in ("IRARCHIVE_PAGER", "PAGER"):
+        value = os.environ.get(name)
+        if value is not None:
+            return value.strip()
+    return "less -FRX"
+
+
+def page(text: str) -> bool:
+    """Show ``text`` through the pager; False when there is none (``cat``, empty, missing)."""
+    import subprocess
+
+    command = pager_command()
+    if command in ("", "cat"):
+        return False
+    env = {**os.environ}
+    env.setdefault("LESS", "FRX")  # like git: quit if one screen, keep colours, no clear
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        # A shell runs it, as git does: $PAGER may carry options ("less -S").
+        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # the reader quit the pager before reading everything
+    while True:
+        try:
+            proc.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # Ctrl-C belongs to the pager (less uses it to stop a search)
+    if proc.returncode == 127:  # the shell found no such command
+        return False
+    return True
 
 
 def emit(
@@ -341,6 +400,14 @@ def root(
     no_seed: Annotated[
         bool, typer.Option("--no-seed", help="When creating a new archive, leave it empty.")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Print long output straight to the terminal [default pager: "
+            "$IRARCHIVE_PAGER, else $PAGER, else 'less -FRX'].",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -349,7 +416,7 @@ def root(
     ] = False,
 ) -> None:
     """Browse, search and cite an archive of dated articles."""
-    ctx.obj = State(db or None, no_seed)
+    ctx.obj = State(db or None, no_seed, pager=not no_pager)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -904,7 +971,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=args, prog_name="irarchive", standalone_mode=False)
@@ -955,6 +1022,36 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     raise SystemExit(code)
+
+
+#: Options of the root command, accepted on either side of the subcommand.
+GLOBAL_FLAGS = ("--no-seed", "--no-pager")
+GLOBAL_VALUED = ("--db",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options given after the subcommand in front of it.
+
+    ``irarchive list --db news.db`` then means ``irarchive --db news.db list``, as in
+    gh and git. Nothing after ``--`` moves (it may be a search for "--db").
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUED):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 def _sqlite_message(exc: Exception) -> str:
