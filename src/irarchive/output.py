@@ -288,6 +288,12 @@ TITLE_GOAL = 32
 CATEGORY_CAP = 14
 
 
+#: Columns of short values that keep their width (the category is cut instead).
+FIXED = frozenset({"id", "date", "rank", "score", "category", "truncated"})
+#: How much of the free room each text column gets, relative to the others.
+WEIGHT = {"title": 3, "excerpt": 3}
+
+
 class FittedTable:
     """Records as a table exactly as wide as the console allows, the title given the room.
 
@@ -328,7 +334,8 @@ class FittedTable:
             for f in cols
         }
         widths = dict(natural)
-        flexible = [f for f in cols if f in ("title", "excerpt", "matched")] or (
+        # Free text shares what the fixed columns leave; the title and excerpt most.
+        flexible = [f for f in cols if f not in FIXED] or (
             [max(cols, key=lambda f: natural[f])] if cols else []
         )
 
@@ -378,11 +385,16 @@ class FittedTable:
             widest = max((f for f in cols if f not in flexible and f != "date"), key=widths.get)
             widths[widest] = max(4, widths[widest] - 1)
         # The flexible columns share the rest: the narrow ones whole, the others evenly.
-        shown_flex = sorted((f for f in flexible if f in cols), key=natural.get)
+        shown_flex = sorted(
+            (f for f in flexible if f in cols), key=lambda f: natural[f] / WEIGHT.get(f, 1)
+        )
         spare = max(room(), len(shown_flex))
-        for i, f in enumerate(shown_flex):
-            widths[f] = max(len(f), min(natural[f], spare // (len(shown_flex) - i)))
+        weight = sum(WEIGHT.get(f, 1) for f in shown_flex)
+        for f in shown_flex:
+            share = spare * WEIGHT.get(f, 1) // weight
+            widths[f] = max(len(f), min(natural[f], share))
             spare -= widths[f]
+            weight -= WEIGHT.get(f, 1)
         return cols, widths
 
     def build(self, width: int) -> Any:
@@ -398,8 +410,6 @@ class FittedTable:
                 table.add_column(f, width=w, no_wrap=True, style="green")
             elif f in ("score", "rank"):
                 table.add_column(f, width=w, justify="right", no_wrap=True)
-            elif f in ("title", "excerpt", "matched"):
-                table.add_column(f, width=w, overflow="fold")
             elif f == "category":
                 table.add_column(f, width=w, no_wrap=True, overflow="ellipsis")
             else:
