@@ -46,7 +46,7 @@ def assert_fits(text: str, width: int) -> None:
     assert lines, text
     for line in lines:
         assert cell_len(line) <= width, (width, line)
-        assert line[-1] in "┓┃┩│┘┤", line  # the right border is there on every line
+        assert line[-1] in "┓┃┩│┘┤╮╯", line  # the right border is there on every line
     assert len({cell_len(line) for line in lines}) == 1, text
 
 
@@ -228,3 +228,78 @@ def test_hoisting_keeps_order_and_values() -> None:
     ]
     assert hoist_global_options(["show", "--", "--no-pager"]) == ["show", "--", "--no-pager"]
     assert hoist_global_options(["--db"]) == ["--db"]  # click says what is missing
+
+
+# ---- show: the panel ---------------------------------------------------------------------
+
+LONG = {
+    "title": "A very long title about [bold]x[/bold] things that goes on and on and on "
+    "well past the width of a narrow terminal window",
+    "date": "2022-01-05",
+    "url": "https://example.org/a/very/long/path/that/will/not/fit/in/a/sixty/column/panel?x=1",
+    "extra": {"category_guess": "Economy", "tags": ["a", "b"]},
+    "excerpt": "Short.",
+}
+
+
+@pytest.fixture
+def long_article(seeded, cli) -> None:
+    import json
+
+    r = cli("import", "-", "-f", "jsonl", stdin=(json.dumps(LONG) + "\n").encode())
+    assert r.code == 0, r
+
+
+def test_show_puts_the_whole_title_inside_the_panel(long_article, terminal) -> None:
+    out = terminal(60, "show", "very long title").out
+    lines = out.splitlines()
+    assert set(lines[0][1:-1]) == {"─"}  # nothing cut into the top border
+    inside = " ".join(line.strip("│ ") for line in lines[1:4])
+    assert " ".join(inside.split()) == LONG["title"]
+    assert_fits("\n".join(lines[:-1]), 60)
+
+
+def test_show_extra_is_key_value_lines(long_article, terminal) -> None:
+    out = terminal(100, "show", "very long title").out
+    assert "│ category_guess: Economy " in out and '│ tags: ["a", "b"] ' in out
+    assert "{" not in out
+
+
+def test_show_on_a_pipe_has_the_extra_lines_too(long_article, cli) -> None:
+    plain = cli("show", "very long title").out  # a pipe: the same lines, unboxed
+    assert "\ncategory_guess: Economy\ntags: [\"a\", \"b\"]\n" in plain
+
+
+def test_show_url_is_one_piece(long_article, terminal) -> None:
+    at100 = terminal(100, "show", "very long title").out
+    assert f"│ url: {LONG['url']} " in at100  # fits: inside the panel
+    at60 = terminal(60, "show", "very long title").out
+    assert at60.splitlines()[-1] == f"url: {LONG['url']}"  # under it, never in fragments
+    assert "url:" not in at60.split("╰")[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://example.org/a?b=1", True),
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("https://example.org/x y", False),
+        ("[link=file:///etc/passwd]x[/link]", False),
+    ],
+)
+def test_show_url_is_a_hyperlink_only_for_web_addresses(url: str, linked: bool) -> None:
+    import io
+
+    from irarchive.output import console, render_panel
+
+    buf = io.StringIO()
+    con = console(buf, force_terminal=True, width=100)
+    con.print(render_panel({"title": "T", "url": url, "id": "0123456789abcdef"}))
+    out = buf.getvalue()
+    links = [m for m in out.split("\x1b]8;") if m.split(";", 1)[-1][:1] not in ("", "\x1b")]
+    if linked:
+        assert f";{url}\x1b\\" in out
+    else:
+        assert "\x1b]8;" not in out or len(links) <= 1, out
+        assert "/etc/passwd\x1b" not in out and "alert(1)\x1b" not in out

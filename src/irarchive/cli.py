@@ -181,10 +181,10 @@ def print_renderable(renderable: Any) -> None:
     con = console(sys.stdout)
     ctx = click_context()
     if not (stdout_is_terminal() and con.is_terminal) or (ctx is not None and not state(ctx).pager):
-        con.print(renderable)
+        con.print(renderable, crop=False)  # a long url line wraps in the terminal
         return
     with con.capture() as captured:
-        con.print(renderable)
+        con.print(renderable, crop=False)  # a long url line wraps in the terminal
     text = captured.get()
     if text.count("\n") < con.height or not page(text):
         sys.stdout.write(text)

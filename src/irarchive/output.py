@@ -428,39 +428,100 @@ def _matched_words(matched: Any) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" for k, v in matched.items() if v)
 
 
-def render_panel(rec: dict[str, Any]) -> Any:
-    from rich.console import Group
-    from rich.panel import Panel
+def safe_link(url: Any) -> str | None:
+    """The url as a hyperlink target, or None when it is not a plain http(s) address.
+
+    Built from the data, never from markup in it: a target with spaces, controls or
+    another scheme (``file:``, ``javascript:``) is shown as text only.
+    """
+    if not isinstance(url, str):
+        return None
+    if not re.fullmatch(r"https?://[!-~]+", url) or len(url) > 2000:
+        return None
+    return url
+
+
+def link_text(url: Any) -> Any:
+    """The url as text, clickable (OSC 8) where the terminal supports it."""
+    from rich.style import Style
     from rich.text import Text
 
-    meta = Text()
-    for label, key in (
+    target = safe_link(url)
+    return Text(cell(url), style=Style(link=target) if target else "")
+
+
+def extra_lines(extra: Any) -> list[tuple[str, str]]:
+    """``extra`` as (key, value) pairs to read: nested values as one line of JSON."""
+    if not isinstance(extra, dict):
+        return [("extra", cell(extra))] if extra else []
+    return [(cell(k), cell(v)) for k, v in extra.items()]
+
+
+class ArticlePanel:
+    """``show`` on a terminal: the whole title inside a panel, then the details.
+
+    The url stays one piece: inside the panel when it fits the line, else under the
+    panel on its own, unbordered line, so it is never cut into bordered fragments.
+    """
+
+    LABELS = (
         ("date", "date"),
         ("category", "category"),
-        ("url", "url"),
         ("source", "source"),
         ("id", "id"),
         ("slug", "slug"),
-    ):
-        if rec.get(key):
-            meta.append(f"{label}: ", style="dim")
-            meta.append(cell(rec[key]))
-            meta.append("\n")
-    parts: list[Any] = [meta]
-    if rec.get("excerpt"):
-        parts.append(Text(neutralise(rec["excerpt"], keep_newlines=True)))
-    if rec.get("truncated"):
-        parts.append(
-            Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
-        )
-    if rec.get("extra"):
-        parts.append(Text("extra: " + cell(rec["extra"]), style="dim"))
-    return Panel(
-        Group(*parts),
-        title=safe_text(rec.get("title") or "", "bold"),
-        title_align="left",
-        expand=True,
     )
+
+    def __init__(self, rec: dict[str, Any]) -> None:
+        self.rec = rec
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.text import Text
+
+        rec = self.rec
+        inner = options.max_width - 4  # border and padding on each side
+        meta = Text()
+        url = rec.get("url")
+        url_inside = bool(url) and cell_len("url: " + cell(url)) <= inner
+        for label, key in self.LABELS:
+            if rec.get(key):
+                meta.append(f"{label}: ", style="dim")
+                meta.append(cell(rec[key]))
+                meta.append("\n")
+            if key == "category" and url_inside:
+                meta.append("url: ", style="dim")
+                meta.append_text(link_text(url))
+                meta.append("\n")
+        for key, value in extra_lines(rec.get("extra")):
+            meta.append(f"{key}: ", style="dim")
+            meta.append(value)
+            meta.append("\n")
+        meta.rstrip()
+        parts: list[Any] = [safe_text(rec.get("title") or "(untitled)", "bold"), meta]
+        if rec.get("excerpt"):
+            parts += [Text(), Text(neutralise(rec["excerpt"], keep_newlines=True))]
+        if rec.get("truncated"):
+            parts.append(
+                Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
+            )
+        yield Panel(Group(*parts), expand=True)
+        if url and not url_inside:
+            # Segments, not Text: rich passes them on unwrapped and the terminal wraps
+            # the line itself, so the url copies and clicks as one piece.
+            from rich.segment import Segment
+            from rich.style import Style
+
+            text = link_text(url)
+            yield Segment("url: ", Style(dim=True))
+            yield Segment(text.plain, text.style if isinstance(text.style, Style) else None)
+            yield Segment.line()
+
+
+def render_panel(rec: dict[str, Any]) -> Any:
+    return ArticlePanel(rec)
 
 
 def plain_article(rec: dict[str, Any]) -> str:
@@ -471,6 +532,7 @@ def plain_article(rec: dict[str, Any]) -> str:
             lines.append(f"{key}: {cell(rec[key])}")
     if rec.get("truncated"):
         lines.append("truncated: true")
+    lines += [f"{k}: {v}" for k, v in extra_lines(rec.get("extra"))]
     if rec.get("excerpt"):
         lines += ["", neutralise(rec["excerpt"], keep_newlines=True)]
     return "\n".join(lines) + "\n"
