@@ -303,3 +303,126 @@ def test_show_url_is_a_hyperlink_only_for_web_addresses(url: str, linked: bool) 
     else:
         assert "\x1b]8;" not in out or len(links) <= 1, out
         assert "/etc/passwd\x1b" not in out and "alert(1)\x1b" not in out
+
+
+# ---- help ----------------------------------------------------------------------------------
+
+ALL_COMMANDS = [
+    ("list",), ("show",), ("search",), ("import",), ("stats",), ("related",), ("export",),
+    ("serve",), ("db", "path"), ("db", "init"), ("db", "info"), ("db", "check"),
+]
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS, ids=" ".join)
+def test_every_command_has_two_to_four_examples(cli, command) -> None:
+    r = cli(*command, "--help")
+    assert r.code == 0
+    examples = r.out.split("Examples:\n", 1)[1].splitlines()
+    runs = [line for line in examples if line.startswith("    $ irarchive ") or "| irarchive" in line]
+    assert 2 <= len(runs) <= 4, r.out
+    assert all(" # " in line for line in runs)  # each says what it does
+    assert " ".join(command) in " ".join(runs)
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("search", "Usage: irarchive search [OPTIONS] QUERY\n"),
+        ("show", "Usage: irarchive show [OPTIONS] REF...\n"),
+        ("related", "Usage: irarchive related [OPTIONS] REF\n"),
+    ],
+)
+def test_usage_lines_name_the_arguments(cli, command, usage) -> None:
+    out = cli(command, "--help").out
+    assert out.startswith(usage)
+    assert "<int" not in out and "<float" not in out and "{" not in out.splitlines()[0]
+
+
+def test_limits_show_N_not_a_range(cli) -> None:
+    for command in ("list", "search", "related", "export"):
+        assert "--limit N " in cli(command, "--help").out
+
+
+def test_examples_from_help_run(seeded, cli) -> None:
+    """The examples that need no other file work on the bundled articles."""
+    for args in (
+        ("list", "--since", "2022-03"),
+        ("list", "-c", "international relations", "--on", "2022"),
+        ("show", "141e649d"),
+        ("show", "iranian-nuclear-deal-crisis"),
+        ("show", "sco summit samarkand"),
+        ("search", "central asia energy"),
+        ("related", "2022-sco-summit-samarkand-key", "-n", "3", "--json"),
+        ("stats", "--by", "category", "-q", "energy"),
+        ("export", "-q", "central asia", "-f", "csl-json"),
+    ):
+        r = cli(*args)
+        assert (r.code, r.exception) == (0, None), (args, r)
+        assert r.out, args
+
+
+def test_bare_irarchive_shows_an_overview(cli) -> None:
+    r = cli()
+    assert r.code == 2 and r.out == ""
+    lines = r.err.splitlines()
+    assert lines[0] == "Usage: irarchive [OPTIONS] COMMAND [ARGS]..."
+    assert "Most used:" in lines
+    assert any(line.startswith("  irarchive search ") for line in lines)
+    assert len(lines) < 20  # short: the full list is --help
+    assert "--install-completion" not in r.err
+
+
+def test_export_without_format_or_file_writes_bibtex(seeded, cli) -> None:
+    r = cli("export", "-n", "1")
+    assert r.code == 0
+    assert r.out.startswith("@online{sixth2022-141e649dec283798,\n")
+    assert "else bibtex" in " ".join(cli("export", "--help").out.split())
+
+
+# ---- messages ------------------------------------------------------------------------------
+
+
+def test_empty_result_says_why_on_a_terminal(seeded, terminal) -> None:
+    r = terminal(100, "list", "--since", "3m")
+    assert (r.code, r.out) == (0, "")
+    assert r.err == (
+        "no articles match: the newest article is dated 2022-11-01, before --since 3m (2026-08-27)\n"
+    )
+    r = terminal(100, "list", "--until", "1990")
+    assert r.err == "no articles match: the oldest article is dated 2021-12-27, after 1990-12-31\n"
+    r = terminal(100, "search", "summit", "--since", "2023")
+    assert r.err.startswith("no articles match: the newest article is dated 2022-11-01")
+
+
+def test_empty_result_on_a_pipe_says_nothing(seeded, cli) -> None:
+    r = cli("list", "--since", "3m")
+    assert (r.code, r.out, r.err) == (0, "", "")
+
+
+def test_short_id_prefix_says_four_digits(seeded, cli) -> None:
+    r = cli("show", "9db")
+    assert r.code == 1
+    assert r.err == (
+        "Error: no article '9db'; id prefixes need at least 4 hex digits "
+        "(try: irarchive search 9db)\n"
+    )
+    assert "hex digits" not in cli("show", "zzz").err
+
+
+def test_db_info_on_an_empty_archive_says_dates_none(tmp_path, cli) -> None:
+    r = cli("--db", str(tmp_path / "e.db"), "--no-seed", "db", "info")
+    assert r.code == 0
+    assert "\ndates: none\n" in r.out
+
+
+def test_sort_title_ignores_leading_quotes_and_punctuation(tmp_path, cli) -> None:
+    import json
+
+    db = str(tmp_path / "t.db")
+    titles = ["“Second Life” at twenty", "Third thing", "'Alpha' first", "...and Beta", "(Gamma)"]
+    lines = "".join(json.dumps({"title": t, "date": "2022-01-01"}) + "\n" for t in titles)
+    assert cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", stdin=lines.encode()).code == 0
+    r = cli("--db", db, "list", "--sort", "title", "--fields", "title")
+    assert r.out.splitlines() == [
+        "'Alpha' first", "...and Beta", "(Gamma)", "“Second Life” at twenty", "Third thing",
+    ]

@@ -39,6 +39,95 @@ db_app = typer.Typer(help="Inspect and manage the archive file.", no_args_is_hel
 app.add_typer(db_app, name="db")
 
 
+EXAMPLES: dict[str, list[tuple[str, str]]] = {
+    "list": [
+        ("irarchive list --since 2022-03", "articles from March 2022 on, newest first"),
+        ('irarchive list -c "international relations" --on 2022', "one category, one year"),
+        ("irarchive list --sort title -n 0", "every article, by title"),
+        ("irarchive list --json | jq -r '.[].title'", "titles, for scripts"),
+    ],
+    "show": [
+        ("irarchive show 141e649d", "by id or an id prefix (4+ hex digits)"),
+        ("irarchive show iranian-nuclear-deal-crisis", "by slug"),
+        ('irarchive show "sco summit samarkand"', "by title; typos are fine"),
+        ("irarchive show 141e649d --json", "the whole record as JSON"),
+    ],
+    "search": [
+        ('irarchive search "central asia energy"', "best matches first"),
+        ('irarchive search "shanghai cooperation" --since 2022', "within dates"),
+        ("irarchive search nuclear -t --explain", "titles only, saying why each matched"),
+        ("irarchive search summit --json -n 5", "the top five as JSON"),
+    ],
+    "import": [
+        ("irarchive import articles.jsonl", "add or update; re-running changes nothing"),
+        ("irarchive import export.csv --dry-run", "what would change, writing nothing"),
+        ("irarchive import feed.json --map category_guess=category", "a field renamed"),
+        ("curl -s URL | irarchive import - -f json", "from standard input"),
+    ],
+    "stats": [
+        ("irarchive stats", "articles per year"),
+        ("irarchive stats --by month --since 2021", "per month, with a sparkline"),
+        ("irarchive stats --by category -q energy", "where a topic appears"),
+    ],
+    "related": [
+        ("irarchive related 141e649d", "the ten most alike"),
+        ("irarchive related 2022-sco-summit-samarkand-key -n 3 --json", "the top three as JSON"),
+    ],
+    "export": [
+        ("irarchive export > refs.bib", "everything as BibTeX (the default)"),
+        ("irarchive export -o refs.ris --since 2022", "RIS, chosen by the file's ending"),
+        ('irarchive export -q "central asia" -f csl-json', "CSL-JSON for Zotero"),
+        ("irarchive export -f csv -o all.csv", "every field, for a spreadsheet"),
+    ],
+    "serve": [
+        ("irarchive serve --open", "search in the web browser"),
+        ("irarchive serve --port 9000 --title 'Our archive'", "another port and title"),
+    ],
+    "db path": [("irarchive db path", "where the archive is"),
+                ("irarchive --db news.db db path", "with --db")],
+    "db init": [("irarchive db init", "create it with the bundled articles"),
+                ("irarchive db init --empty --db news.db", "an empty one elsewhere")],
+    "db info": [("irarchive db info", "counts, dates, categories"),
+                ("irarchive db info --json", "the same as JSON")],
+    "db check": [("irarchive db check", "integrity and search index"),
+                 ("irarchive db check && echo healthy", "in a script: exit 1 on a problem")],
+}
+
+
+def examples(command: str) -> str:
+    """The ``Examples:`` epilog of a command's --help, in gh style (kept as written)."""
+    rows = EXAMPLES[command]
+    width = max(len(c) for c, _ in rows)
+    lines = [f"  $ {c.ljust(width)}   # {what}" for c, what in rows]
+    return "\b\nExamples:\n" + "\n".join(lines)
+
+
+OVERVIEW = """Usage: irarchive [OPTIONS] COMMAND [ARGS]...
+
+  Browse, search and cite an archive of dated articles.
+
+Most used:
+  irarchive list --since 2022-03          articles from March 2022 on, newest first
+  irarchive search "central asia energy"  find articles; typos are fine
+  irarchive show 141e649d                 one article in full (id prefix, slug or title)
+  irarchive export -o refs.bib            cite them as BibTeX
+  irarchive import articles.jsonl         add articles from a file
+
+Commands: list, show, search, related, stats, export, import, serve, db
+Run 'irarchive COMMAND --help' for its options and examples, 'irarchive --help' for all.
+"""
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose usage line reads ``search [OPTIONS] QUERY``, not ``{QUERY}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [
+            p[1:-1] if p.startswith("{") and p.endswith("}") else p
+            for p in super().collect_usage_pieces(ctx)
+        ]
+
+
 def _choices(name: str, values: Iterable[str]) -> Any:
     """A typer choice type over names from the registry (typer shows and checks them)."""
     return Enum(name, {v: v for v in values}, type=str)
@@ -172,6 +261,22 @@ def make_filters(
         raise UsageError("--undated cannot be combined with date filters")
     cats = tuple(c.strip() for c in category or () if c.strip())
     return Filters(period=period, undated=undated, categories=cats), period
+
+
+def nothing_matches(archive: "Archive", period: "Period | None", since: str | None = None) -> str:
+    """Why a filter found nothing: the dates asked for against those the archive holds."""
+    if period is None:
+        return "no articles match"
+    info = archive.info()
+    first, last = info["first_date"], info["last_date"]
+    asked = f"--since {since} ({period.start})" if since else f"{period.start}"
+    if last is None:
+        return "no articles match: no article in the archive has a date"
+    if period.start.isoformat() > last:
+        return f"no articles match: the newest article is dated {last}, before {asked}"
+    if period.end.isoformat() < first:
+        return f"no articles match: the oldest article is dated {first}, after {period.end}"
+    return f"no articles match within {period.describe()}"
 
 
 def print_renderable(renderable: Any) -> None:
@@ -423,7 +528,7 @@ def root(
 # ---- list -------------------------------------------------------------------------------
 
 
-@app.command("list")
+@app.command("list", cls=Command, epilog=examples("list"))
 def list_cmd(
     ctx: typer.Context,
     since: SinceOpt = None,
@@ -437,6 +542,7 @@ def list_cmd(
             "--limit",
             "-n",
             min=0,
+            metavar="N",
             help="At most N articles; 0 = all. Default: 20 in a terminal table, all otherwise.",
         ),
     ] = None,
@@ -473,7 +579,7 @@ def list_cmd(
     shown = emit(rows, out_fmt, chosen, output.ARTICLES)
     if table:
         if shown == 0:
-            err("no articles match")
+            err(nothing_matches(archive, period, since))
         elif default_cut and shown == 20:
             total = archive.count_articles(filters)
             if total > shown:
@@ -483,7 +589,7 @@ def list_cmd(
 # ---- show -------------------------------------------------------------------------------
 
 
-@app.command("show")
+@app.command("show", cls=Command, epilog=examples("show"))
 def show_cmd(
     ctx: typer.Context,
     refs: Annotated[
@@ -513,12 +619,13 @@ def show_cmd(
 # ---- search -----------------------------------------------------------------------------
 
 
-@app.command("search")
+@app.command("search", cls=Command, epilog=examples("search"))
 def search_cmd(
     ctx: typer.Context,
     query: Annotated[
         str,
         typer.Argument(
+            metavar="QUERY",
             help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.'
         ),
     ],
@@ -529,7 +636,11 @@ def search_cmd(
     limit: Annotated[
         int,
         typer.Option(
-            "--limit", "-n", min=0, help="At most N results; 0 = all that pass --min-score."
+            "--limit",
+            "-n",
+            min=0,
+            metavar="N",
+            help="At most N results; 0 = all that pass --min-score.",
         ),
     ] = 20,
     title_only: Annotated[
@@ -538,7 +649,7 @@ def search_cmd(
     min_score: Annotated[
         float,
         typer.Option(
-            "--min-score", min=0, max=100, help="Hide results scoring below this (0-100)."
+            "--min-score", min=0, max=100, metavar="SCORE", help="Hide results scoring below this (0-100)."
         ),
     ] = 40.0,
     explain: Annotated[
@@ -554,7 +665,7 @@ def search_cmd(
 
     out_fmt = choose_format(fmt, json_, formats.SEARCH)
     chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
-    filters, _ = make_filters(since, until, on, False, category)
+    filters, period = make_filters(since, until, on, False, category)
     archive = state(ctx).archive()
     result = search(
         archive,
@@ -575,13 +686,13 @@ def search_cmd(
             err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
     if not records and shown_format(out_fmt).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
-        err(f"no articles match{hint}")
+        err((nothing_matches(archive, period, since) if period else "no articles match") + hint)
 
 
 # ---- import -----------------------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", cls=Command, epilog=examples("import"))
 def import_cmd(
     ctx: typer.Context,
     files: Annotated[
@@ -689,13 +800,13 @@ def _progress(path: str) -> tuple[Any, Any]:
 # ---- db -----------------------------------------------------------------------------------
 
 
-@db_app.command("path")
+@db_app.command("path", cls=Command, epilog=examples("db path"))
 def db_path(ctx: typer.Context) -> None:
     """Print where the archive is (from --db, IRARCHIVE_DB or the user data dir)."""
     print(state(ctx).path())
 
 
-@db_app.command("init")
+@db_app.command("init", cls=Command, epilog=examples("db init"))
 def db_init(
     ctx: typer.Context,
     empty: Annotated[
@@ -714,7 +825,7 @@ def db_init(
     st.archive()
 
 
-@db_app.command("info")
+@db_app.command("info", cls=Command, epilog=examples("db info"))
 def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Article count, date range, categories, schema version, size and location."""
     from irarchive import output
@@ -726,7 +837,11 @@ def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     lines = [
         f"path: {info['path']}",
         f"articles: {info['articles']}",
-        f"dates: {info['first_date'] or '-'} .. {info['last_date'] or '-'}"
+        (
+            f"dates: {info['first_date']} .. {info['last_date']}"
+            if info["first_date"]
+            else "dates: none"
+        )
         + (f" ({info['undated']} undated)" if info["undated"] else ""),
         f"schema version: {info['schema_version']}",
         f"size: {info['size_bytes']:,} bytes",
@@ -738,7 +853,7 @@ def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-@db_app.command("check")
+@db_app.command("check", cls=Command, epilog=examples("db check"))
 def db_check(ctx: typer.Context) -> None:
     """Check integrity and that the search index matches the articles (exit 1 if not)."""
     archive = state(ctx).archive()
@@ -764,7 +879,7 @@ QueryOpt = Annotated[
 ]
 
 
-@app.command("stats")
+@app.command("stats", cls=Command, epilog=examples("stats"))
 def stats_cmd(
     ctx: typer.Context,
     by: Annotated[
@@ -794,7 +909,7 @@ def stats_cmd(
         err(f"not counted: {result.coarse} dated only to the year (see --by year)")
 
 
-@app.command("related")
+@app.command("related", cls=Command, epilog=examples("related"))
 def related_cmd(
     ctx: typer.Context,
     ref: Annotated[
@@ -806,7 +921,9 @@ def related_cmd(
         ),
     ],
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all candidates.")
+        int, typer.Option(
+            "--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all candidates."
+        )
     ] = 10,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
@@ -832,7 +949,7 @@ def related_cmd(
         err("no related articles: it shares no distinctive words with any other")
 
 
-@app.command("export")
+@app.command("export", cls=Command, epilog=examples("export"))
 def export_cmd(
     ctx: typer.Context,
     fmt: Annotated[
@@ -843,7 +960,7 @@ def export_cmd(
             help=formats.describe(formats.outputs_for(formats.EXPORT))
             + ". Default: from the -o file's ending ("
             + formats.suffix_help(formats.outputs_for(formats.EXPORT))
-            + ").",
+            + "), else bibtex.",
             case_sensitive=False,
         ),
     ] = None,
@@ -867,7 +984,7 @@ def export_cmd(
     ] = Sort.date,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all.")
+        int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all.")
     ] = 0,
     fields: Annotated[
         str | None,
@@ -915,17 +1032,19 @@ def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
     """The export format: as given, else the one the output file's suffix names."""
     if fmt is not None:
         return formats.output(fmt.value, formats.EXPORT)
-    found = formats.output_for_path(path, formats.EXPORT) if path and path != "-" else None
+    if path in (None, "-"):
+        return formats.output("bibtex", formats.EXPORT)  # the common case: citations
+    found = formats.output_for_path(path, formats.EXPORT)
     if found is None:
         names = ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
         raise UsageError(f"choose an export format with --format ({names})")
     return found
 
 
-@app.command("serve")
+@app.command("serve", cls=Command, epilog=examples("serve"))
 def serve_cmd(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port.")] = 8001,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, metavar="PORT", help="Port.")] = 8001,
     host: Annotated[
         str,
         typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps it to this computer."),
@@ -992,12 +1111,18 @@ def main(argv: list[str] | None = None) -> None:
         ]
         _fail("\n".join(lines), exc.exit_code)
     except NotFound as exc:
+        import re
         import shlex
 
-        _fail(f"Error: {exc} (try: irarchive search {shlex.quote(exc.ref)})", exc.exit_code)
+        why = ""
+        if re.fullmatch(r"[0-9a-fA-F]{1,3}", exc.ref.strip()):
+            why = "; id prefixes need at least 4 hex digits"
+        _fail(f"Error: {exc}{why} (try: irarchive search {shlex.quote(exc.ref)})", exc.exit_code)
     except IrarchiveError as exc:
         _fail(f"Error: {exc}", exc.exit_code)
     except NoArgsIsHelpError as exc:
+        if exc.ctx is not None and exc.ctx.parent is None:  # bare "irarchive": the overview
+            _fail(OVERVIEW.rstrip("\n"), exc.exit_code)
         _fail(exc.format_message(), exc.exit_code)
     except ClickException as exc:
         ctx = getattr(exc, "ctx", None)
