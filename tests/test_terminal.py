@@ -426,3 +426,60 @@ def test_sort_title_ignores_leading_quotes_and_punctuation(tmp_path, cli) -> Non
     assert r.out.splitlines() == [
         "'Alpha' first", "...and Beta", "(Gamma)", "“Second Life” at twenty", "Third thing",
     ]
+
+
+# ---- import: --map, progress and Ctrl-C ------------------------------------------------------
+
+
+def test_map_reads_a_field_as_another(tmp_path, cli) -> None:
+    import json
+
+    db = str(tmp_path / "m.db")
+    lines = (
+        json.dumps({"title": "A", "category_guess": "Economy", "category": "Old"}) + "\n"
+        + json.dumps({"title": "B", "Headline_Text": "ignored", "when": "2022-03-04"}) + "\n"
+    )
+    r = cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", stdin=lines.encode(),
+            *("--map", "category_guess=category", "--map", "WHEN=date"))
+    assert (r.code, r.err.splitlines()[-1]) == (
+        0, "<stdin>: 2 added, 0 updated, 0 unchanged, 0 rejected"
+    )
+    got = {a["title"]: a for a in json.loads(cli("--db", db, "list", "--json").out)}
+    assert got["A"]["category"] == "Economy"
+    assert got["A"]["extra"] == {"original_category": "Old"}  # replaced, not lost
+    assert got["B"]["date"] == "2022-03-04" and "when" not in got["B"]["extra"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [("category_guess", "expected SRC=FIELD"), ("a=colour", "expected SRC=FIELD"),
+     ("=title", "expected SRC=FIELD")],
+)
+def test_map_rejects_bad_specs(tmp_path, cli, spec, why) -> None:
+    r = cli("--db", str(tmp_path / "m.db"), "import", "-", "--map", spec, stdin=b"")
+    assert r.code == 2
+    assert r.err == (
+        f"Error: --map {spec!r}: {why} with FIELD one of: "
+        "title, excerpt, url, date, category, source_id\n"
+    )
+
+
+def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path) -> None:
+    import json
+
+    big = tmp_path / "big.jsonl"
+    with big.open("w", encoding="utf-8") as f:
+        for i in range(60_000):
+            f.write(json.dumps({"title": f"Article number {i} about things", "date": "2022-01-01",
+                                "excerpt": "word " * 12}) + "\n")
+    assert big.stat().st_size > 5_000_000  # big enough for a progress bar
+    code, screen = run_pty(
+        "--db", str(tmp_path / "p.db"), "--no-seed", "import", str(big),
+        interrupt_after=b" records",
+    )
+    assert code == 130, screen
+    assert screen.rstrip().endswith("Interrupted")
+    before = screen[: screen.rindex("Interrupted")]
+    last_bar = before.rindex(" records")
+    # After the last frame of the bar, the line is erased (rich: ESC[2K) before the message.
+    assert "\x1b[2K" in before[last_bar:], repr(before[last_bar - 80:])

@@ -731,10 +731,21 @@ def import_cmd(
     json_: Annotated[
         bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
     ] = False,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="SRC=FIELD",
+            help="Read the input field SRC as FIELD (title, excerpt, url, date, category, "
+            "source_id); repeat for several, e.g. --map category_guess=category.",
+        ),
+    ] = None,
 ) -> None:
     """Import articles; each file is all-or-nothing, re-importing changes nothing."""
     from irarchive import ingest, output, sources
     from irarchive.errors import ImportFailed
+
+    rename = parse_map(map_ or [], tuple(sources.ALIASES))
 
     if files.count("-") > 1:  # the second read would find stdin used up (and closed)
         raise UsageError("- (standard input) can be given only once")
@@ -749,6 +760,7 @@ def import_cmd(
                 fmt=in_fmt.value if in_fmt else None,
                 date_order=date_order.value if date_order else None,
                 stdin=sys.stdin.buffer if path == "-" else None,
+                rename=rename or None,
             )
             report = archive.import_items(items, dry_run=dry_run, strict=strict, progress=progress)
         except ImportFailed as exc:
@@ -757,13 +769,16 @@ def import_cmd(
             err(f"Error: {exc}")
             results.append({"file": sources.display_name(path), "error": str(exc)})
             continue
+        except BaseException:
+            done()  # Ctrl-C: the progress line is cleared before "Interrupted" is printed
+            raise
         done()
         name = sources.display_name(path)
         results.append({"file": name, **report.to_dict()})
         added, updated = ("would add", "would update") if dry_run else ("added", "updated")
         err(
-            f"{name}: {report.added} {added}, {report.updated} {updated}, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            f"{name}: {report.added:,} {added}, {report.updated:,} {updated}, "
+            f"{report.unchanged:,} unchanged, {len(report.rejected):,} rejected"
         )
         for line in report.rejected[:20]:
             err(f"  rejected {line}")
@@ -773,6 +788,22 @@ def import_cmd(
         sys.stdout.write(output.dumps({"dry_run": dry_run, "files": results}, indent=2) + "\n")
     if failed:
         raise typer.Exit(1)
+
+
+def parse_map(specs: list[str], fields: tuple[str, ...]) -> dict[str, str]:
+    """``--map SRC=FIELD`` options as {src: field}, checked."""
+    rename: dict[str, str] = {}
+    for spec in specs:
+        src, sep, field = spec.partition("=")
+        src, field = src.strip(), field.strip().lower()
+        if not sep or not src or field not in fields:
+            raise UsageError(
+                f"--map {spec!r}: expected SRC=FIELD with FIELD one of: {', '.join(fields)}"
+            )
+        if src.lower() in {s.lower() for s in rename}:
+            raise UsageError(f"--map {spec!r}: {src} is mapped twice")
+        rename[src] = field
+    return rename
 
 
 def _progress(path: str) -> tuple[Any, Any]:
@@ -787,13 +818,17 @@ def _progress(path: str) -> tuple[Any, Any]:
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} records"),
+        TextColumn("{task.completed:,.0f} records"),
         TimeElapsedColumn(),
         console=output.console(sys.stderr),
         transient=True,
     )
     task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
-    bar.start()
+    try:
+        bar.start()
+    except BaseException:  # Ctrl-C while the first frame is drawn: clear it still
+        bar.stop()
+        raise
     return (lambda n: bar.update(task, completed=n)), bar.stop
 
 

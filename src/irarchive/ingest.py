@@ -40,12 +40,13 @@ def read_prepared(
     fmt: str | None = None,
     date_order: str | None = None,
     stdin: IO[bytes] | None = None,
+    rename: dict[str, str] | None = None,
 ) -> Iterator[Prepared | sources.Rejected]:
     """The file's records, prepared for ``Archive.import_items``, in file order."""
     if _parallel(path):
-        yield from _from_worker(path, fmt, date_order)
+        yield from _from_worker(path, fmt, date_order, rename)
         return
-    for item in sources.read(path, fmt=fmt, date_order=date_order, stdin=stdin):
+    for item in sources.read(path, fmt=fmt, date_order=date_order, stdin=stdin, rename=rename):
         yield item if isinstance(item, sources.Rejected) else prepare(item)
 
 
@@ -58,14 +59,16 @@ def _parallel(path: str) -> bool:
         return False
 
 
-def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator[Any]:
+def _from_worker(
+    path: str, fmt: str | None, date_order: str | None, rename: dict[str, str] | None = None
+) -> Iterator[Any]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(
         target=_work,
-        args=(receiver, sender, os.getpid(), path, fmt, date_order),
+        args=(receiver, sender, os.getpid(), path, fmt, date_order, rename),
         daemon=True,
     )
     worker.start()
@@ -92,7 +95,13 @@ def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator
 
 
 def _work(
-    receiver: Any, sender: Any, parent: int, path: str, fmt: str | None, date_order: str | None
+    receiver: Any,
+    sender: Any,
+    parent: int,
+    path: str,
+    fmt: str | None,
+    date_order: str | None,
+    rename: dict[str, str] | None = None,
 ) -> None:
     """Worker process: parse and prepare, send batches; errors travel as messages."""
     import signal
@@ -104,7 +113,7 @@ def _work(
     _die_with(parent)
     try:
         batch: list[Any] = []
-        for item in sources.read(path, fmt=fmt, date_order=date_order):
+        for item in sources.read(path, fmt=fmt, date_order=date_order, rename=rename):
             batch.append(item if isinstance(item, sources.Rejected) else prepare(item))
             if len(batch) >= _BATCH:
                 if os.getppid() != parent:  # orphaned (where the signal below is missing)

@@ -110,8 +110,12 @@ def read(
     fmt: str | None = None,
     date_order: str | None = None,
     stdin: IO[bytes] | None = None,
+    rename: dict[str, str] | None = None,
 ) -> Iterator[Item]:
-    """Stream the articles of one input file: open, read raw records, map each once."""
+    """Stream the articles of one input file: open, read raw records, map each once.
+
+    ``rename`` maps input keys onto article fields (``--map category_guess=category``).
+    """
     from irarchive import formats
 
     stream, head = open_text(path, stdin)
@@ -123,8 +127,9 @@ def read(
         else formats.detect_input("" if path == "-" else path, head)
     )
     try:
+        raw = records(stream, in_fmt, name=name, date_order=date_order)
         yield from to_articles(
-            records(stream, in_fmt, name=name, date_order=date_order),
+            renamed(raw, rename) if rename else raw,
             name=name,
             source=source,
             date_order=date_order,
@@ -150,6 +155,33 @@ def records(
             f"{name} is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
             "convert it, e.g. iconv -f latin1 -t utf-8"
         ) from None
+
+
+def renamed(raw: Iterable[Raw], rename: dict[str, str]) -> Iterator[Raw]:
+    """Records with keys renamed onto article fields (keys matched ignoring case).
+
+    A renamed key with a value wins over a key already named like the field; that
+    key's value is kept as ``original_<field>`` (an extra), never lost.
+    """
+    wanted = {src.lower(): dst for src, dst in rename.items()}
+    for entry in raw:
+        if isinstance(entry, Rejected) or not isinstance(entry[1], dict):
+            yield entry
+            continue
+        line, rec = entry
+        out: dict[Any, Any] = {}
+        mapped: dict[str, Any] = {}
+        for key, value in rec.items():
+            dst = wanted.get(str(key).lower())
+            if dst is not None and value not in (None, ""):
+                mapped[dst] = value
+            else:
+                out[key] = value
+        for dst, value in mapped.items():
+            for key in [k for k in out if str(k).lower() == dst]:
+                out[f"original_{dst}"] = out.pop(key)
+            out[dst] = value
+        yield line, out
 
 
 def to_articles(
