@@ -464,7 +464,9 @@ def test_map_rejects_bad_specs(tmp_path, cli, spec, why) -> None:
     )
 
 
-def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path) -> None:
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    """A JSONL file big enough (over 5 MB) for a progress bar."""
     import json
 
     big = tmp_path / "big.jsonl"
@@ -472,7 +474,25 @@ def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path) -> None:
         for i in range(60_000):
             f.write(json.dumps({"title": f"Article number {i} about things", "date": "2022-01-01",
                                 "excerpt": "word " * 12}) + "\n")
-    assert big.stat().st_size > 5_000_000  # big enough for a progress bar
+    assert big.stat().st_size > 5_000_000
+    return big
+
+
+def test_import_progress_shows_percentage_eta_and_counts_like_the_summary(tmp_path, big) -> None:
+    import re
+
+    code, screen = run_pty("--db", str(tmp_path / "p.db"), "--no-seed", "import", str(big))
+    assert code == 0, screen
+    frames = screen.split("\r")
+    bar = [f for f in frames if "importing big.jsonl" in f]
+    assert bar, screen
+    last = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", bar[-1])
+    assert re.search(r" 100% 60,000 records \d+:\d\d:\d\d", last), last
+    assert screen.rstrip().endswith(f"{big}: 60,000 added, 0 updated, 0 unchanged, 0 rejected")
+    assert "\x1b[2K" in screen[screen.rindex("records"):]  # the bar is gone before it
+
+
+def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path, big) -> None:
     code, screen = run_pty(
         "--db", str(tmp_path / "p.db"), "--no-seed", "import", str(big),
         interrupt_after=b" records",

@@ -753,7 +753,8 @@ def import_cmd(
     results = []
     failed = 0
     for path in files:
-        progress, done = _progress(path)
+        opened = _open_input(path)
+        progress, done = _progress(path, opened)
         try:
             items = ingest.read_prepared(
                 path,
@@ -761,6 +762,7 @@ def import_cmd(
                 date_order=date_order.value if date_order else None,
                 stdin=sys.stdin.buffer if path == "-" else None,
                 rename=rename or None,
+                opened=opened,
             )
             report = archive.import_items(items, dry_run=dry_run, strict=strict, progress=progress)
         except ImportFailed as exc:
@@ -772,6 +774,9 @@ def import_cmd(
         except BaseException:
             done()  # Ctrl-C: the progress line is cleared before "Interrupted" is printed
             raise
+        finally:
+            if opened is not None:
+                opened.close()
         done()
         name = sources.display_name(path)
         results.append({"file": name, **report.to_dict()})
@@ -806,30 +811,60 @@ def parse_map(specs: list[str], fields: tuple[str, ...]) -> dict[str, str]:
     return rename
 
 
-def _progress(path: str) -> tuple[Any, Any]:
-    """A progress callback on stderr for big files on a terminal; no-ops otherwise."""
-    size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else 0
+def _open_input(path: str) -> "Any":
+    """A regular file opened for the import, so its progress can be followed; else None."""
+    if path == "-" or not os.path.isfile(path):
+        return None  # stdin, or an error the reader reports in its own words
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by import_cmd
+    except OSError:
+        return None
+
+
+def _progress(path: str, opened: Any = None) -> tuple[Any, Any]:
+    """A progress bar on stderr for big files on a terminal; no-ops otherwise.
+
+    With the file's size known it shows the bytes read as a percentage and the time
+    left; records are counted the way the summary counts them (1,234).
+    """
+    size = os.fstat(opened.fileno()).st_size if opened is not None else 0
     if not sys.stderr.isatty() or size < 5_000_000:
         return None, lambda: None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from irarchive import output
 
     bar = Progress(
-        SpinnerColumn(),
         TextColumn("{task.description}"),
-        TextColumn("{task.completed:,.0f} records"),
-        TimeElapsedColumn(),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[records]:,} records"),
+        TimeRemainingColumn(),
         console=output.console(sys.stderr),
         transient=True,
     )
-    task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
+    task = bar.add_task(f"importing {os.path.basename(path)}", total=size, records=0)
+    fd = opened.fileno()
+
+    def update(n: int) -> None:
+        try:
+            read = os.lseek(fd, 0, os.SEEK_CUR)  # shared with a reader process, if any
+        except OSError:
+            read = 0
+        bar.update(task, completed=min(read, size), records=n)
+
     try:
         bar.start()
     except BaseException:  # Ctrl-C while the first frame is drawn: clear it still
         bar.stop()
         raise
-    return (lambda n: bar.update(task, completed=n)), bar.stop
+    return update, bar.stop
 
 
 # ---- db -----------------------------------------------------------------------------------

@@ -64,14 +64,19 @@ Item = Article | Rejected
 Raw = tuple[int, Any] | Rejected
 
 
-def open_text(path: str, stdin: IO[bytes] | None = None) -> tuple[IO[str], str]:
+def open_text(
+    path: str, stdin: IO[bytes] | None = None, opened: IO[bytes] | None = None
+) -> tuple[IO[str], str]:
     """Open a file (or stdin for ``-``) as text, honouring a UTF-8/UTF-16 BOM.
 
-    Returns the stream and its first 64 KiB for format detection. Decoding is
-    strict: invalid bytes stop the import of that file with the position.
+    ``opened`` is the file already opened by the caller (who watches how far it has
+    been read). Returns the stream and its first 64 KiB for format detection.
+    Decoding is strict: invalid bytes stop the import of that file with the position.
     """
     if path == "-":
         raw: IO[bytes] = stdin if stdin is not None else io.BytesIO()
+    elif opened is not None:
+        raw = opened
     else:
         if os.path.isdir(path):
             raise ImportFailed(f"{path} is a directory; give the files inside it instead")
@@ -111,6 +116,7 @@ def read(
     date_order: str | None = None,
     stdin: IO[bytes] | None = None,
     rename: dict[str, str] | None = None,
+    opened: IO[bytes] | None = None,
 ) -> Iterator[Item]:
     """Stream the articles of one input file: open, read raw records, map each once.
 
@@ -118,7 +124,7 @@ def read(
     """
     from irarchive import formats
 
-    stream, head = open_text(path, stdin)
+    stream, head = open_text(path, stdin, opened)
     name = display_name(path)
     source = os.path.basename(path) if path != "-" else "stdin"
     in_fmt = (
