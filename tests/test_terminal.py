@@ -503,3 +503,27 @@ def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path, big) -> No
     last_bar = before.rindex(" records")
     # After the last frame of the bar, the line is erased (rich: ESC[2K) before the message.
     assert "\x1b[2K" in before[last_bar:], repr(before[last_bar - 80:])
+
+
+# ---- the README shows real output ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "irarchive list --since 2022",
+        "irarchive show iranian-nuclear-deal-crisis",
+        'irarchive search "shangai cooperaton"',
+        "irarchive stats",
+    ],
+)
+def test_readme_terminal_examples_are_real_output_at_100_columns(seeded, terminal, command):
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    lines = readme.split("\n")
+    start = lines.index(f"$ {command}") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(("$ ", "```")))
+    r = terminal(100, *shlex.split(command)[1:])
+    assert r.code == 0
+    assert r.out.rstrip("\n").split("\n") == lines[start:end]
