@@ -297,12 +297,10 @@ def test_show_url_is_a_hyperlink_only_for_web_addresses(url: str, linked: bool) 
     con = console(buf, force_terminal=True, width=100)
     con.print(render_panel({"title": "T", "url": url, "id": "0123456789abcdef"}))
     out = buf.getvalue()
-    links = [m for m in out.split("\x1b]8;") if m.split(";", 1)[-1][:1] not in ("", "\x1b")]
     if linked:
-        assert f";{url}\x1b\\" in out
+        assert f";{url}\x1b\\" in out  # OSC 8 ; params ; URL ST
     else:
-        assert "\x1b]8;" not in out or len(links) <= 1, out
-        assert "/etc/passwd\x1b" not in out and "alert(1)\x1b" not in out
+        assert "\x1b]8;" not in out, repr(out)
 
 
 # ---- help ----------------------------------------------------------------------------------
