@@ -68,8 +68,12 @@ def test_tables_fit_every_width(seeded, terminal, command: str, width: int) -> N
 
 def test_title_gets_the_room_id_shortens_then_hides(seeded, terminal) -> None:
     wide = terminal(200, "list").out.splitlines()
-    assert wide[1].split("┃")[1:-1] == [" id               ", " date       ",
-                                         wide[1].split("┃")[3], " category                "]
+    assert wide[1].split("┃")[1:-1] == [
+        " id               ",
+        " date       ",
+        wide[1].split("┃")[3],
+        " category                ",
+    ]
     at80 = terminal(80, "list").out
     assert "┃ id       ┃ date       ┃ title" in at80  # a short id, still a prefix show takes
     assert "category" not in at80  # every seed article shares one
@@ -91,7 +95,11 @@ def test_shared_category_is_hidden_only_when_room_is_short(seeded, terminal, cli
     assert "category" not in narrow and "International Relations" not in narrow
     wide = terminal(200, "list", "-n", "2").out
     assert "International Relations" in wide  # enough room: nothing is hidden
-    cli("import", "-", stdin=b'{"title": "A short one", "date": "2022-01-02", "category": "Economy"}')
+    cli(
+        "import",
+        "-",
+        stdin=b'{"title": "A short one", "date": "2022-01-02", "category": "Economy"}',
+    )
     mixed = terminal(80, "list", "-n", "12").out  # categories differ: kept, cut to fit
     assert "┃ category       ┃" in mixed and "│ International… │" in mixed and "│ Economy" in mixed
     assert_fits(mixed, 80)
@@ -110,7 +118,10 @@ def test_fields_chosen_are_never_dropped(seeded, terminal) -> None:
 
 
 def run_pty(
-    *args: str, env: dict[str, str] | None = None, rows: int = 24, cols: int = 100,
+    *args: str,
+    env: dict[str, str] | None = None,
+    rows: int = 24,
+    cols: int = 100,
     interrupt_after: bytes | None = None,
 ):
     """``python -m irarchive ARGS`` on a pseudo-terminal; (exit code, what the screen got)."""
@@ -120,7 +131,6 @@ def run_pty(
     import signal
     import struct
     import subprocess
-    import sys
     import termios
     import time
 
@@ -131,7 +141,11 @@ def run_pty(
     full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
     full_env.pop("COLUMNS", None)
     proc = subprocess.Popen(
-        [*IRARCHIVE, *args], stdin=slave, stdout=slave, stderr=slave, env=full_env,
+        [*IRARCHIVE, *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=full_env,
         start_new_session=True,
     )
     os.close(slave)
@@ -224,7 +238,11 @@ def test_hoisting_keeps_order_and_values() -> None:
     from irarchive.cli import hoist_global_options
 
     assert hoist_global_options(["list", "--db", "x.db", "-n", "3"]) == [
-        "--db", "x.db", "list", "-n", "3",
+        "--db",
+        "x.db",
+        "list",
+        "-n",
+        "3",
     ]
     assert hoist_global_options(["show", "--", "--no-pager"]) == ["show", "--", "--no-pager"]
     assert hoist_global_options(["--db"]) == ["--db"]  # click says what is missing
@@ -267,7 +285,7 @@ def test_show_extra_is_key_value_lines(long_article, terminal) -> None:
 
 def test_show_on_a_pipe_has_the_extra_lines_too(long_article, cli) -> None:
     plain = cli("show", "very long title").out  # a pipe: the same lines, unboxed
-    assert "\ncategory_guess: Economy\ntags: [\"a\", \"b\"]\n" in plain
+    assert '\ncategory_guess: Economy\ntags: ["a", "b"]\n' in plain
 
 
 def test_show_url_is_one_piece(long_article, terminal) -> None:
@@ -306,8 +324,18 @@ def test_show_url_is_a_hyperlink_only_for_web_addresses(url: str, linked: bool) 
 # ---- help ----------------------------------------------------------------------------------
 
 ALL_COMMANDS = [
-    ("list",), ("show",), ("search",), ("import",), ("stats",), ("related",), ("export",),
-    ("serve",), ("db", "path"), ("db", "init"), ("db", "info"), ("db", "check"),
+    ("list",),
+    ("show",),
+    ("search",),
+    ("import",),
+    ("stats",),
+    ("related",),
+    ("export",),
+    ("serve",),
+    ("db", "path"),
+    ("db", "init"),
+    ("db", "info"),
+    ("db", "check"),
 ]
 
 
@@ -316,7 +344,9 @@ def test_every_command_has_two_to_four_examples(cli, command) -> None:
     r = cli(*command, "--help")
     assert r.code == 0
     examples = r.out.split("Examples:\n", 1)[1].splitlines()
-    runs = [line for line in examples if line.startswith("    $ irarchive ") or "| irarchive" in line]
+    runs = [
+        line for line in examples if line.startswith("    $ irarchive ") or "| irarchive" in line
+    ]
     assert 2 <= len(runs) <= 4, r.out
     assert all(" # " in line for line in runs)  # each says what it does
     assert " ".join(command) in " ".join(runs)
@@ -384,7 +414,8 @@ def test_empty_result_says_why_on_a_terminal(seeded, terminal) -> None:
     r = terminal(100, "list", "--since", "3m")
     assert (r.code, r.out) == (0, "")
     assert r.err == (
-        "no articles match: the newest article is dated 2022-11-01, before --since 3m (2026-08-27)\n"
+        "no articles match: the newest article is dated 2022-11-01, "
+        "before --since 3m (2026-08-27)\n"
     )
     r = terminal(100, "list", "--until", "1990")
     assert r.err == "no articles match: the oldest article is dated 2021-12-27, after 1990-12-31\n"
@@ -419,10 +450,16 @@ def test_sort_title_ignores_leading_quotes_and_punctuation(tmp_path, cli) -> Non
     db = str(tmp_path / "t.db")
     titles = ["“Second Life” at twenty", "Third thing", "'Alpha' first", "...and Beta", "(Gamma)"]
     lines = "".join(json.dumps({"title": t, "date": "2022-01-01"}) + "\n" for t in titles)
-    assert cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", stdin=lines.encode()).code == 0
+    assert (
+        cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", stdin=lines.encode()).code == 0
+    )
     r = cli("--db", db, "list", "--sort", "title", "--fields", "title")
     assert r.out.splitlines() == [
-        "'Alpha' first", "...and Beta", "(Gamma)", "“Second Life” at twenty", "Third thing",
+        "'Alpha' first",
+        "...and Beta",
+        "(Gamma)",
+        "“Second Life” at twenty",
+        "Third thing",
     ]
 
 
@@ -434,13 +471,16 @@ def test_map_reads_a_field_as_another(tmp_path, cli) -> None:
 
     db = str(tmp_path / "m.db")
     lines = (
-        json.dumps({"title": "A", "category_guess": "Economy", "category": "Old"}) + "\n"
-        + json.dumps({"title": "B", "Headline_Text": "ignored", "when": "2022-03-04"}) + "\n"
+        json.dumps({"title": "A", "category_guess": "Economy", "category": "Old"})
+        + "\n"
+        + json.dumps({"title": "B", "Headline_Text": "ignored", "when": "2022-03-04"})
+        + "\n"
     )
-    r = cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", stdin=lines.encode(),
-            *("--map", "category_guess=category", "--map", "WHEN=date"))
+    maps = ("--map", "category_guess=category", "--map", "WHEN=date")
+    r = cli("--db", db, "--no-seed", "import", "-", "-f", "jsonl", *maps, stdin=lines.encode())
     assert (r.code, r.err.splitlines()[-1]) == (
-        0, "<stdin>: 2 added, 0 updated, 0 unchanged, 0 rejected"
+        0,
+        "<stdin>: 2 added, 0 updated, 0 unchanged, 0 rejected",
     )
     got = {a["title"]: a for a in json.loads(cli("--db", db, "list", "--json").out)}
     assert got["A"]["category"] == "Economy"
@@ -450,8 +490,11 @@ def test_map_reads_a_field_as_another(tmp_path, cli) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "why"),
-    [("category_guess", "expected SRC=FIELD"), ("a=colour", "expected SRC=FIELD"),
-     ("=title", "expected SRC=FIELD")],
+    [
+        ("category_guess", "expected SRC=FIELD"),
+        ("a=colour", "expected SRC=FIELD"),
+        ("=title", "expected SRC=FIELD"),
+    ],
 )
 def test_map_rejects_bad_specs(tmp_path, cli, spec, why) -> None:
     r = cli("--db", str(tmp_path / "m.db"), "import", "-", "--map", spec, stdin=b"")
@@ -470,8 +513,16 @@ def big(tmp_path: Path) -> Path:
     big = tmp_path / "big.jsonl"
     with big.open("w", encoding="utf-8") as f:
         for i in range(60_000):
-            f.write(json.dumps({"title": f"Article number {i} about things", "date": "2022-01-01",
-                                "excerpt": "word " * 12}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "title": f"Article number {i} about things",
+                        "date": "2022-01-01",
+                        "excerpt": "word " * 12,
+                    }
+                )
+                + "\n"
+            )
     assert big.stat().st_size > 5_000_000
     return big
 
@@ -487,12 +538,16 @@ def test_import_progress_shows_percentage_eta_and_counts_like_the_summary(tmp_pa
     last = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", bar[-1])
     assert re.search(r" 100% 60,000 records \d+:\d\d:\d\d", last), last
     assert screen.rstrip().endswith(f"{big}: 60,000 added, 0 updated, 0 unchanged, 0 rejected")
-    assert "\x1b[2K" in screen[screen.rindex("records"):]  # the bar is gone before it
+    assert "\x1b[2K" in screen[screen.rindex("records") :]  # the bar is gone before it
 
 
 def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path, big) -> None:
     code, screen = run_pty(
-        "--db", str(tmp_path / "p.db"), "--no-seed", "import", str(big),
+        "--db",
+        str(tmp_path / "p.db"),
+        "--no-seed",
+        "import",
+        str(big),
         interrupt_after=b" records",
     )
     assert code == 130, screen
@@ -500,7 +555,7 @@ def test_ctrl_c_clears_the_progress_line_before_interrupted(tmp_path, big) -> No
     before = screen[: screen.rindex("Interrupted")]
     last_bar = before.rindex(" records")
     # After the last frame of the bar, the line is erased (rich: ESC[2K) before the message.
-    assert "\x1b[2K" in before[last_bar:], repr(before[last_bar - 80:])
+    assert "\x1b[2K" in before[last_bar:], repr(before[last_bar - 80 :])
 
 
 # ---- the README shows real output ------------------------------------------------------------

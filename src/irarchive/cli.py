@@ -83,14 +83,22 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive serve --open", "search in the web browser"),
         ("irarchive serve --port 9000 --title 'Our archive'", "another port and title"),
     ],
-    "db path": [("irarchive db path", "where the archive is"),
-                ("irarchive --db news.db db path", "with --db")],
-    "db init": [("irarchive db init", "create it with the bundled articles"),
-                ("irarchive db init --empty --db news.db", "an empty one elsewhere")],
-    "db info": [("irarchive db info", "counts, dates, categories"),
-                ("irarchive db info --json", "the same as JSON")],
-    "db check": [("irarchive db check", "integrity and search index"),
-                 ("irarchive db check && echo healthy", "in a script: exit 1 on a problem")],
+    "db path": [
+        ("irarchive db path", "where the archive is"),
+        ("irarchive --db news.db db path", "with --db"),
+    ],
+    "db init": [
+        ("irarchive db init", "create it with the bundled articles"),
+        ("irarchive db init --empty --db news.db", "an empty one elsewhere"),
+    ],
+    "db info": [
+        ("irarchive db info", "counts, dates, categories"),
+        ("irarchive db info --json", "the same as JSON"),
+    ],
+    "db check": [
+        ("irarchive db check", "integrity and search index"),
+        ("irarchive db check && echo healthy", "in a script: exit 1 on a problem"),
+    ],
 }
 
 
@@ -626,7 +634,7 @@ def search_cmd(
         str,
         typer.Argument(
             metavar="QUERY",
-            help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.'
+            help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.',
         ),
     ],
     since: SinceOpt = None,
@@ -649,7 +657,11 @@ def search_cmd(
     min_score: Annotated[
         float,
         typer.Option(
-            "--min-score", min=0, max=100, metavar="SCORE", help="Hide results scoring below this (0-100)."
+            "--min-score",
+            min=0,
+            max=100,
+            metavar="SCORE",
+            help="Hide results scoring below this (0-100).",
         ),
     ] = 40.0,
     explain: Annotated[
@@ -991,9 +1003,10 @@ def related_cmd(
         ),
     ],
     limit: Annotated[
-        int, typer.Option(
+        int,
+        typer.Option(
             "--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all candidates."
-        )
+        ),
     ] = 10,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
@@ -1114,7 +1127,9 @@ def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
 @app.command("serve", cls=Command, epilog=examples("serve"))
 def serve_cmd(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, metavar="PORT", help="Port.")] = 8001,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=1, max=65535, metavar="PORT", help="Port.")
+    ] = 8001,
     host: Annotated[
         str,
         typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps it to this computer."),
