@@ -139,7 +139,8 @@ def run_pty(
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
-    full_env.pop("COLUMNS", None)
+    for name in ("COLUMNS", "LINES"):  # the size is the pty's (rich reads these first)
+        full_env.pop(name, None)
     proc = subprocess.Popen(
         [*IRARCHIVE, *args],
         stdin=slave,
