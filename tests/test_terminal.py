@@ -33,8 +33,9 @@ def terminal(monkeypatch: pytest.MonkeyPatch):
 
 def snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE or not path.exists():
+    if UPDATE:
         path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path.name}; write it with IRARCHIVE_SNAPSHOTS=update"
     assert text == path.read_text(encoding="utf-8")
 
 
@@ -207,6 +208,12 @@ def test_no_pager_prints_to_the_terminal(seeded, pager_file, how) -> None:
     assert code == 0
     assert not paged.exists()
     assert "Samarkand" in screen
+
+
+def test_a_missing_pager_prints_to_the_terminal(seeded) -> None:
+    code, screen = run_pty("list", env={"IRARCHIVE_PAGER": "no-such-pager-here -R"}, rows=10)
+    assert code == 0
+    assert "Samarkand" in screen and "not found" not in screen
 
 
 def test_short_output_and_pipes_never_page(seeded, pager_file) -> None:

@@ -320,11 +320,13 @@ def pager_command() -> str:
 
 def page(text: str) -> bool:
     """Show ``text`` through the pager; False when there is none (``cat``, empty, missing)."""
+    import shutil
     import subprocess
 
     command = pager_command()
-    if command in ("", "cat"):
-        return False
+    first = command.split()[0] if command else ""
+    if command in ("", "cat") or ("=" not in first and not shutil.which(first)):
+        return False  # no pager here: print as it is
     env = {**os.environ}
     env.setdefault("LESS", "FRX")  # like git: quit if one screen, keep colours, no clear
     env.setdefault("LV", "-c")
