@@ -408,6 +408,14 @@ def test_bare_irarchive_shows_an_overview(cli) -> None:
     assert "--install-completion" not in r.err
 
 
+def test_export_to_a_json_file_is_json(seeded, cli, tmp_path) -> None:
+    import json
+
+    r = cli("export", "-o", str(tmp_path / "refs.json"))
+    assert r.code == 0 and r.err.endswith(f"as json to {tmp_path / 'refs.json'}\n")
+    assert len(json.loads((tmp_path / "refs.json").read_text(encoding="utf-8"))) == 10
+
+
 def test_export_without_format_or_file_writes_bibtex(seeded, cli) -> None:
     r = cli("export", "-n", "1")
     assert r.code == 0
@@ -429,6 +437,11 @@ def test_empty_result_says_why_on_a_terminal(seeded, terminal) -> None:
     assert r.err == "no articles match: the oldest article is dated 2021-12-27, after 1990-12-31\n"
     r = terminal(100, "search", "summit", "--since", "2023")
     assert r.err.startswith("no articles match: the newest article is dated 2022-11-01")
+    r = terminal(100, "stats", "--since", "2023")
+    assert r.err == (
+        "no articles match: the newest article is dated 2022-11-01, before --since 2023 "
+        "(2023-01-01)\n"
+    )
 
 
 def test_empty_result_on_a_pipe_says_nothing(seeded, cli) -> None:

@@ -981,11 +981,12 @@ def stats_cmd(
     from irarchive import analysis, output
 
     out_fmt = choose_format(fmt, json_, formats.STATS)
-    filters, _ = make_filters(since, until, on, False, category)
-    result = analysis.stats(state(ctx).archive(), filters, by=by.value, query=query)
+    filters, period = make_filters(since, until, on, False, category)
+    archive = state(ctx).archive()
+    result = analysis.stats(archive, filters, by=by.value, query=query)
     shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
     if not shown and shown_format(out_fmt).terminal:
-        err("no articles match")
+        err(nothing_matches(archive, period, since))
     # Left out of the series, said on stderr so machine output stays a plain series.
     if result.undated:
         err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
