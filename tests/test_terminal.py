@@ -601,3 +601,21 @@ def test_readme_terminal_examples_are_real_output_at_100_columns(seeded, termina
     r = terminal(100, *shlex.split(command)[1:])
     assert r.code == 0
     assert r.out.rstrip("\n").split("\n") == lines[start:end]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("by", ["year", "category"])
+def test_stats_chart_fits_every_width(seeded, terminal, by: str, width: int) -> None:
+    r = terminal(width, "stats", "--by", by)
+    assert r.code == 0
+    table = r.out.split("\n└")[0] + "\n└" + r.out.split("\n└")[1].split("\n")[0]
+    assert_fits(table, width)
+    bars = [line.split("│")[3] for line in table.splitlines() if line.startswith("│")]
+    header = table.splitlines()[1]
+    assert f"┃{'period' if by == 'year' else 'category'} " in header  # the label column whole
+    assert not any("…" in b for b in bars)  # no bar cut by rich
+    longest = max(len(b.strip()) for b in bars)
+    if width >= 120:
+        assert longest == 40  # the full bar
+    elif width == 40:
+        assert 1 <= longest < 40 and len(table.splitlines()[0]) == width  # shortened to fit

@@ -612,8 +612,26 @@ def plain_articles(records: list[dict[str, Any]]) -> str:
     return "\n".join(plain_article(r) for r in records)
 
 
+class StatsChart:
+    """``render_stats`` with its bars as long as the console width leaves room for."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]], key: str) -> None:
+        self.rows = rows
+        self.key = key
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+
+        labels = [cell("(none)" if r.get(self.key) is None else r[self.key]) for r in self.rows]
+        label = max([cell_len(self.key), *map(cell_len, labels)])
+        count = max([5, *(len(f"{r['count']:,}") for r in self.rows)])
+        # Three columns: four borders and, without edge padding, four cells of padding.
+        room = options.max_width - label - count - 8
+        yield render_stats(self.rows, self.key, bar_width=max(1, min(40, room)))
+
+
 def _stats_table(key: str, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
-    return render_stats(rows, key)
+    return StatsChart(rows, key)
 
 
 ARTICLES = View(FIELDS, ARTICLE_COLUMNS)
