@@ -250,12 +250,12 @@ def test_big_import_shows_progress_on_a_terminal_only(tmp_path):
     code, shown = run_in_pty(args, env, stream="stderr", timeout=60)
     assert code == 0
     assert "importing big.jsonl" in shown and "records" in shown
-    assert f"{big}: 11000 added, 0 updated, 0 unchanged, 0 rejected" in shown
+    assert f"{big}: 11,000 added, 0 updated, 0 unchanged, 0 rejected" in shown
     # Piped stderr: the summary only.
     q = tmp_path / "q.db"
     r = run_proc("--db", str(q), "--no-seed", "import", str(big))
     assert r.code == 0
     assert r.err.splitlines() == [  # the summary only
         f"Created an empty archive at {q}",
-        f"{big}: 11000 added, 0 updated, 0 unchanged, 0 rejected",
+        f"{big}: 11,000 added, 0 updated, 0 unchanged, 0 rejected",
     ]

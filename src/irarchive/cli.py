@@ -43,6 +43,103 @@ sources_app = typer.Typer(
 app.add_typer(sources_app, name="sources")
 
 
+EXAMPLES: dict[str, list[tuple[str, str]]] = {
+    "list": [
+        ("irarchive list --since 2022-03", "articles from March 2022 on, newest first"),
+        ('irarchive list -c "international relations" --on 2022', "one category, one year"),
+        ("irarchive list --sort title -n 0", "every article, by title"),
+        ("irarchive list --json | jq -r '.[].title'", "titles, for scripts"),
+    ],
+    "show": [
+        ("irarchive show 141e649d", "by id or an id prefix (4+ hex digits)"),
+        ("irarchive show iranian-nuclear-deal-crisis", "by slug"),
+        ('irarchive show "sco summit samarkand"', "by title; typos are fine"),
+        ("irarchive show 141e649d --json", "the whole record as JSON"),
+    ],
+    "search": [
+        ('irarchive search "central asia energy"', "best matches first"),
+        ('irarchive search "shanghai cooperation" --since 2022', "within dates"),
+        ("irarchive search nuclear -t --explain", "titles only, saying why each matched"),
+        ("irarchive search summit --json -n 5", "the top five as JSON"),
+    ],
+    "import": [
+        ("irarchive import articles.jsonl", "add or update; re-running changes nothing"),
+        ("irarchive import export.csv --dry-run", "what would change, writing nothing"),
+        ("irarchive import feed.json --map category_guess=category", "a field renamed"),
+        ("curl -s URL | irarchive import - -f json", "from standard input"),
+    ],
+    "stats": [
+        ("irarchive stats", "articles per year"),
+        ("irarchive stats --by month --since 2021", "per month, with a sparkline"),
+        ("irarchive stats --by category -q energy", "where a topic appears"),
+    ],
+    "related": [
+        ("irarchive related 141e649d", "the ten most alike"),
+        ("irarchive related 2022-sco-summit-samarkand-key -n 3 --json", "the top three as JSON"),
+    ],
+    "export": [
+        ("irarchive export > refs.bib", "everything as BibTeX (the default)"),
+        ("irarchive export -o refs.ris --since 2022", "RIS, chosen by the file's ending"),
+        ('irarchive export -q "central asia" -f csl-json', "CSL-JSON for Zotero"),
+        ("irarchive export -f csv -o all.csv", "every field, for a spreadsheet"),
+    ],
+    "serve": [
+        ("irarchive serve --open", "search in the web browser"),
+        ("irarchive serve --port 9000 --title 'Our archive'", "another port and title"),
+    ],
+    "db path": [
+        ("irarchive db path", "where the archive is"),
+        ("irarchive --db news.db db path", "with --db"),
+    ],
+    "db init": [
+        ("irarchive db init", "create it with the bundled articles"),
+        ("irarchive db init --empty --db news.db", "an empty one elsewhere"),
+    ],
+    "db info": [
+        ("irarchive db info", "counts, dates, categories"),
+        ("irarchive db info --json", "the same as JSON"),
+    ],
+    "db check": [
+        ("irarchive db check", "integrity and search index"),
+        ("irarchive db check && echo healthy", "in a script: exit 1 on a problem"),
+    ],
+}
+
+
+def examples(command: str) -> str:
+    """The ``Examples:`` epilog of a command's --help, in gh style (kept as written)."""
+    rows = EXAMPLES[command]
+    width = max(len(c) for c, _ in rows)
+    lines = [f"  $ {c.ljust(width)}   # {what}" for c, what in rows]
+    return "\b\nExamples:\n" + "\n".join(lines)
+
+
+OVERVIEW = """Usage: irarchive [OPTIONS] COMMAND [ARGS]...
+
+  Browse, search and cite an archive of dated articles.
+
+Most used:
+  irarchive list --since 2022-03          articles from March 2022 on, newest first
+  irarchive search "central asia energy"  find articles; typos are fine
+  irarchive show 141e649d                 one article in full (id prefix, slug or title)
+  irarchive export -o refs.bib            cite them as BibTeX
+  irarchive import articles.jsonl         add articles from a file
+
+Commands: list, show, search, related, stats, export, import, serve, db
+Run 'irarchive COMMAND --help' for its options and examples, 'irarchive --help' for all.
+"""
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose usage line reads ``search [OPTIONS] QUERY``, not ``{QUERY}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [
+            p[1:-1] if p.startswith("{") and p.endswith("}") else p
+            for p in super().collect_usage_pieces(ctx)
+        ]
+
+
 def _choices(name: str, values: Iterable[str]) -> Any:
     """A typer choice type over names from the registry (typer shows and checks them)."""
     return Enum(name, {v: v for v in values}, type=str)
@@ -76,9 +173,10 @@ class DateOrder(str, Enum):
 class State:
     """Global options, kept on the click context."""
 
-    def __init__(self, db: str | None, no_seed: bool) -> None:
+    def __init__(self, db: str | None, no_seed: bool, pager: bool = True) -> None:
         self.db = db
         self.no_seed = no_seed
+        self.pager = pager
         self._archive: Archive | None = None
 
     def path(self) -> str:
@@ -194,10 +292,86 @@ def make_filters(
     return Filters(period=period, undated=undated, categories=cats), period
 
 
+def nothing_matches(archive: "Archive", period: "Period | None", since: str | None = None) -> str:
+    """Why a filter found nothing: the dates asked for against those the archive holds."""
+    if period is None:
+        return "no articles match"
+    info = archive.info()
+    first, last = info["first_date"], info["last_date"]
+    asked = f"--since {since} ({period.start})" if since else f"{period.start}"
+    if last is None:
+        return "no articles match: no article in the archive has a date"
+    if period.start.isoformat() > last:
+        return f"no articles match: the newest article is dated {last}, before {asked}"
+    if period.end.isoformat() < first:
+        return f"no articles match: the oldest article is dated {first}, after {period.end}"
+    return f"no articles match within {period.describe()}"
+
+
 def print_renderable(renderable: Any) -> None:
+    """Print to stdout; on a terminal, output taller than the screen goes to the pager."""
     from irarchive.output import console
 
-    console(sys.stdout).print(renderable)
+    con = console(sys.stdout)
+    ctx = click_context()
+    if not (stdout_is_terminal() and con.is_terminal) or (ctx is not None and not state(ctx).pager):
+        con.print(renderable, crop=False)  # a long url line wraps in the terminal
+        return
+    with con.capture() as captured:
+        con.print(renderable, crop=False)  # a long url line wraps in the terminal
+    text = captured.get()
+    if text.count("\n") < con.height or not page(text):
+        sys.stdout.write(text)
+
+
+def click_context() -> "typer.Context | None":
+    from typer._click.globals import get_current_context
+
+    return get_current_context(silent=True)
+
+
+def pager_command() -> str:
+    """The pager, as git and gh choose it: $IRARCHIVE_PAGER, else $PAGER, else less -FRX."""
+    for name in ("IRARCHIVE_PAGER", "PAGER"):
+        value = os.environ.get(name)
+        if value is not None:
+            return value.strip()
+    return "less -FRX"
+
+
+def page(text: str) -> bool:
+    """Show ``text`` through the pager; False when there is none (``cat``, empty, missing)."""
+    import shutil
+    import subprocess
+
+    command = pager_command()
+    first = command.split()[0] if command else ""
+    if command in ("", "cat") or ("=" not in first and not shutil.which(first)):
+        return False  # no pager here: print as it is
+    env = {**os.environ}
+    env.setdefault("LESS", "FRX")  # like git: quit if one screen, keep colours, no clear
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        # A shell runs it, as git does: $PAGER may carry options ("less -S").
+        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # the reader quit the pager before reading everything
+    while True:
+        try:
+            proc.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # Ctrl-C belongs to the pager (less uses it to stop a search)
+    if proc.returncode == 127:  # the shell found no such command
+        return False
+    return True
 
 
 def emit(
@@ -391,6 +565,14 @@ def root(
     no_seed: Annotated[
         bool, typer.Option("--no-seed", help="When creating a new archive, leave it empty.")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Print long output straight to the terminal [default pager: "
+            "$IRARCHIVE_PAGER, else $PAGER, else 'less -FRX'].",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -405,14 +587,14 @@ def root(
         db = os.environ["IRARCHIVE_DB"]
     if db is not None and not db.strip():
         raise UsageError("the archive path is empty; give a path or unset IRARCHIVE_DB")
-    ctx.obj = State(db, no_seed)
+    ctx.obj = State(db, no_seed, pager=not no_pager)
     ctx.call_on_close(ctx.obj.close)
 
 
 # ---- list -------------------------------------------------------------------------------
 
 
-@app.command("list")
+@app.command("list", cls=Command, epilog=examples("list"))
 def list_cmd(
     ctx: typer.Context,
     since: SinceOpt = None,
@@ -426,6 +608,7 @@ def list_cmd(
             "--limit",
             "-n",
             min=0,
+            metavar="N",
             help="At most N articles; 0 = all. Default: 20 in a terminal table, all otherwise.",
         ),
     ] = None,
@@ -462,7 +645,7 @@ def list_cmd(
     shown = emit(rows, out_fmt, chosen, output.ARTICLES)
     if table:
         if shown == 0:
-            err("no articles match")
+            err(nothing_matches(archive, period, since))
         elif default_cut and shown == 20:
             total = archive.count_articles(filters)
             if total > shown:
@@ -472,7 +655,7 @@ def list_cmd(
 # ---- show -------------------------------------------------------------------------------
 
 
-@app.command("show")
+@app.command("show", cls=Command, epilog=examples("show"))
 def show_cmd(
     ctx: typer.Context,
     refs: Annotated[
@@ -502,13 +685,14 @@ def show_cmd(
 # ---- search -----------------------------------------------------------------------------
 
 
-@app.command("search")
+@app.command("search", cls=Command, epilog=examples("search"))
 def search_cmd(
     ctx: typer.Context,
     query: Annotated[
         str,
         typer.Argument(
-            help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.'
+            metavar="QUERY",
+            help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.',
         ),
     ],
     since: SinceOpt = None,
@@ -518,7 +702,11 @@ def search_cmd(
     limit: Annotated[
         int,
         typer.Option(
-            "--limit", "-n", min=0, help="At most N results; 0 = all that pass --min-score."
+            "--limit",
+            "-n",
+            min=0,
+            metavar="N",
+            help="At most N results; 0 = all that pass --min-score.",
         ),
     ] = 20,
     title_only: Annotated[
@@ -531,6 +719,7 @@ def search_cmd(
             min=0,
             max=100,
             callback=lambda v: _finite(v, "--min-score"),
+            metavar="SCORE",
             help="Hide results scoring below this (0-100).",
         ),
     ] = 40.0,
@@ -552,7 +741,7 @@ def search_cmd(
 
     out_fmt = choose_format(fmt, json_, formats.SEARCH)
     chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
-    filters, _ = make_filters(since, until, on, False, category)
+    filters, period = make_filters(since, until, on, False, category)
     archive = state(ctx).archive()
     result = search(
         archive,
@@ -575,7 +764,7 @@ def search_cmd(
             err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
     if not records and shown_format(out_fmt).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
-        err(f"no articles match{hint}")
+        err((nothing_matches(archive, period, since) if period else "no articles match") + hint)
     elif limit == 0 or (shown_format(out_fmt).terminal and len(records) == limit):
         # How many more there are: a cheap count of the articles with every word.
         total = count(archive, query, filters=filters, title_only=title_only)
@@ -593,7 +782,7 @@ def search_cmd(
 # ---- import -----------------------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", cls=Command, epilog=examples("import"))
 def import_cmd(
     ctx: typer.Context,
     files: Annotated[
@@ -633,11 +822,22 @@ def import_cmd(
     json_: Annotated[
         bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
     ] = False,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="SRC=FIELD",
+            help="Read the input field SRC as FIELD (title, excerpt, url, date, category, "
+            "source_id); repeat for several, e.g. --map category_guess=category.",
+        ),
+    ] = None,
 ) -> None:
     """Import articles from files or URLs; each is all-or-nothing, re-importing changes nothing."""
     from irarchive import ingest, output, sources
     from irarchive.errors import ImportFailed, UsageError
     from irarchive.sources import remote
+
+    rename = parse_map(map_ or [], tuple(sources.ALIASES))
 
     if files.count("-") > 1:  # the second read would find stdin used up (and closed)
         raise UsageError("- (standard input) can be given only once")
@@ -654,13 +854,16 @@ def import_cmd(
             ok = _import_feed(archive, path, order, dry_run, strict, results)
             failed += not ok
             continue
-        progress, done = _progress(path)
+        opened = _open_input(path)
+        progress, done = _progress(path, opened)
         try:
             items = ingest.read_prepared(
                 path,
                 fmt=in_fmt.value if in_fmt else None,
                 date_order=date_order.value if date_order else None,
                 stdin=sys.stdin.buffer if path == "-" else None,
+                rename=rename or None,
+                opened=opened,
             )
             report = archive.import_items(items, dry_run=dry_run, strict=strict, progress=progress)
         except ImportFailed as exc:
@@ -669,6 +872,12 @@ def import_cmd(
             err(f"Error: {exc}")
             results.append({"file": sources.display_name(path), "error": str(exc)})
             continue
+        except BaseException:
+            done()  # Ctrl-C: the progress line is cleared before "Interrupted" is printed
+            raise
+        finally:
+            if opened is not None:
+                opened.close()
         done()
         name = sources.display_name(path)
         results.append({"file": name, **report.to_dict()})
@@ -683,8 +892,8 @@ def _say_imported(label: str, report: Any, dry_run: bool) -> None:
     """One import's summary on stderr: counts, then the first 20 rejections."""
     added, updated = ("would add", "would update") if dry_run else ("added", "updated")
     err(
-        f"{label}: {report.added} {added}, {report.updated} {updated}, "
-        f"{report.unchanged} unchanged, {report.rejected_count} rejected"
+        f"{label}: {report.added:,} {added}, {report.updated:,} {updated}, "
+        f"{report.unchanged:,} unchanged, {report.rejected_count:,} rejected"
     )
     for line in report.rejected[:20]:
         err(f"  rejected {line}")
@@ -753,26 +962,76 @@ class _spinner:
             self.status.stop()
 
 
-def _progress(path: str) -> tuple[Any, Any]:
-    """A progress callback on stderr for big files on a terminal; no-ops otherwise."""
-    size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else 0
+def parse_map(specs: list[str], fields: tuple[str, ...]) -> dict[str, str]:
+    """``--map SRC=FIELD`` options as {src: field}, checked."""
+    rename: dict[str, str] = {}
+    for spec in specs:
+        src, sep, field = spec.partition("=")
+        src, field = src.strip(), field.strip().lower()
+        if not sep or not src or field not in fields:
+            raise UsageError(
+                f"--map {spec!r}: expected SRC=FIELD with FIELD one of: {', '.join(fields)}"
+            )
+        if src.lower() in {s.lower() for s in rename}:
+            raise UsageError(f"--map {spec!r}: {src} is mapped twice")
+        rename[src] = field
+    return rename
+
+
+def _open_input(path: str) -> "Any":
+    """A regular file opened for the import, so its progress can be followed; else None."""
+    if path == "-" or not os.path.isfile(path):
+        return None  # stdin, or an error the reader reports in its own words
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by import_cmd
+    except OSError:
+        return None
+
+
+def _progress(path: str, opened: Any = None) -> tuple[Any, Any]:
+    """A progress bar on stderr for big files on a terminal; no-ops otherwise.
+
+    With the file's size known it shows the bytes read as a percentage and the time
+    left; records are counted the way the summary counts them (1,234).
+    """
+    size = os.fstat(opened.fileno()).st_size if opened is not None else 0
     if not sys.stderr.isatty() or size < 5_000_000:
         return None, lambda: None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from irarchive import output
 
     bar = Progress(
-        SpinnerColumn(),
         TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} records"),
-        TimeElapsedColumn(),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[records]:,} records"),
+        TimeRemainingColumn(),
         console=output.console(sys.stderr),
         transient=True,
     )
-    task = bar.add_task(f"importing {os.path.basename(path)}", total=None)
-    bar.start()
-    return (lambda n: bar.update(task, completed=n)), bar.stop
+    task = bar.add_task(f"importing {os.path.basename(path)}", total=size, records=0)
+    fd = opened.fileno()
+
+    def update(n: int) -> None:
+        try:
+            read = os.lseek(fd, 0, os.SEEK_CUR)  # shared with a reader process, if any
+        except OSError:
+            read = 0
+        bar.update(task, completed=min(read, size), records=n)
+
+    try:
+        bar.start()
+    except BaseException:  # Ctrl-C while the first frame is drawn: clear it still
+        bar.stop()
+        raise
+    return update, bar.stop
 
 
 # ---- sources and update ------------------------------------------------------------------
@@ -1003,13 +1262,13 @@ def _outcome_line(o: Any) -> str:
 # ---- db -----------------------------------------------------------------------------------
 
 
-@db_app.command("path")
+@db_app.command("path", cls=Command, epilog=examples("db path"))
 def db_path(ctx: typer.Context) -> None:
     """Print where the archive is (from --db, IRARCHIVE_DB or the user data dir)."""
     print(state(ctx).path())
 
 
-@db_app.command("init")
+@db_app.command("init", cls=Command, epilog=examples("db init"))
 def db_init(
     ctx: typer.Context,
     empty: Annotated[
@@ -1028,7 +1287,7 @@ def db_init(
     st.archive()
 
 
-@db_app.command("info")
+@db_app.command("info", cls=Command, epilog=examples("db info"))
 def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Article count, date range, categories, schema version, size and location."""
     from irarchive import output
@@ -1040,7 +1299,11 @@ def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     lines = [
         f"path: {info['path']}",
         f"articles: {info['articles']}",
-        f"dates: {info['first_date'] or '-'} .. {info['last_date'] or '-'}"
+        (
+            f"dates: {info['first_date']} .. {info['last_date']}"
+            if info["first_date"]
+            else "dates: none"
+        )
         + (f" ({info['undated']} undated)" if info["undated"] else ""),
         f"schema version: {info['schema_version']}",
         f"size: {info['size_bytes']:,} bytes",
@@ -1052,7 +1315,7 @@ def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-@db_app.command("check")
+@db_app.command("check", cls=Command, epilog=examples("db check"))
 def db_check(ctx: typer.Context) -> None:
     """Check integrity and that the search index matches the articles (exit 1 if not)."""
     archive = state(ctx).archive()
@@ -1078,7 +1341,7 @@ QueryOpt = Annotated[
 ]
 
 
-@app.command("stats")
+@app.command("stats", cls=Command, epilog=examples("stats"))
 def stats_cmd(
     ctx: typer.Context,
     by: Annotated[
@@ -1096,11 +1359,12 @@ def stats_cmd(
     from irarchive import analysis, output
 
     out_fmt = choose_format(fmt, json_, formats.STATS)
-    filters, _ = make_filters(since, until, on, False, category)
-    result = analysis.stats(state(ctx).archive(), filters, by=by.value, query=query)
+    filters, period = make_filters(since, until, on, False, category)
+    archive = state(ctx).archive()
+    result = analysis.stats(archive, filters, by=by.value, query=query)
     shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
     if not shown and shown_format(out_fmt).terminal:
-        err("no articles match")
+        err(nothing_matches(archive, period, since))
     # Left out of the series, said on stderr so machine output stays a plain series.
     if result.undated:
         err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
@@ -1108,7 +1372,7 @@ def stats_cmd(
         err(f"not counted: {result.coarse} dated only to the year (see --by year)")
 
 
-@app.command("related")
+@app.command("related", cls=Command, epilog=examples("related"))
 def related_cmd(
     ctx: typer.Context,
     ref: Annotated[
@@ -1120,7 +1384,10 @@ def related_cmd(
         ),
     ],
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all candidates.")
+        int,
+        typer.Option(
+            "--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all candidates."
+        ),
     ] = 10,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
@@ -1146,7 +1413,7 @@ def related_cmd(
         err("no related articles: it shares no distinctive words with any other")
 
 
-@app.command("export")
+@app.command("export", cls=Command, epilog=examples("export"))
 def export_cmd(
     ctx: typer.Context,
     fmt: Annotated[
@@ -1157,7 +1424,7 @@ def export_cmd(
             help=formats.describe(formats.outputs_for(formats.EXPORT))
             + ". Default: from the -o file's ending ("
             + formats.suffix_help(formats.outputs_for(formats.EXPORT))
-            + ").",
+            + "), else bibtex.",
             case_sensitive=False,
         ),
     ] = None,
@@ -1181,7 +1448,7 @@ def export_cmd(
     ] = Sort.date,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most N articles; 0 = all.")
+        int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all.")
     ] = 0,
     fields: Annotated[
         str | None,
@@ -1235,17 +1502,21 @@ def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
     """The export format: as given, else the one the output file's suffix names."""
     if fmt is not None:
         return formats.output(fmt.value, formats.EXPORT)
-    found = formats.output_for_path(path, formats.EXPORT) if path and path != "-" else None
+    if path in (None, "-"):
+        return formats.output("bibtex", formats.EXPORT)  # the common case: citations
+    found = formats.output_for_path(path, formats.EXPORT)
     if found is None:
         names = ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
         raise UsageError(f"choose an export format with --format ({names})")
     return found
 
 
-@app.command("serve")
+@app.command("serve", cls=Command, epilog=examples("serve"))
 def serve_cmd(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port.")] = 8001,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=1, max=65535, metavar="PORT", help="Port.")
+    ] = 8001,
     host: Annotated[
         str,
         typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps it to this computer."),
@@ -1381,7 +1652,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     _prepare_streams()
     try:
         command = typer.main.get_command(app)
@@ -1403,12 +1674,18 @@ def main(argv: list[str] | None = None) -> None:
         ]
         _fail("\n".join(lines), exc.exit_code)
     except NotFound as exc:
+        import re
         import shlex
 
-        _fail(f"Error: {exc} (try: irarchive search {shlex.quote(exc.ref)})", exc.exit_code)
+        why = ""
+        if re.fullmatch(r"[0-9a-fA-F]{1,3}", exc.ref.strip()):
+            why = "; id prefixes need at least 4 hex digits"
+        _fail(f"Error: {exc}{why} (try: irarchive search {shlex.quote(exc.ref)})", exc.exit_code)
     except IrarchiveError as exc:
         _fail(f"Error: {exc}", exc.exit_code)
     except NoArgsIsHelpError as exc:
+        if exc.ctx is not None and exc.ctx.parent is None:  # bare "irarchive": the overview
+            _fail(OVERVIEW.rstrip("\n"), exc.exit_code)
         _fail(exc.format_message(), exc.exit_code)
     except ClickException as exc:
         ctx = getattr(exc, "ctx", None)
@@ -1552,6 +1829,36 @@ def _backstop_message(exc: BaseException) -> str:
 
 
 _OUTPUT_ERRNOS = {28, 5, 9, 27, 122}  # ENOSPC, EIO, EBADF, EFBIG, EDQUOT
+
+
+#: Options of the root command, accepted on either side of the subcommand.
+GLOBAL_FLAGS = ("--no-seed", "--no-pager")
+GLOBAL_VALUED = ("--db",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options given after the subcommand in front of it.
+
+    ``irarchive list --db news.db`` then means ``irarchive --db news.db list``, as in
+    gh and git. Nothing after ``--`` moves (it may be a search for "--db").
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUED):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 def _sqlite_message(exc: Exception) -> str:

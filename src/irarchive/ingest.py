@@ -40,12 +40,21 @@ def read_prepared(
     fmt: str | None = None,
     date_order: str | None = None,
     stdin: IO[bytes] | None = None,
+    rename: dict[str, str] | None = None,
+    opened: IO[bytes] | None = None,
 ) -> Iterator[Prepared | sources.Rejected]:
-    """The file's records, prepared for ``Archive.import_items``, in file order."""
+    """The file's records, prepared for ``Archive.import_items``, in file order.
+
+    ``opened``: the file, opened by the caller, who can follow how far it has been
+    read with ``os.lseek(opened.fileno(), 0, SEEK_CUR)``; a worker process reads it
+    through the same open file, so the position is shared.
+    """
     if _parallel(path):
-        yield from _from_worker(path, fmt, date_order)
+        yield from _from_worker(path, fmt, date_order, rename, opened)
         return
-    for item in sources.read(path, fmt=fmt, date_order=date_order, stdin=stdin):
+    for item in sources.read(
+        path, fmt=fmt, date_order=date_order, stdin=stdin, rename=rename, opened=opened
+    ):
         yield item if isinstance(item, sources.Rejected) else prepare(item)
 
 
@@ -58,14 +67,20 @@ def _parallel(path: str) -> bool:
         return False
 
 
-def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator[Any]:
+def _from_worker(
+    path: str,
+    fmt: str | None,
+    date_order: str | None,
+    rename: dict[str, str] | None = None,
+    opened: IO[bytes] | None = None,
+) -> Iterator[Any]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(
         target=_work,
-        args=(receiver, sender, os.getpid(), path, fmt, date_order),
+        args=(receiver, sender, os.getpid(), path, fmt, date_order, rename, opened),
         daemon=True,
     )
     worker.start()
@@ -92,7 +107,14 @@ def _from_worker(path: str, fmt: str | None, date_order: str | None) -> Iterator
 
 
 def _work(
-    receiver: Any, sender: Any, parent: int, path: str, fmt: str | None, date_order: str | None
+    receiver: Any,
+    sender: Any,
+    parent: int,
+    path: str,
+    fmt: str | None,
+    date_order: str | None,
+    rename: dict[str, str] | None = None,
+    opened: IO[bytes] | None = None,
 ) -> None:
     """Worker process: parse and prepare, send batches; errors travel as messages."""
     import signal
@@ -104,7 +126,9 @@ def _work(
     _die_with(parent)
     try:
         batch: list[Any] = []
-        for item in sources.read(path, fmt=fmt, date_order=date_order):
+        for item in sources.read(
+            path, fmt=fmt, date_order=date_order, rename=rename, opened=opened
+        ):
             batch.append(item if isinstance(item, sources.Rejected) else prepare(item))
             if len(batch) >= _BATCH:
                 if os.getppid() != parent:  # orphaned (where the signal below is missing)

@@ -249,7 +249,7 @@ class View:
         if self.table is not None:
             return self.table(records, fields)
         columns = fields or with_authors_column(records, self.columns)
-        return render_table(records, columns, highlight_terms=highlight)
+        return render_table(records, columns, highlight_terms=highlight, fit=not fields)
 
 
 # ---- rich renderables (terminal) -----------------------------------------------------
@@ -315,35 +315,157 @@ def render_table(
     fields: Sequence[str],
     *,
     highlight_terms: dict[str, list[str]] | None = None,
+    fit: bool = True,
 ) -> Any:
-    from rich.table import Table
+    """A table that fits the console width when printed (see ``FittedTable``).
 
-    table = Table(show_header=True, header_style="bold", expand=False)
-    for f in fields:
-        if f == "title":
-            table.add_column(f, ratio=3, overflow="fold", min_width=20)
-        elif f in ("excerpt",):
-            table.add_column(f, ratio=4, overflow="fold")
-        elif f == "authors":
-            table.add_column(f, ratio=2, overflow="fold")
-        elif f in ("score", "rank"):
-            table.add_column(f, justify="right", no_wrap=True)
-        elif f in ("id", "date"):
-            table.add_column(f, no_wrap=True, style="cyan" if f == "id" else "green")
-        else:
-            table.add_column(f, overflow="fold")
-    for rec in records:
-        row = []
-        for f in fields:
-            if f == "title" and highlight_terms is not None:
-                title = clip(rec.get("title") or "", TABLE_CELL_MAX_CHARS)[0]
-                row.append(highlighted(title, highlight_terms.get(rec["id"], [])))
-            elif f == "matched":
-                row.append(safe_text(_matched_words(rec.get("matched"))))
+    ``fit`` lets it drop columns by priority (the short columns a person reads by
+    default); columns chosen with ``--fields`` are only shortened, never dropped.
+    """
+    return FittedTable(records, fields, highlight_terms=highlight_terms, droppable=fit)
+
+
+#: Short ids in narrow tables: a prefix ``show`` accepts (ids are 16 hex digits).
+SHORT_ID = 8
+#: The title keeps at least this many cells before other columns are dropped.
+TITLE_GOAL = 32
+#: A category column that has to give way keeps this many cells (then an ellipsis).
+CATEGORY_CAP = 14
+
+
+#: Columns of short values that keep their width (the category is cut instead).
+FIXED = frozenset({"id", "date", "rank", "score", "category", "truncated"})
+#: How much of the free room each text column gets, relative to the others.
+WEIGHT = {"title": 3, "excerpt": 3, "authors": 2}
+
+
+class FittedTable:
+    """Records as a table exactly as wide as the console allows, the title given the room.
+
+    The widths are chosen when rich renders it (the console width is known then).
+    While the title would wrap, a category every row shares is hidden and the id
+    shortens to ``SHORT_ID`` digits (still a prefix ``show`` accepts); while it would
+    get fewer than ``TITLE_GOAL`` cells, the category is cut (with an ellipsis), then
+    score, rank, category and id are hidden. The date is always kept; a border is never clipped.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[dict[str, Any]],
+        fields: Sequence[str],
+        *,
+        highlight_terms: dict[str, list[str]] | None = None,
+        droppable: bool = True,
+    ) -> None:
+        self.records = records
+        self.fields = list(fields)
+        self.highlight_terms = highlight_terms
+        self.droppable = droppable
+
+    def _text(self, rec: dict[str, Any], f: str) -> Any:
+        if f == "title" and self.highlight_terms is not None:
+            title = clip(rec.get("title") or "", TABLE_CELL_MAX_CHARS)[0]
+            return highlighted(title, self.highlight_terms.get(rec["id"], []))
+        if f == "matched":
+            return safe_text(_matched_words(rec.get("matched")))
+        return safe_text(field_cell(rec, f), limit=TABLE_CELL_MAX_CHARS)
+
+    def layout(self, width: int) -> tuple[list[str], dict[str, int]]:
+        """The columns shown at ``width`` cells and the width of each."""
+        from rich.cells import cell_len
+
+        cols = list(self.fields)
+        natural = {
+            f: max([cell_len(f)] + [cell_len(self._text(r, f).plain) for r in self.records])
+            for f in cols
+        }
+        widths = dict(natural)
+        # Free text shares what the fixed columns leave; the title and excerpt most.
+        flexible = [f for f in cols if f not in FIXED] or (
+            [max(cols, key=lambda f: natural[f])] if cols else []
+        )
+
+        def room() -> int:
+            fixed = sum(widths[f] for f in cols if f not in flexible)
+            return width - fixed - 3 * len(cols) - 1
+
+        def goal() -> int:
+            return min(TITLE_GOAL, whole())
+
+        def short_id() -> None:
+            if "id" in cols:
+                widths["id"] = min(widths["id"], SHORT_ID)
+
+        def drop(f: str, when: bool = True) -> Callable[[], None]:
+            def step() -> None:
+                if f in cols and when and len(cols) > 1:
+                    cols.remove(f)
+
+            return step
+
+        def cap_category() -> None:
+            if "category" in cols:
+                widths["category"] = min(widths["category"], CATEGORY_CAP)
+
+        def whole() -> int:
+            return sum(natural[f] for f in flexible if f in cols)
+
+        cats = {cell(r.get("category")) for r in self.records}
+        # While the title would wrap: these cost the reader nothing.
+        for step in (drop("category", self.droppable and len(cats) <= 1), short_id):
+            if room() < whole():
+                step()
+        # While it would be cramped: these do.
+        steps: list[Callable[[], None]] = [cap_category]
+        if self.droppable:
+            steps += [drop("score"), drop("rank"), drop("category"), drop("id")]
+        for step in steps:
+            if room() >= goal():
+                break
+            step()
+        # Every other column wider than its share gives way too (chosen --fields).
+        least = sum(max(len(f), 8) for f in flexible if f in cols)
+        while room() < least and any(
+            widths[f] > 4 for f in cols if f not in flexible and f != "date"
+        ):
+            widest = max((f for f in cols if f not in flexible and f != "date"), key=widths.get)
+            widths[widest] = max(4, widths[widest] - 1)
+        # The flexible columns share the rest: the narrow ones whole, the others evenly.
+        shown_flex = sorted(
+            (f for f in flexible if f in cols), key=lambda f: natural[f] / WEIGHT.get(f, 1)
+        )
+        spare = max(room(), len(shown_flex))
+        weight = sum(WEIGHT.get(f, 1) for f in shown_flex)
+        for f in shown_flex:
+            share = spare * WEIGHT.get(f, 1) // weight
+            widths[f] = max(len(f), min(natural[f], share))
+            spare -= widths[f]
+            weight -= WEIGHT.get(f, 1)
+        return cols, widths
+
+    def build(self, width: int) -> Any:
+        from rich.table import Table
+
+        cols, widths = self.layout(width)
+        table = Table(show_header=True, header_style="bold", expand=False)
+        for f in cols:
+            w = widths[f]
+            if f == "id":
+                table.add_column(f, width=w, no_wrap=True, overflow="crop", style="cyan")
+            elif f == "date":
+                table.add_column(f, width=w, no_wrap=True, style="green")
+            elif f in ("score", "rank"):
+                table.add_column(f, width=w, justify="right", no_wrap=True)
+            elif f == "category":
+                table.add_column(f, width=w, no_wrap=True, overflow="ellipsis")
             else:
-                row.append(safe_text(field_cell(rec, f), limit=TABLE_CELL_MAX_CHARS))
-        table.add_row(*row)
-    return table
+                table.add_column(f, width=w, overflow="fold")
+        for rec in self.records:
+            table.add_row(*(self._text(rec, f) for f in cols))
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.build(options.max_width)
 
 
 def with_authors_column(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[str]:
@@ -365,46 +487,119 @@ def _matched_words(matched: Any) -> str:
 _SHOWN = ("authors", "date", "category", "url", "doi", "source", "id", "slug")
 
 
-def render_panel(rec: dict[str, Any]) -> Any:
-    from rich.console import Group
-    from rich.panel import Panel
+def safe_link(url: Any) -> str | None:
+    """The url as a hyperlink target, or None when it is not a plain http(s) address.
+
+    Built from the data, never from markup in it: a target with spaces, controls or
+    another scheme (``file:``, ``javascript:``) is shown as text only.
+    """
+    if not isinstance(url, str):
+        return None
+    if not re.fullmatch(r"https?://[!-~]+", url) or len(url) > 2000:
+        return None
+    return url
+
+
+def link_text(url: Any) -> Any:
+    """The url as text, clickable (OSC 8) where the terminal supports it."""
+    from rich.style import Style
     from rich.text import Text
 
-    meta = Text()
-    for key in _SHOWN:
-        if rec.get(key):
-            meta.append(f"{key}: ", style="dim")
-            meta.append(field_cell(rec, key))
-            meta.append("\n")
-    parts: list[Any] = [meta]
-    left_out = 0
-    if rec.get("excerpt"):
-        excerpt, left_out = clip(rec["excerpt"])
-        parts.append(Text(neutralise(excerpt, keep_newlines=True)))
-    if rec.get("truncated"):
-        parts.append(
-            Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
-        )
-    if rec.get("extra"):
-        extra, more = clip(cell(rec["extra"]))
-        left_out += more
-        parts.append(Text("extra: " + extra, style="dim"))
-    title = rec.get("title") or ""
-    left_out += max(0, len(title) - TABLE_CELL_MAX_CHARS)
-    if left_out:
-        parts.append(
-            Text(
-                f"({left_out:,} more characters not shown here: "
-                f"irarchive show {rec.get('id')} --json, or pipe it, shows all)",
-                style="italic dim",
-            )
-        )
-    return Panel(
-        Group(*parts),
-        title=safe_text(title, "bold", limit=TABLE_CELL_MAX_CHARS),
-        title_align="left",
-        expand=True,
+    target = safe_link(url)
+    return Text(cell(url), style=Style(link=target) if target else "")
+
+
+def extra_lines(extra: Any) -> list[tuple[str, str]]:
+    """``extra`` as (key, value) pairs to read: nested values as one line of JSON."""
+    if not isinstance(extra, dict):
+        return [("extra", cell(extra))] if extra else []
+    return [(cell(k), cell(v)) for k, v in extra.items()]
+
+
+class ArticlePanel:
+    """``show`` on a terminal: the whole title inside a panel, then the details.
+
+    The url stays one piece: inside the panel when it fits the line, else under the
+    panel on its own, unbordered line, so it is never cut into bordered fragments.
+    """
+
+    LABELS = (
+        ("authors", "authors"),
+        ("date", "date"),
+        ("category", "category"),
+        ("doi", "doi"),
+        ("source", "source"),
+        ("id", "id"),
+        ("slug", "slug"),
     )
+
+    def __init__(self, rec: dict[str, Any]) -> None:
+        self.rec = rec
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.text import Text
+
+        rec = self.rec
+        inner = options.max_width - 4  # border and padding on each side
+        meta = Text()
+        url = rec.get("url")
+        url_inside = bool(url) and cell_len("url: " + cell(url)) <= inner
+        for label, key in self.LABELS:
+            if rec.get(key):
+                meta.append(f"{label}: ", style="dim")
+                meta.append(field_cell(rec, key))
+                meta.append("\n")
+            if key == "category" and url_inside:
+                meta.append("url: ", style="dim")
+                meta.append_text(link_text(url))
+                meta.append("\n")
+        # A terminal shows a bounded amount of each field (a 200 MB excerpt would take
+        # minutes to lay out); --json and pipes always give the whole text.
+        left_out = 0
+        for key, value in extra_lines(rec.get("extra")):
+            value, more = clip(value, TABLE_CELL_MAX_CHARS)
+            left_out += more
+            meta.append(f"{key}: ", style="dim")
+            meta.append(value)
+            meta.append("\n")
+        meta.rstrip()
+        title, more = clip(rec.get("title") or "(untitled)", TABLE_CELL_MAX_CHARS)
+        left_out += more
+        parts: list[Any] = [safe_text(title, "bold"), meta]
+        if rec.get("excerpt"):
+            excerpt, more = clip(rec["excerpt"])
+            left_out += more
+            parts += [Text(), Text(neutralise(excerpt, keep_newlines=True))]
+        if rec.get("truncated"):
+            parts.append(
+                Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
+            )
+        if left_out:
+            parts.append(
+                Text(
+                    f"({left_out:,} more characters not shown here: "
+                    f"irarchive show {cell(rec.get('id'))} --json, or pipe it, shows all)",
+                    style="italic dim",
+                )
+            )
+        yield Panel(Group(*parts), expand=True)
+        if url and not url_inside:
+            # Segments, not Text: rich passes them on unwrapped and the terminal wraps
+            # the line itself, so the url copies and clicks as one piece.
+            from rich.segment import Segment
+            from rich.style import Style
+
+            text = link_text(url)
+            yield Segment("url: ", Style(dim=True))
+            yield Segment(text.plain, text.style if isinstance(text.style, Style) else None)
+            yield Segment.line()
+
+
+def render_panel(rec: dict[str, Any]) -> Any:
+    return ArticlePanel(rec)
 
 
 def plain_article(rec: dict[str, Any]) -> str:
@@ -415,6 +610,7 @@ def plain_article(rec: dict[str, Any]) -> str:
             lines.append(f"{key}: {field_cell(rec, key)}")
     if rec.get("truncated"):
         lines.append("truncated: true")
+    lines += [f"{k}: {v}" for k, v in extra_lines(rec.get("extra"))]
     if rec.get("excerpt"):
         lines += ["", neutralise(rec["excerpt"], keep_newlines=True)]
     return "\n".join(lines) + "\n"
@@ -483,7 +679,7 @@ def render_stats(rows: Sequence[dict[str, Any]], key: str, *, bar_width: int = 4
 def render_cards(records: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
     """``show`` on a terminal: a panel per article, or a table of the chosen fields."""
     if fields:
-        return render_table(records, fields)
+        return render_table(records, fields, fit=False)
     from rich.console import Group
 
     return Group(*(render_panel(r) for r in records))
@@ -494,8 +690,26 @@ def plain_articles(records: list[dict[str, Any]]) -> str:
     return "\n".join(plain_article(r) for r in records)
 
 
+class StatsChart:
+    """``render_stats`` with its bars as long as the console width leaves room for."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]], key: str) -> None:
+        self.rows = rows
+        self.key = key
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+
+        labels = [cell("(none)" if r.get(self.key) is None else r[self.key]) for r in self.rows]
+        label = max([cell_len(self.key), *map(cell_len, labels)])
+        count = max([5, *(len(f"{r['count']:,}") for r in self.rows)])
+        # Three columns: four borders and, without edge padding, four cells of padding.
+        room = options.max_width - label - count - 8
+        yield render_stats(self.rows, self.key, bar_width=max(1, min(40, room)))
+
+
 def _stats_table(key: str, rows: Sequence[dict[str, Any]], fields: Sequence[str] | None) -> Any:
-    return render_stats(rows, key)
+    return StatsChart(rows, key)
 
 
 ARTICLES = View(FIELDS, ARTICLE_COLUMNS)

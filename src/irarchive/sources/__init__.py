@@ -65,14 +65,19 @@ Item = Article | Rejected
 Raw = tuple[int, Any] | Rejected
 
 
-def open_text(path: str, stdin: IO[bytes] | None = None) -> tuple[IO[str], str]:
+def open_text(
+    path: str, stdin: IO[bytes] | None = None, opened: IO[bytes] | None = None
+) -> tuple[IO[str], str]:
     """Open a file (or stdin for ``-``) as text, honouring a UTF-8/UTF-16 BOM.
 
-    Returns the stream and its first 64 KiB for format detection. Decoding is
-    strict: invalid bytes stop the import of that file with the position.
+    ``opened`` is the file already opened by the caller (who watches how far it has
+    been read). Returns the stream and its first 64 KiB for format detection.
+    Decoding is strict: invalid bytes stop the import of that file with the position.
     """
     if path == "-":
         raw: IO[bytes] = stdin if stdin is not None else io.BytesIO()
+    elif opened is not None:
+        raw = opened
     else:
         if os.path.isdir(path):
             raise ImportFailed(f"{path} is a directory; give the files inside it instead")
@@ -111,14 +116,19 @@ def read(
     fmt: str | None = None,
     date_order: str | None = None,
     stdin: IO[bytes] | None = None,
+    rename: dict[str, str] | None = None,
+    opened: IO[bytes] | None = None,
 ) -> Iterator[Item]:
-    """Stream the articles of one input file: open, read raw records, map each once."""
+    """Stream the articles of one input file: open, read raw records, map each once.
+
+    ``rename`` maps input keys onto article fields (``--map category_guess=category``).
+    """
     from irarchive import formats
 
     name = display_name(path)
     if fmt:
         _refuse_document(formats.input_format(fmt), name)
-    stream, head = open_text(path, stdin)
+    stream, head = open_text(path, stdin, opened)
     source = os.path.basename(path) if path != "-" else "stdin"
     try:
         in_fmt = (
@@ -127,8 +137,9 @@ def read(
             else formats.detect_input("" if path == "-" else path, head)
         )
         _refuse_document(in_fmt, name)
+        raw = records(stream, in_fmt, name=name, date_order=date_order)
         yield from to_articles(
-            records(stream, in_fmt, name=name, date_order=date_order),
+            renamed(raw, rename) if rename else raw,
             name=name,
             source=source,
             date_order=date_order,
@@ -163,6 +174,33 @@ def records(
             f"{name} is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
             "convert it, e.g. iconv -f latin1 -t utf-8"
         ) from None
+
+
+def renamed(raw: Iterable[Raw], rename: dict[str, str]) -> Iterator[Raw]:
+    """Records with keys renamed onto article fields (keys matched ignoring case).
+
+    A renamed key with a value wins over a key already named like the field; that
+    key's value is kept as ``original_<field>`` (an extra), never lost.
+    """
+    wanted = {src.lower(): dst for src, dst in rename.items()}
+    for entry in raw:
+        if isinstance(entry, Rejected) or not isinstance(entry[1], dict):
+            yield entry
+            continue
+        line, rec = entry
+        out: dict[Any, Any] = {}
+        mapped: dict[str, Any] = {}
+        for key, value in rec.items():
+            dst = wanted.get(str(key).lower())
+            if dst is not None and value not in (None, ""):
+                mapped[dst] = value
+            else:
+                out[key] = value
+        for dst, value in mapped.items():
+            for key in [k for k in out if str(k).lower() == dst]:
+                out[f"original_{dst}"] = out.pop(key)
+            out[dst] = value
+        yield line, out
 
 
 def to_articles(

@@ -64,6 +64,10 @@ def _bounded(limit: int) -> int:
     return max(0, min(int(limit), 2**62))
 
 
+#: Left out when sorting by title, so “Second Life” sorts under S (SQL-quoted).
+_TITLE_LEADING = " \"'“”‘’„‚«»‹›([{¿¡*_#.,:;!?…-–—".replace("'", "''")
+
+
 def _order(sort: str, reverse: bool) -> str:
     """ORDER BY for a listing: by date (newest first) or by title.
 
@@ -72,7 +76,8 @@ def _order(sort: str, reverse: bool) -> str:
     """
     if sort == "title":
         direction = "DESC" if reverse else "ASC"
-        return f"title COLLATE NOCASE {direction}, date_start DESC, id"
+        key = f"ltrim(title, '{_TITLE_LEADING}') COLLATE NOCASE"
+        return f"{key} {direction}, date_start DESC, id"
     direction = "ASC" if reverse else "DESC"
     return f"date_start {direction}, date_end {direction}, id {direction}"
 
