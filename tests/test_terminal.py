@@ -406,6 +406,10 @@ def test_bare_irarchive_shows_an_overview(cli) -> None:
     assert any(line.startswith("  irarchive search ") for line in lines)
     assert len(lines) < 20  # short: the full list is --help
     assert "--install-completion" not in r.err
+    # Every command the app has is named, so a new one is never missing from it.
+    listed = next(line for line in lines if line.startswith("Commands: "))
+    names = {n.strip() for n in listed.removeprefix("Commands: ").split(",")}
+    assert {"list", "show", "search", "browse", "import", "update", "sources", "db"} <= names
 
 
 def test_export_to_a_json_file_is_json(seeded, cli, tmp_path) -> None:

@@ -122,12 +122,21 @@ Most used:
   irarchive list --since 2022-03          articles from March 2022 on, newest first
   irarchive search "central asia energy"  find articles; typos are fine
   irarchive show 141e649d                 one article in full (id prefix, slug or title)
+  irarchive browse                        search as you type, interactively
   irarchive export -o refs.bib            cite them as BibTeX
-  irarchive import articles.jsonl         add articles from a file
+  irarchive import articles.jsonl         add articles from a file (or a feed URL)
+  irarchive update                        fetch what the followed sources published
 
-Commands: list, show, search, related, stats, export, import, serve, db
+Commands: {commands}
 Run 'irarchive COMMAND --help' for its options and examples, 'irarchive --help' for all.
 """
+
+
+def overview() -> str:
+    """The short overview ``irarchive`` alone prints; the command list comes from the app."""
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    names += [g.name for g in app.registered_groups if g.name]
+    return OVERVIEW.format(commands=", ".join(names))
 
 
 class Command(typer.core.TyperCommand):
@@ -1685,7 +1694,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"Error: {exc}", exc.exit_code)
     except NoArgsIsHelpError as exc:
         if exc.ctx is not None and exc.ctx.parent is None:  # bare "irarchive": the overview
-            _fail(OVERVIEW.rstrip("\n"), exc.exit_code)
+            _fail(overview().rstrip("\n"), exc.exit_code)
         _fail(exc.format_message(), exc.exit_code)
     except ClickException as exc:
         ctx = getattr(exc, "ctx", None)
