@@ -471,34 +471,29 @@ def _for_shell(incomplete: str, values: list[str]) -> list[str]:
     return out
 
 
-def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Slugs and ids starting with what has been typed."""
+def _complete(ctx: typer.Context, incomplete: str, lookup: str) -> list[str]:
+    """Candidates from the archive's ``lookup`` method, quoted for the shell."""
     import sqlite3
 
     archive = _completion_archive(ctx)
     if archive is None:
         return []
     try:
-        return _for_shell(incomplete, archive.ref_completions(incomplete))
+        return _for_shell(incomplete, getattr(archive, lookup)(incomplete))
     except sqlite3.Error:
         return []
     finally:
         archive.close()
+
+
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Slugs and ids starting with what has been typed."""
+    return _complete(ctx, incomplete, "ref_completions")
 
 
 def complete_category(ctx: typer.Context, incomplete: str) -> list[str]:
     """The archive's categories starting with what has been typed (any case)."""
-    import sqlite3
-
-    archive = _completion_archive(ctx)
-    if archive is None:
-        return []
-    try:
-        return _for_shell(incomplete, archive.category_completions(incomplete))
-    except sqlite3.Error:
-        return []
-    finally:
-        archive.close()
+    return _complete(ctx, incomplete, "category_completions")
 
 
 # ---- options shared by listing commands ------------------------------------------------
