@@ -257,3 +257,35 @@ def test_a_syntax_error_is_reported_when_it_is_read_not_at_the_end(tmp_path):
 def test_dev_zero_is_refused_at_once(seeded, cli):
     r = cli("import", "/dev/zero")
     assert r.code == 1 and "binary file" in r.err and r.err.count("\n") == 1, r
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 5000])
+def test_listing_records_around_the_length_bound(tmp_path, db_path, cli, monkeypatch, extra):
+    """Many short lines add up: a listing record (title + excerpt lines) is bounded too."""
+    limit = 4096
+    monkeypatch.setattr(decoding, "MAX_RECORD_CHARS", limit)
+    title = "Long Record"
+    # Each excerpt line of 99 characters adds 100 (the space joining it to the rest).
+    lines, size = [], len(title)
+    while size + 100 <= limit + extra:
+        lines.append("x" * 99)
+        size += 100
+    tail = limit + extra - size
+    if tail > 1:
+        lines.append("y" * (tail - 1))
+        size += tail
+    assert size == limit + extra
+    body = "\n".join(lines)
+    src = tmp_path / "long.txt"
+    src.write_text(
+        "International Relations\n\nJanuary 2, 2022\n\nShort One\n\nfine\n"
+        f"January 3, 2022\n\n{title}\n\n{body}\n"
+        "January 4, 2022\n\nAfter It\n\nfine\n"
+    )
+    r = cli("--no-seed", "import", str(src))
+    assert r.code == 0, r
+    if extra <= 0:
+        assert "3 added" in r.err and "0 rejected" in r.err, r
+    else:
+        assert f"rejected {src}:8: record longer than {limit:,} characters" in r.err, r
+        assert "2 added" in r.err, r

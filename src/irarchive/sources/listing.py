@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from typing import IO
 
 from irarchive.dates import parse_record_date
-from irarchive.sources import Raw, Rejected
-from irarchive.sources.decoding import MAX_RECORD_CHARS, bounded_lines
+from irarchive.sources import Raw, Rejected, decoding
+from irarchive.sources.decoding import bounded_lines
 from irarchive.text import lazy_re
 
 # Every date form has a decimal digit; most title lines are ruled out by this alone.
@@ -51,8 +51,12 @@ def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterat
     date_line = 0
     title: str | None = None
     excerpt: list[str] = []
+    size = 0  # characters of the record so far: many lines add up to one bounded record
 
-    def finish() -> Raw:
+    def finish() -> Raw | Rejected:
+        if size > decoding.MAX_RECORD_CHARS:
+            limit = decoding.MAX_RECORD_CHARS
+            return Rejected(name, date_line, f"record longer than {limit:,} characters")
         record = {"title": title, "date": date, "excerpt": " ".join(excerpt)}
         if category is not None:
             record["category"] = category
@@ -60,7 +64,9 @@ def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterat
 
     for lineno, raw in bounded_lines(stream):
         if raw is None:
-            yield Rejected(name, lineno, f"line longer than {MAX_RECORD_CHARS:,} characters")
+            yield Rejected(
+                name, lineno, f"line longer than {decoding.MAX_RECORD_CHARS:,} characters"
+            )
             continue
         line = raw.strip().lstrip("\ufeff")
         parsed = _as_date(line, date_order)
@@ -70,7 +76,7 @@ def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterat
                     yield Rejected(name, date_line, "date line with no title after it")
                 else:
                     yield finish()
-            date, date_line, title, excerpt = parsed, lineno, None, []
+            date, date_line, title, excerpt, size = parsed, lineno, None, [], 0
             seen_content = True
             continue
         if not line:
@@ -86,6 +92,9 @@ def read(stream: IO[str], *, name: str, date_order: str | None = None) -> Iterat
                     "text with no date line before it (expected e.g. 'November 1, 2022')",
                 )
             continue
+        size += len(line) + (title is not None)  # words are joined by one space
+        if size > decoding.MAX_RECORD_CHARS:
+            continue  # the record is rejected when it ends; keep nothing more of it
         if title is None:
             title = " ".join(line.split())
         else:
