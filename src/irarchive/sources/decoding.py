@@ -27,7 +27,7 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 4000
 _MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))  # fewer bits: certainly in bounds
 #: Longest single record (a JSONL or listing line, an array element), in characters.
-MAX_RECORD_CHARS = 64 * 1024 * 1024
+MAX_RECORD_CHARS = 8 * 1024 * 1024
 #: Rejections kept word for word per file; the rest are only counted.
 KEEP_REJECTIONS = 100
 
