@@ -578,12 +578,13 @@ def test_extreme_but_valid_dates(db, cli, value):
 TRAILING_COMMA = '{"title": "b",}'
 
 
-def _json_col(text: str) -> int:
-    """The column Python's own json module reports (3.13 counts it differently)."""
+def _json_error(text: str) -> str:
+    """The column and message Python's own json module reports: 3.13 counts the column
+    differently and words this one "Illegal trailing comma before end of object"."""
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return exc.colno
+        return f"{exc.colno}: invalid JSON: {exc.msg}"
     raise AssertionError(f"{text!r} is valid JSON")
 
 
@@ -635,8 +636,7 @@ def _import(cli, db: Path, path: Path | str, *extra: str) -> Result:
         (
             "lines.jsonl",
             '{"title": "a"}\n' + TRAILING_COMMA + "\n",
-            f"{{p}}:2:{_json_col(TRAILING_COMMA)}: invalid JSON: "
-            "Expecting property name enclosed in double quotes",
+            f"{{p}}:2:{_json_error(TRAILING_COMMA)}",
         ),
         (
             "two.jsonl",
