@@ -118,7 +118,7 @@ def m002_add_authors_doi(conn: sqlite3.Connection) -> None:
         )
 
 
-def m005_create_sources(conn: sqlite3.Connection) -> None:
+def m003_create_sources(conn: sqlite3.Connection) -> None:
     """Followed feeds and sites (``irarchive sources``), and which articles each delivered.
 
     ``sources`` keeps what polite fetching needs (ETag, Last-Modified) and what
@@ -157,6 +157,6 @@ def m005_create_sources(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi, m005_create_sources]
+MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi, m003_create_sources]
 
 LATEST = len(MIGRATIONS)

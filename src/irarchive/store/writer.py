@@ -235,7 +235,7 @@ class _BatchWriter:
                 keyed[i] = (prepare(merged), k, self._values(merged))
 
     def _from_feeds(self, ids: list[str]) -> set[str]:
-        """Which of these articles a feed delivered (``source_items``, migration m005)."""
+        """Which of these articles a feed delivered (``source_items``, migration m003)."""
         marks = ", ".join("?" * len(ids))
         return {
             r[0]
