@@ -206,3 +206,29 @@ def _processes_naming(text: str) -> dict[int, str]:
         if text in args and state != "Z":
             found[int(entry.name)] = args.strip()
     return found
+
+
+def digest(db: Path) -> str:
+    """Content digest of every article row, in id order (read-only: it changes nothing)."""
+    import hashlib
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT * FROM articles ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return hashlib.sha256(repr(rows).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+
+
+@pytest.fixture
+def server():
+    """A local feed server on 127.0.0.1 (tests/feedserver.py), closed after the test."""
+    from tests.feedserver import FeedServer
+
+    s = FeedServer()
+    yield s
+    s.close()

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from irarchive.sources import http
-from tests.conftest import ROOT
+from tests.conftest import PROXY_VARIABLES, ROOT
 from tests.feedserver import (
     ATOM,
     HTML,
@@ -32,17 +32,10 @@ FEED = CAT + "feed/"
 ERI = "https://eurasian-research.example/"
 
 
-@pytest.fixture
-def server():
-    s = FeedServer()
-    yield s
-    s.close()
-
-
 @pytest.fixture(autouse=True)
 def fast_http(monkeypatch):
     """Short timeouts and no real sleeping; no proxy between the tests and 127.0.0.1."""
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for var in PROXY_VARIABLES:
         monkeypatch.delenv(var, raising=False)
     waits: list[float] = []
     monkeypatch.setattr(

@@ -13,19 +13,13 @@ import pytest
 
 from irarchive.dates import parse_record_date
 from irarchive.sources import feeds, http
-from tests.feedserver import RSS, FeedServer, redirect, status_then
-
-
-@pytest.fixture
-def server():
-    s = FeedServer()
-    yield s
-    s.close()
+from tests.conftest import PROXY_VARIABLES
+from tests.feedserver import RSS, redirect, status_then
 
 
 @pytest.fixture(autouse=True)
 def no_proxy(monkeypatch):
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for var in PROXY_VARIABLES:
         monkeypatch.delenv(var, raising=False)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -29,19 +28,9 @@ from irarchive import migrations
 from irarchive.errors import ArchiveError
 from irarchive.model import FIELDS
 from irarchive.store import open_archive
-from tests.conftest import Result, checkpoint, run_cli, run_proc
+from tests.conftest import Result, checkpoint, digest, run_cli, run_proc
 
 # ---- helpers -----------------------------------------------------------------------------
-
-
-def digest(db: Path) -> str:
-    """Content digest of every article row, in id order."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT * FROM articles ORDER BY id").fetchall()
-    finally:
-        conn.close()
-    return hashlib.sha256(repr(rows).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def file_bytes(path: Path) -> bytes:

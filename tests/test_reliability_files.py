@@ -9,23 +9,14 @@ which an ordinary user cannot replace anyway.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 
-
-def digest(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute("SELECT * FROM articles ORDER BY id").fetchall()
-    finally:
-        conn.close()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+from tests.conftest import digest
 
 
 def make_device(path: Path) -> Path:

@@ -9,7 +9,6 @@ versions, are refused byte for byte unchanged.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -17,15 +16,7 @@ from pathlib import Path
 import pytest
 
 from irarchive import migrations
-
-
-def digest(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute("SELECT * FROM articles ORDER BY id").fetchall()
-    finally:
-        conn.close()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+from tests.conftest import digest
 
 
 def plant(db: Path, sql: str) -> None:

@@ -9,24 +9,14 @@ the archive is unchanged and healthy.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-
-def digest(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    try:
-        return hashlib.sha256(
-            repr(conn.execute("SELECT * FROM articles ORDER BY id").fetchall()).encode()
-        ).hexdigest()
-    finally:
-        conn.close()
+from tests.conftest import digest
 
 
 @pytest.fixture
