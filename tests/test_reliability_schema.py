@@ -43,7 +43,7 @@ FOREIGN = {
         "CREATE TRIGGER evil3 AFTER INSERT ON vocab BEGIN DELETE FROM articles; END;",
     ),
     "view": ("view", "v", "CREATE VIEW v AS SELECT title FROM articles;"),
-    "table": ("table", "notes", "CREATE TABLE notes(x);"),
+    "table": ("table", "my_notes", "CREATE TABLE my_notes(x);"),
     "index": ("index", "articles_title", "CREATE INDEX articles_title ON articles(title);"),
     "changed-index": (
         "index",

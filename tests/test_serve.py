@@ -264,8 +264,9 @@ def test_internal_tables_hidden_and_database_page(seeded: Path) -> None:
     db, page, table = get(ds, "/archive.json", "/archive", "/archive/articles")
     hidden = {t["name"] for t in db.json()["tables"] if t["hidden"]}
     shown = {t["name"] for t in db.json()["tables"] if not t["hidden"]}
-    assert shown == {"articles"}
-    assert {"vocab", "acronyms", "articles_fts", "articles_fts_vocab"} <= hidden
+    assert shown == {"articles", "tags", "notes", "lists", "list_items"}
+    assert {"vocab", "acronyms", "articles_fts", "articles_fts_vocab", "notes_fts"} <= hidden
+    assert {"edits", "aliases", "undo_log", "index_queue", "irarchive_writing"} <= hidden
     assert "select * from acronyms" not in page.text
     assert "select * from articles" in page.text
     assert 'href="/archive/-/search">Search the articles</a>' in page.text

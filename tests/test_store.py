@@ -78,13 +78,13 @@ def test_migrations_run_in_order_from_an_older_version(tmp_path, monkeypatch):
     open_archive(path).close()
     calls = []
 
-    def m_next_add_note(conn):
+    def m_next_add_table(conn):
         if conn.execute("PRAGMA database_list").fetchone()[2]:  # not the in-memory model
             calls.append(1)
-        conn.execute("CREATE TABLE notes (x TEXT)")
+        conn.execute("CREATE TABLE m_next_table (x TEXT)")
 
     latest = migrations.LATEST
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_add_note])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_add_table])
     monkeypatch.setattr(migrations, "LATEST", latest + 1)
     archive = open_archive(path)
     assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == latest + 1
@@ -173,9 +173,13 @@ def test_db_check_ok_and_detects_unindexed_rows(cli, seeded):
     r = cli("db", "check")
     assert (r.code, r.out) == (0, "ok: 10 articles, index consistent\n")
     conn = sqlite3.connect(seeded)
+    # A writer that claims to keep the index itself (the marker irarchive's import
+    # sets inside its transaction), then commits without doing so.
+    conn.execute("INSERT INTO irarchive_writing(one) VALUES (1)")
     conn.execute(
         "INSERT INTO articles(id, slug, title, added_at) VALUES ('0123456789abcdef', 'x', 'x', 'y')"
     )
+    conn.execute("DELETE FROM irarchive_writing")
     conn.commit()
     conn.close()
     r = cli("db", "check")

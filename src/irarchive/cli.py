@@ -1872,7 +1872,8 @@ def _sqlite_message(exc: Exception) -> str:
         return f"the archive is busy ({text}); another irarchive is writing to it, try again"
     return (
         f"the archive cannot be read ({text}); it was left untouched: "
-        "run 'irarchive db check', restore a backup, or choose another --db"
+        "run 'irarchive db check' (with write access, so changes other tools made "
+        "are indexed), restore a backup, or choose another --db"
     )
 
 

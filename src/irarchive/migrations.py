@@ -25,10 +25,19 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
-    """Execute statements one by one (executescript would COMMIT the open transaction)."""
-    for statement in script.split(";\n"):
-        if statement.strip():
-            conn.execute(statement)
+    """Execute statements one by one (executescript would COMMIT the open transaction).
+
+    A statement ends at a line ending in ``;`` that completes it, so a trigger's
+    ``BEGIN ... END`` body, whose lines also end in ``;``, stays whole.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement.strip().removesuffix(";"))
+            statement = ""
+    if statement.strip():
+        conn.execute(statement)
 
 
 def m001_create_articles(conn: sqlite3.Connection) -> None:
@@ -157,6 +166,128 @@ def m003_create_sources(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_create_articles, m002_add_authors_doi, m003_create_sources]
+def m004_create_curation(conn: sqlite3.Connection) -> None:
+    """The researcher's own work (tags, notes, reading lists, edits, aliases), an undo log,
+    and triggers that keep the full-text index right when other tools change articles.
+
+    Annotations refer to an article by its ``id`` (not its rowid), so they outlive the
+    row: a re-import, a merge (old ids become ``aliases``) or a delete followed by
+    ``undo`` finds them again. Nothing here is derived; all of it is kept by
+    ``db check --repair``.
+
+    The index holds text folded in Python (``store.writer.fts_title``), which another
+    tool cannot compute. So a change made by another tool (``sqlite3``, ``sqlite-utils``)
+    is only *queued* by the triggers, with the old title and excerpt it replaced;
+    irarchive replays the queue (``store.indexing.sync``) the next time it opens the
+    archive for writing. The index is never told anything false, so it is never
+    corrupted, only briefly stale. irarchive's own bulk writes put a row in
+    ``irarchive_writing`` for the length of their transaction (never committed), which
+    the triggers see and skip: the writer keeps the index itself.
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE tags (
+            article_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_tag ON tags(tag, article_id);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX notes_article ON notes(article_id, created_at);
+        CREATE VIRTUAL TABLE notes_fts USING fts5(
+            text, content="notes", content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+            INSERT INTO notes_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN
+            INSERT INTO notes_fts(notes_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER notes_au AFTER UPDATE ON notes BEGIN
+            INSERT INTO notes_fts(notes_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO notes_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TABLE lists (
+            name TEXT NOT NULL PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            description TEXT
+        );
+        CREATE TABLE list_items (
+            list TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            article_id TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (list, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX list_items_order ON list_items(list, position);
+        CREATE INDEX list_items_article ON list_items(article_id);
+        CREATE TABLE aliases (
+            alias TEXT NOT NULL PRIMARY KEY,
+            article_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX aliases_article ON aliases(article_id);
+        CREATE TABLE edits (
+            article_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT,
+            source_value TEXT,
+            edited_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, field)
+        ) WITHOUT ROWID;
+        CREATE TABLE undo_log (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,
+            at TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            payload TEXT NOT NULL
+        );
+        CREATE TABLE index_queue (
+            seq INTEGER PRIMARY KEY,
+            row INTEGER NOT NULL,
+            old_title TEXT,
+            old_excerpt TEXT,
+            was_indexed INTEGER NOT NULL
+        );
+        CREATE TABLE irarchive_writing (
+            one INTEGER PRIMARY KEY CHECK (one = 1)
+        );
+        CREATE TRIGGER articles_queue_insert AFTER INSERT ON articles
+        WHEN NOT EXISTS (SELECT 1 FROM irarchive_writing) BEGIN
+            INSERT INTO index_queue(row, old_title, old_excerpt, was_indexed)
+            VALUES (new.rowid, NULL, NULL, 0);
+        END;
+        CREATE TRIGGER articles_queue_delete AFTER DELETE ON articles
+        WHEN NOT EXISTS (SELECT 1 FROM irarchive_writing) BEGIN
+            INSERT INTO index_queue(row, old_title, old_excerpt, was_indexed)
+            VALUES (old.rowid, old.title, old.excerpt, 1);
+        END;
+        CREATE TRIGGER articles_queue_update AFTER UPDATE ON articles
+        WHEN NOT EXISTS (SELECT 1 FROM irarchive_writing)
+            AND (old.rowid IS NOT new.rowid OR old.title IS NOT new.title
+                 OR old.excerpt IS NOT new.excerpt OR old.slug IS NOT new.slug) BEGIN
+            INSERT INTO index_queue(row, old_title, old_excerpt, was_indexed)
+            VALUES (old.rowid, old.title, old.excerpt, 1);
+            INSERT INTO index_queue(row, old_title, old_excerpt, was_indexed)
+            SELECT new.rowid, NULL, NULL, 0 WHERE new.rowid IS NOT old.rowid;
+        END
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_create_articles,
+    m002_add_authors_doi,
+    m003_create_sources,
+    m004_create_curation,
+]
 
 LATEST = len(MIGRATIONS)

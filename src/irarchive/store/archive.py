@@ -17,6 +17,7 @@ from typing import Any
 from irarchive.dates import Period
 from irarchive.errors import ArchiveError, ImportFailed, NotFound, UsageError
 from irarchive.model import FIELDS, ID_PATTERN
+from irarchive.store import indexing
 from irarchive.store.writer import (
     BATCH,
     ImportReport,
@@ -463,9 +464,20 @@ class Archive:
         orphans = c.execute(
             "SELECT count(*) FROM articles_fts_docsize WHERE id NOT IN (SELECT rowid FROM articles)"
         ).fetchone()[0]
-        if missing:
+        queued = indexing.pending(c)
+        if queued:
+            changes = (
+                "change made by another tool is"
+                if queued == 1
+                else "changes made by another tool are"
+            )
+            problems.append(
+                f"full-text index: {queued} {changes} not indexed yet; "
+                "open the archive once with write access (irarchive db check --repair)"
+            )
+        elif missing:
             problems.append(f"full-text index: {missing} articles are not indexed")
-        if orphans:
+        if orphans and not queued:
             problems.append(f"full-text index: {orphans} entries have no article")
         nulls = c.execute("SELECT count(*) FROM articles WHERE slug IS NULL").fetchone()[0]
         if nulls:
@@ -670,6 +682,10 @@ class Archive:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
+            # Changes other tools made since the archive was opened reach the index
+            # first: the writer below tells the index what it holds for a row.
+            indexing.sync(c)
+            c.execute("INSERT INTO irarchive_writing(one) VALUES (1)")
             bulk = c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
             if bulk:
                 # Building secondary indexes once at the end is far cheaper than
@@ -720,6 +736,7 @@ class Archive:
                 self._rebuild_vocab()
             if before_commit is not None:
                 before_commit(report)
+            c.execute("DELETE FROM irarchive_writing")
             if dry_run:
                 c.execute("ROLLBACK")
             else:
@@ -764,9 +781,4 @@ class Archive:
         One pass over the index's term table (about a second for a million
         articles), instead of tokenising every article again in Python.
         """
-        c = self.conn
-        c.execute("DELETE FROM vocab")
-        c.execute(
-            "INSERT INTO vocab(term, df) SELECT term, doc FROM articles_fts_vocab "
-            "WHERE length(term) BETWEEN 2 AND 40"
-        )
+        indexing.refresh_vocab(self.conn, None)

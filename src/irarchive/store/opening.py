@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from irarchive import migrations
 from irarchive.errors import ArchiveError, NewerSchema, UsageError
+from irarchive.store import indexing
 from irarchive.store.archive import Archive
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -244,12 +245,25 @@ def open_archive(
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -32000")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if writable and not foreign_triggers and indexing.has_pending(conn):
+            _sync_index(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _damaged(path, exc) from None
     archive = Archive(conn, path, readonly=not writable)
     archive.foreign_triggers = foreign_triggers
     return archive
+
+
+def _sync_index(conn: sqlite3.Connection) -> None:
+    """Bring the index up to date with changes other tools made (m004's queue)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        indexing.sync(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _read_only_snapshot(path: str) -> sqlite3.Connection:

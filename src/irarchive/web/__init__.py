@@ -58,9 +58,22 @@ PER_YEAR_SQL = (
     "where date_start is not null group by year order by year"
 )
 
-#: Tables that only serve the search code or feed bookkeeping (`irarchive sources list`
-#: shows the followed sources); hidden from Datasette's lists.
-INTERNAL_TABLES = ("vocab", "acronyms", "articles_fts_vocab", "sources", "source_items")
+#: Tables that only serve the search code, feed bookkeeping (`irarchive sources list`
+#: shows the followed sources) or curation's machinery (edits, aliases, undo, the
+#: index queue); hidden from Datasette's lists. The researcher's tags, notes and
+#: reading lists are shown beside the articles.
+INTERNAL_TABLES = (
+    "vocab",
+    "acronyms",
+    "articles_fts_vocab",
+    "sources",
+    "source_items",
+    "edits",
+    "aliases",
+    "undo_log",
+    "index_queue",
+    "irarchive_writing",
+)
 
 #: Results per page on the search page.
 PAGE_SIZE = 20
