@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from irarchive.model import Name
@@ -232,40 +233,41 @@ def parse_doi(value: Any) -> str | None:
     return m[1] if m else None
 
 
-def take_authors(rec: dict[str, Any], lowered: dict[str, Any], used: set[Any]) -> list[Name]:
-    """The authors of one input record; the keys consumed are added to ``used``.
+def _take(
+    rec: dict[str, Any],
+    lowered: dict[str, Any],
+    used: set[Any],
+    keys: tuple[str, ...],
+    parse: Callable[[Any], Any],
+    empty: tuple[Any, ...] = (None, ""),
+) -> Any:
+    """The first value under one of ``keys`` that ``parse`` accepts; keys consumed go to ``used``.
 
-    ``lowered`` maps lower-cased key -> original key. An author key whose value gives
-    no names is left unused, so it stays in ``extra``.
+    ``lowered`` maps lower-cased key -> original key. An empty value is consumed (it
+    says nothing); a value ``parse`` rejects is left unused, so it stays in ``extra``.
     """
-    for alias in AUTHOR_KEYS:
+    for alias in keys:
         key = lowered.get(alias)
         if key is None or key in used:
             continue
-        if rec[key] in (None, "", []):
+        if rec[key] in empty:
             used.add(key)
             continue
-        found = parse_authors(rec[key])
+        found = parse(rec[key])
         if found:
             used.add(key)
             return found
-    return []
+    return None
+
+
+def take_authors(rec: dict[str, Any], lowered: dict[str, Any], used: set[Any]) -> list[Name]:
+    """The authors of one input record (see ``_take``)."""
+    return _take(rec, lowered, used, AUTHOR_KEYS, parse_authors, (None, "", [])) or []
 
 
 def take_doi(rec: dict[str, Any], lowered: dict[str, Any], used: set[Any]) -> str | None:
-    """The DOI of one input record, as ``take_authors``; a non-DOI value stays in extra."""
-    for alias in DOI_KEYS:
-        key = lowered.get(alias)
-        if key is None or key in used:
-            continue
-        if rec[key] in (None, ""):
-            used.add(key)
-            continue
-        doi = parse_doi(rec[key])
-        if doi:
-            used.add(key)
-            return doi
-    return None
+    """The DOI of one input record (see ``_take``); a non-DOI value stays in extra."""
+    return _take(rec, lowered, used, DOI_KEYS, parse_doi)
 
 
 def take_authors_doi(
