@@ -240,3 +240,44 @@ def test_every_released_schema_upgrades_to_one_with_the_triggers(tmp_path, versi
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     assert {"articles_queue_insert", "articles_queue_delete", "articles_queue_update"} <= triggers
     assert conn.execute("SELECT count(*) FROM irarchive_writing").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("deleted", [8, 9])
+def test_a_bulk_change_by_another_tool_is_rebuilt_in_one_pass(
+    seeded, monkeypatch, deleted, tmp_path
+):
+    """Above REBUILD_AT queued rows (and a quarter of the archive) the index is rebuilt."""
+    calls = []
+    real = indexing.rebuild
+    monkeypatch.setattr(indexing, "REBUILD_AT", 8)
+    monkeypatch.setattr(indexing, "rebuild", lambda conn: calls.append(1) or real(conn))
+    conn = sqlite3.connect(seeded)
+    conn.execute(
+        "DELETE FROM articles WHERE rowid IN (SELECT rowid FROM articles ORDER BY rowid LIMIT ?)",
+        (deleted,),
+    )
+    conn.commit()
+    conn.close()
+    archive = open_archive(str(seeded))
+    try:
+        assert archive.check() == []
+        assert archive.count() == 10 - deleted
+    finally:
+        archive.close()
+    assert calls == ([1] if deleted > 8 else [])
+    assert _vocab(sqlite3.connect(seeded)) == _fresh_vocab(seeded, tmp_path)
+
+
+def test_a_committed_writer_mark_is_reported(seeded):
+    conn = sqlite3.connect(seeded)
+    conn.execute("INSERT INTO irarchive_writing(one) VALUES (1)")
+    conn.commit()
+    conn.close()
+    archive = open_archive(str(seeded))
+    try:
+        assert archive.check() == [
+            "irarchive_writing holds a committed row, so changes other tools make skip "
+            "the index queue: delete it (irarchive db check --repair)"
+        ]
+    finally:
+        archive.close()

@@ -464,6 +464,11 @@ class Archive:
         orphans = c.execute(
             "SELECT count(*) FROM articles_fts_docsize WHERE id NOT IN (SELECT rowid FROM articles)"
         ).fetchone()[0]
+        if c.execute("SELECT EXISTS (SELECT 1 FROM irarchive_writing)").fetchone()[0]:
+            problems.append(
+                "irarchive_writing holds a committed row, so changes other tools make skip "
+                "the index queue: delete it (irarchive db check --repair)"
+            )
         queued = indexing.pending(c)
         if queued:
             changes = (

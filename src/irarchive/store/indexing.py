@@ -16,6 +16,9 @@ from contextlib import contextmanager
 #: Above this many queued rows, the typo vocabulary is rebuilt in one pass over the
 #: index (about a second at 1M articles) instead of term by term.
 VOCAB_REBUILD_AT = 2000
+#: Above this many queued rows, and when they are a quarter of the archive or more,
+#: the whole index is rebuilt instead of replayed row by row.
+REBUILD_AT = 10_000
 
 
 @contextmanager
@@ -62,6 +65,13 @@ def sync(conn: sqlite3.Connection) -> int:
         last_seq = seq
     if not first:
         return 0
+    if len(first) > REBUILD_AT:
+        total = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0
+        if len(first) * 4 > total:
+            # A quarter of the archive or more (a bulk DELETE or UPDATE by another
+            # tool): one pass over the articles beats a delete and insert per row.
+            rebuild(conn)
+            return len(first)
     terms: set[str] = set()
     with writing(conn):
         for row, (old_title, old_excerpt, was_indexed) in first.items():
