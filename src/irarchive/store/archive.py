@@ -303,8 +303,8 @@ class Archive:
 
         With a ``window``, only the newest ``window`` matches passing ``filters`` are
         ranked: the posting lists are walked newest first (FTS5 gives rowid order
-        without ranking and stops at the LIMIT), and the ranked query is bounded by
-        the rowid found there. Narrow filters (a day, a month: a few thousand
+        and stops at the LIMIT), each row's bm25 computed on the way, and the window
+        sorted by it here. Narrow filters (a day, a month: a few thousand
         articles) are intersected in Python with the match rowids, newest first;
         those are not ranked by bm25 (rank 0: the reranker scores them all).
         Seeking rowids inside FTS5 (``rowid IN (...)``) was measured: it redoes
@@ -338,18 +338,17 @@ class Archive:
                 )
                 return self.conn.execute(sql, [match, *params]).fetchall(), False
             source = join if clauses else "articles_fts f"
+            # One walk, newest first, ranking as it goes (bm25 of one row is a
+            # docsize lookup); sorting the window by rank here is cheaper than a
+            # second, rank-ordered query, which reads the posting lists again.
             walk = (
-                f"SELECT f.rowid FROM {source} WHERE articles_fts MATCH ?{where} "
-                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {window}"
+                f"SELECT f.rowid, f.rank FROM {source} WHERE articles_fts MATCH ?{where} "
+                f"ORDER BY f.rowid DESC LIMIT {window + 1}"
             )
-            beyond = self.conn.execute(walk, [match, *params]).fetchone()
-            bound = " AND f.rowid > ?" if beyond else ""
-            sql = (
-                f"SELECT f.rowid, f.rank FROM {source} WHERE articles_fts MATCH ?{bound}{where} "
-                f"ORDER BY f.rank LIMIT {limit}"
-            )
-            args = [match, *([beyond[0]] if beyond else []), *params]
-            return self.conn.execute(sql, args).fetchall(), beyond is not None
+            rows = self.conn.execute(walk, [match, *params]).fetchall()
+            cut = len(rows) > window
+            ranked = sorted(rows[:window], key=lambda r: (r[1], -r[0]))
+            return ranked[:limit], cut
         except sqlite3.OperationalError as exc:  # a bug in query building, not user input
             raise ArchiveError(f"search failed: {exc}") from None
 

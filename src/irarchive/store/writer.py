@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
 from irarchive.model import Article, base_slug
-from irarchive.text import acronym_definitions, index_text, title_initials
+from irarchive.text import acronym_definitions, fts_text, title_initials
 
 BATCH = 1000
 CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
@@ -56,10 +56,14 @@ class ImportReport:
 
 
 def fts_title(title: str) -> str:
-    """Title text as indexed: folded, plus acronym initials of capitalised runs."""
+    """Title text as indexed: the words as written, then joined forms and acronym initials.
+
+    The index keeps word positions (migration m005), so the words as written stay in
+    order for phrase queries; everything added goes after them (see ``text.fts_text``).
+    """
     initials = title_initials(title)
-    folded = index_text(title)
-    return folded + (" " + " ".join(initials) if initials else "")
+    text = fts_text(title)
+    return text + (" " + " ".join(initials) if initials else "")
 
 
 class Prepared(NamedTuple):
