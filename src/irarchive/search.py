@@ -308,7 +308,10 @@ def expand(archive: Archive, query: Query) -> None:
             # Words seen twice or more first: most of a big vocabulary is words
             # seen once, and reading them all is the slow part of a correction.
             for min_df in (2, 1):
-                near = dict(archive.vocab_near(term.word, edits, min_df=min_df))
+                # Words seen once are most of a big vocabulary: for them, only those
+                # sharing the first two letters (or the second and third).
+                lead = 1 if min_df > 1 else 2
+                near = dict(archive.vocab_near(term.word, edits, min_df=min_df, lead=lead))
                 found = process.extract(
                     term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
                 )
@@ -562,10 +565,11 @@ def _find(
         hits = _rerank(query, candidates, False, min_score)
     if title_only or window is None or len(hits) < wanted:
         match = build_match(query, title_only=title_only, mode="and")
-        more, cut = archive.fts_ranked(match, filters, cap, window=window)
-        if cut:
-            # Common words: rank fewer; a bounded slice has no single best anyway.
-            more = more[: _keep(cap, wanted)]
+        # Common words (the window cut): rank fewer; a bounded slice has no single
+        # best anyway.
+        more, cut = archive.fts_ranked(
+            match, filters, cap, window=window, limit_if_cut=_keep(cap, wanted)
+        )
         seen = {h.article["id"] for h in hits}
         hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
         candidates += more
@@ -591,9 +595,9 @@ def _find(
                     more += archive.fts_ranked(sub, filters, _keep(cap, wanted), window=window)[0]
             if not more:
                 match = build_match(query, title_only=title_only or title_or, mode="or")
-                more, cut = archive.fts_ranked(match, filters, cap, window=window)
-                if cut:
-                    more = more[: _keep(cap, wanted)]
+                more, cut = archive.fts_ranked(
+                    match, filters, cap, window=window, limit_if_cut=_keep(cap, wanted)
+                )
             found += len(more)
             fresh = {c[0]["id"]: c for c in more if c[0]["id"] not in seen}
             hits += _rerank(query, list(fresh.values()), title_only, min_score)

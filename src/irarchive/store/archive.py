@@ -253,10 +253,22 @@ class Archive:
         return self.fts_ranked(match, filters, limit, window=window)[0]
 
     def fts_ranked(
-        self, match: str, filters: Filters, limit: int, *, window: int | None = None
+        self,
+        match: str,
+        filters: Filters,
+        limit: int,
+        *,
+        window: int | None = None,
+        limit_if_cut: int | None = None,
     ) -> tuple[list[tuple[dict[str, Any], float]], bool]:
-        """``fts_candidates`` plus whether the window cut (more matches were not ranked)."""
+        """``fts_candidates`` plus whether the window cut (more matches were not ranked).
+
+        ``limit_if_cut``: return only that many when the window cut (a bounded slice
+        of a common word has no single best, so fewer are worth reading).
+        """
         ranked, cut = self._ranked(match, filters, _bounded(limit), window)
+        if cut and limit_if_cut is not None:
+            ranked = ranked[: _bounded(limit_if_cut)]
         return self._with_articles(ranked), cut
 
     def fts_count(self, match: str, filters: Filters = Filters()) -> int:
@@ -373,18 +385,21 @@ class Archive:
         ).fetchone()
         return row is not None
 
-    def vocab_near(self, word: str, max_len_diff: int, *, min_df: int = 1) -> list[tuple[str, int]]:
+    def vocab_near(
+        self, word: str, max_len_diff: int, *, min_df: int = 1, lead: int = 1
+    ) -> list[tuple[str, int]]:
         """Vocabulary terms that could be a typo away from ``word``.
 
-        Same first letter (the common case), or same second and third letters (a typo
-        in the first letter); bounded by length, so it reads a small slice of the table.
-        ``min_df`` skips rarer words.
+        The same first ``lead`` letters (the common case), or the same second and
+        third letters (a typo in the first letter); bounded by length, so it reads a
+        small slice of the table. ``min_df`` skips rarer words.
         """
         lo, hi = max(1, len(word) - max_len_diff), len(word) + max_len_diff
+        start = word[: max(1, lead)]
         rows = self.conn.execute(
             "SELECT term, df FROM vocab "
             "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ? AND df >= ?",
-            (word[0], word[0] + "\uffff", lo, hi, min_df),
+            (start, start + "\uffff", lo, hi, min_df),
         ).fetchall()
         if len(word) >= 4:
             rows += self.conn.execute(
