@@ -287,8 +287,9 @@ def test_candidate_generation_stays_bounded(big_archive: Archive, monkeypatch) -
     seen: list[tuple[int, int | None]] = []
     real = Archive.fts_ranked
 
-    def spy(self, match, filters, limit, *, window=None, limit_if_cut=None):
-        rows, cut = real(self, match, filters, limit, window=window, limit_if_cut=limit_if_cut)
+    def spy(self, match, filters, limit, **options):
+        rows, cut = real(self, match, filters, limit, **options)
+        window = options.get("window")
         seen.append((len(rows), window))
         return rows, cut
 

@@ -98,6 +98,27 @@ def fts_excerpt(excerpt: str | None) -> str:
     return excerpt or ""
 
 
+def index(conn: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> None:
+    """Add (rowid, fts_title, fts_excerpt) rows to the full-text indexes."""
+    conn.executemany("INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", rows)
+    conn.executemany("INSERT INTO titles_fts(rowid, title) VALUES (?, ?)", [r[:2] for r in rows])
+
+
+def unindex(conn: sqlite3.Connection, rowid: int, title: str, excerpt: str | None) -> None:
+    """Remove an article from the full-text indexes, given its stored title and excerpt.
+
+    Both indexes are told the text they were given (FTS5 removes exactly those words).
+    """
+    indexed = fts_title(title)
+    conn.execute(
+        "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) VALUES('delete', ?, ?, ?)",
+        (rowid, indexed, fts_excerpt(excerpt)),
+    )
+    conn.execute(
+        "INSERT INTO titles_fts(titles_fts, rowid, title) VALUES('delete', ?, ?)", (rowid, indexed)
+    )
+
+
 class _BatchWriter:
     """Upserts batches of articles, keeping the full-text index in step.
 
@@ -203,9 +224,7 @@ class _BatchWriter:
         if new:
             self._insert(new, fts_rows)
         if fts_rows:
-            c.executemany(
-                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
-            )
+            index(c, fts_rows)
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
 
@@ -252,11 +271,7 @@ class _BatchWriter:
         a = p.article
         rowid = row[0]
         old = dict(zip(_CONTENT, row[2:], strict=True))
-        self.c.execute(
-            "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
-            "VALUES('delete', ?, ?, ?)",
-            (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
-        )
+        unindex(self.c, rowid, old["title"], old["excerpt"])
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
             "truncated=?, category=?, url=?, extra=?, authors=?, doi=? WHERE rowid=?",

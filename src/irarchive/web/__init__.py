@@ -60,7 +60,14 @@ PER_YEAR_SQL = (
 
 #: Tables that only serve the search code or feed bookkeeping (`irarchive sources list`
 #: shows the followed sources); hidden from Datasette's lists.
-INTERNAL_TABLES = ("vocab", "acronyms", "articles_fts_vocab", "sources", "source_items")
+INTERNAL_TABLES = (
+    "vocab",
+    "acronyms",
+    "articles_fts_vocab",
+    "titles_fts",
+    "sources",
+    "source_items",
+)
 
 #: Results per page on the search page.
 PAGE_SIZE = 20
