@@ -274,5 +274,35 @@ def test_updates_after_the_upgrade_keep_the_index_in_step(tmp_path: Path) -> Non
         assert conn.execute(phrase, ('"carriers of the fleet"',)).fetchone()[0] == 1
         assert conn.execute(phrase, ('"ships of the fleet"',)).fetchone()[0] == 0
         assert conn.execute(phrase, ('"the indo pacific"',)).fetchone()[0] == 1
+        # The title-only index was told to forget the old entry before the new one.
+        conn.execute("CREATE VIRTUAL TABLE temp.tv USING fts5vocab(main, titles_fts, 'row')")
+        assert conn.execute("SELECT doc, cnt FROM temp.tv WHERE term = 'indo'").fetchone() == (1, 1)
+        titles = "SELECT count(*) FROM titles_fts WHERE titles_fts MATCH ?"
+        assert conn.execute(titles, ('"the indo pacific"',)).fetchone()[0] == 1
+    finally:
+        archive.close()
+
+
+def test_unindex_removes_an_article_from_both_indexes(archive_path: Path) -> None:
+    """What an update does to the indexes: forget the old text, then add the new."""
+    from irarchive.store.writer import fts_title, index, unindex
+
+    archive = open_archive(str(archive_path))
+    try:
+        conn = archive.conn
+        rowid, title, excerpt = conn.execute(
+            "SELECT rowid, title, excerpt FROM articles WHERE title = ?", (BANK,)
+        ).fetchone()
+        conn.execute("BEGIN")
+        unindex(conn, rowid, title, excerpt)
+        new_title = "Asia Reserve Bank Reports"
+        index(conn, [(rowid, fts_title(new_title), excerpt)])
+        conn.execute("UPDATE articles SET title = ? WHERE rowid = ?", (new_title, rowid))
+        conn.execute("COMMIT")
+        for table in ("articles_fts", "titles_fts"):
+            found = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
+            assert conn.execute(found, ('"central bank"',)).fetchall() == []
+            assert conn.execute(found, ('"reserve bank"',)).fetchall() == [(rowid,)]
+        assert archive.check() == []
     finally:
         archive.close()
