@@ -306,3 +306,33 @@ def test_unindex_removes_an_article_from_both_indexes(archive_path: Path) -> Non
         assert archive.check() == []
     finally:
         archive.close()
+
+
+@pytest.mark.parametrize("writer", ["same", "other"])
+def test_filtered_search_sees_articles_added_since(
+    archive_path: Path, tmp_path: Path, writer: str
+) -> None:
+    """The filter's article list is reused between passes, never across a change."""
+    from datetime import date
+
+    from irarchive.dates import parse_period
+    from irarchive.store import Filters
+
+    filters = Filters(period=parse_period("2023-03", today=date(2024, 1, 1)))
+    reader = open_archive(str(archive_path))
+    try:
+        assert [h.article["title"] for h in search(reader, "bank", filters=filters).hits] == [BANK]
+        new = [{"title": "Central Bank of Asia Cuts Rates", "date": "2023-03-20"}]
+        items = sources.read(str(_write(tmp_path / "new.jsonl", new)))
+        if writer == "same":
+            reader.import_items(items)
+        else:
+            other = open_archive(str(archive_path))
+            try:
+                other.import_items(items)
+            finally:
+                other.close()
+        found = {h.article["title"] for h in search(reader, "bank", filters=filters).hits}
+    finally:
+        reader.close()
+    assert found == {BANK, "Central Bank of Asia Cuts Rates"}

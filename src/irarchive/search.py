@@ -27,7 +27,6 @@ a query with nothing searchable (punctuation, emoji) finds nothing.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +35,7 @@ from irarchive.store import Archive, Filters
 from irarchive.text import (
     STOPWORDS,
     fold_possessives,
+    lazy_re,
     plain_tokens,
     title_initials,
     tokens,
@@ -60,8 +60,8 @@ MAX_CORRECTIONS = 8
 # A word in at most RARE_DF articles also gets words COMMONER times as common.
 RARE_DF = 3
 COMMONER = 50
-_PHRASE = re.compile(r'"([^"]*)"')
-_LETTERS_DIGITS = re.compile(r"([a-z]{1,2})(\d{1,3})")
+_PHRASE = lazy_re(r'"([^"]*)"')
+_LETTERS_DIGITS = lazy_re(r"([a-z]{1,2})(\d{1,3})")
 
 
 @dataclass

@@ -102,6 +102,7 @@ class Archive:
         #: Triggers irarchive did not create (see ``open_archive``): imports refuse
         #: to run them.
         self.foreign_triggers: list[str] = []
+        self._filtered_cache: tuple[tuple, list[int] | None] | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -308,9 +309,21 @@ class Archive:
         clauses, params = self._where(filters)
         if not clauses:
             return None
+        # One search asks the same question once per pass (up to seven): the
+        # answer is kept until the archive changes (data_version counts other
+        # connections' commits, total_changes this one's writes).
+        state = (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
+        )
+        key = (tuple(clauses), tuple(params), cap, state)
+        if self._filtered_cache is not None and self._filtered_cache[0] == key:
+            return self._filtered_cache[1]
         sql = f"SELECT rowid FROM articles WHERE {' AND '.join(clauses)} LIMIT {cap + 1}"
         rows = [r[0] for r in self.conn.execute(sql, params)]
-        return rows if len(rows) <= cap else None
+        found = rows if len(rows) <= cap else None
+        self._filtered_cache = (key, found)
+        return found
 
     def _ranked(
         self,
