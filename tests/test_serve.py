@@ -265,7 +265,7 @@ def test_internal_tables_hidden_and_database_page(seeded: Path) -> None:
     hidden = {t["name"] for t in db.json()["tables"] if t["hidden"]}
     shown = {t["name"] for t in db.json()["tables"] if not t["hidden"]}
     assert shown == {"articles"}
-    assert {"vocab", "acronyms", "articles_fts", "articles_fts_vocab"} <= hidden
+    assert {"vocab", "acronyms", "articles_fts", "articles_fts_vocab", "titles_fts"} <= hidden
     assert "select * from acronyms" not in page.text
     assert "select * from articles" in page.text
     assert 'href="/archive/-/search">Search the articles</a>' in page.text
