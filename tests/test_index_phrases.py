@@ -336,3 +336,25 @@ def test_filtered_search_sees_articles_added_since(
     finally:
         reader.close()
     assert found == {BANK, "Central Bank of Asia Cuts Rates"}
+
+
+def test_a_possessive_counts_where_it_stands_in_the_title(tmp_path: Path) -> None:
+    """ "sydney's respond": the title with "Sydney’s … respond" beats "Sydneysiders respond".
+
+    The possessive as typed matches the joined form indexed after the title's words;
+    its place for "words together" is where the title has it.
+    """
+    path = tmp_path / "p.db"
+    records = [
+        {"title": "Urban water usage: Sydneysiders respond", "date": "2004-10-22"},
+        {"title": "Sydney’s Muslim youth respond to Govt plan", "date": "2015-03-21"},
+    ]
+    archive = open_archive(str(path))
+    try:
+        archive.import_items(sources.read(str(_write(tmp_path / "p.jsonl", records))))
+        hits = search(archive, "sydney's respond").hits
+    finally:
+        archive.close()
+    assert [h.article["title"] for h in hits] == [records[1]["title"], records[0]["title"]]
+    # --explain: "sydneys" is word 1 and "respond" word 4, two words between.
+    assert "words together in title: 50%" in hits[0].why

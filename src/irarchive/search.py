@@ -443,7 +443,12 @@ def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict,
             e = _Found(0.9, term.word, -1)
         title_cov += term.weight * t.score
         excerpt_cov += term.weight * e.score
-        positions.append(t.pos if t.pos < len(plain) else -1)
+        pos = t.pos
+        if t.word and not (0 <= pos < len(plain) and plain[pos] == t.word) and t.word in plain:
+            # A possessive as typed ("uk's") is a joined form added at the end of
+            # the indexed words; where the title has it is where the plain words do.
+            pos = plain.index(t.word)
+        positions.append(pos if pos < len(plain) else -1)
         if t.word:
             matched["title"].append(t.word)
         if e.word:
