@@ -118,11 +118,11 @@ def test_title_hit_outranks_excerpt_only_hit(seed_archive: Archive) -> None:
 def test_title_only_drops_excerpt_hits(seed_archive: Archive) -> None:
     assert titles(seed_archive, "shanghai", title_only=True) == [SCO_HISTORY]
     assert titles(seed_archive, "kazakhstan", title_only=True) == []
-    assert titles(seed_archive, "kazakhstan") == [  # in excerpts only
-        SCO_HISTORY,
-        CHINA,
-        ETHNO,
-    ]
+    # In excerpts only: equal scores (45), in bm25 order, which the index's length
+    # statistics decide.
+    found = titles(seed_archive, "kazakhstan")
+    assert found[0] == SCO_HISTORY
+    assert sorted(found[1:]) == sorted([CHINA, ETHNO])
 
 
 def test_prefix_does_not_jump_to_a_neighbour(seed_archive: Archive) -> None:
@@ -287,8 +287,9 @@ def test_candidate_generation_stays_bounded(big_archive: Archive, monkeypatch) -
     seen: list[tuple[int, int | None]] = []
     real = Archive.fts_ranked
 
-    def spy(self, match, filters, limit, *, window=None):
-        rows, cut = real(self, match, filters, limit, window=window)
+    def spy(self, match, filters, limit, **options):
+        rows, cut = real(self, match, filters, limit, **options)
+        window = options.get("window")
         seen.append((len(rows), window))
         return rows, cut
 

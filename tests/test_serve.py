@@ -266,6 +266,7 @@ def test_internal_tables_hidden_and_database_page(seeded: Path) -> None:
     shown = {t["name"] for t in db.json()["tables"] if not t["hidden"]}
     assert shown == {"articles", "tags", "notes", "lists", "list_items"}
     assert {"vocab", "acronyms", "articles_fts", "articles_fts_vocab", "notes_fts"} <= hidden
+    assert "titles_fts" in hidden
     assert {"edits", "aliases", "undo_log", "index_queue", "irarchive_writing"} <= hidden
     assert "select * from acronyms" not in page.text
     assert "select * from articles" in page.text

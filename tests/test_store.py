@@ -38,7 +38,7 @@ def test_schema_shape(tmp_path):
     archive = open_archive(str(tmp_path / "a.db"))
     db = sqlite_utils.Database(archive.conn)
     assert db["articles"].columns_dict == EXPECTED_COLUMNS
-    assert set(db.table_names()) >= {"articles", "articles_fts", "vocab", "acronyms"}
+    assert set(db.table_names()) >= {"articles", "articles_fts", "titles_fts", "vocab", "acronyms"}
     indexes = {i.name for i in db["articles"].indexes}
     assert indexes == {"articles_id", "articles_slug", "articles_date", "articles_category"}
     assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

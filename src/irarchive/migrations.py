@@ -18,10 +18,12 @@ Migration = Callable[[sqlite3.Connection], None]
 # articles table as its content, so Datasette detects it and offers a search box;
 # only the index is stored, never a second copy of the text. Title weight 10 vs
 # excerpt 1 is stored as the table's default rank, so "ORDER BY rank" (about twice
-# as fast as ORDER BY bm25(...)) already prefers title hits. detail=column keeps
-# which column a word is in but not its position: a third smaller than full detail
-# for the same queries, as phrases are checked in Python on the bounded candidates.
+# as fast as ORDER BY bm25(...)) already prefers title hits. m001 made it
+# detail=column (no word positions); m005 rebuilt it with positions, because
+# every tool that quotes what people type asks the index for phrases.
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+#: Since m005: word positions kept (phrases), see ``m005_index_positions``.
+FTS_OPTIONS = "detail=full"
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -281,6 +283,64 @@ def m004_create_curation(conn: sqlite3.Connection) -> None:
         END
         """,
     )
+def m005_index_positions(conn: sqlite3.Connection) -> None:
+    """Rebuild the full-text index with word positions, over the words as written.
+
+    m001's index (``detail=column``) could not answer a phrase, and every tool that
+    quotes what people type sends one: Datasette's search box turns ``China’s``,
+    ``U.S.`` and ``indo-pacific`` into the phrases ``china s``, ``u s`` and ``indo
+    pacific``, and ``sqlite-utils search --quote`` does the same. ``detail=full``
+    answers them, and irarchive's own ``"quoted phrases"`` and stop-word queries
+    (``of the``) are answered by the index instead of being checked afterwards.
+    The title is indexed as ``store.writer.fts_title`` gives it now (the words as
+    written in order, then joined forms and initials), the excerpt as written.
+
+    ``titles_fts`` indexes the same title text again, alone: its posting lists are
+    a fifth as long as the main index's (titles are short), so the title passes
+    every search begins with, and stop-word phrases, read a fifth as much. It is
+    contentless (no text stored, and no tool mistakes it for the articles' index).
+    """
+    from irarchive.store.writer import fts_excerpt, fts_title
+
+    conn.execute("DROP TABLE IF EXISTS articles_fts_vocab")
+    conn.execute("DROP TABLE IF EXISTS articles_fts")
+    _run(
+        conn,
+        f"""
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, excerpt, content="articles", content_rowid='rowid', {FTS_OPTIONS},
+            tokenize='{FTS_TOKENIZE}'
+        );
+        INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(10.0, 1.0)');
+        CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, 'row');
+        CREATE VIRTUAL TABLE titles_fts USING fts5(
+            title, content='', {FTS_OPTIONS}, tokenize='{FTS_TOKENIZE}'
+        )
+        """,
+    )
+    conn.create_function("irarchive_fts_title", 1, fts_title, deterministic=True)
+    conn.create_function("irarchive_fts_excerpt", 1, fts_excerpt, deterministic=True)
+    # Each title folded once, for both indexes.
+    conn.execute(
+        "CREATE TEMP TABLE m005_titles AS "
+        "SELECT rowid AS id, irarchive_fts_title(title) AS title FROM articles"
+    )
+    conn.execute(
+        "INSERT INTO articles_fts(rowid, title, excerpt) "
+        "SELECT t.id, t.title, irarchive_fts_excerpt(a.excerpt) "
+        "FROM m005_titles t JOIN articles a ON a.rowid = t.id"
+    )
+    conn.execute("INSERT INTO titles_fts(rowid, title) SELECT id, title FROM m005_titles")
+    conn.execute("DROP TABLE temp.m005_titles")
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM articles)").fetchone()[0]:
+        conn.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
+        conn.execute("INSERT INTO titles_fts(titles_fts) VALUES('optimize')")
+        # The typo-correction word list is read from the index: refresh it.
+        conn.execute("DELETE FROM vocab")
+        conn.execute(
+            "INSERT INTO vocab(term, df) SELECT term, doc FROM articles_fts_vocab "
+            "WHERE length(term) BETWEEN 2 AND 40"
+        )
 
 
 MIGRATIONS: list[Migration] = [
@@ -288,6 +348,7 @@ MIGRATIONS: list[Migration] = [
     m002_add_authors_doi,
     m003_create_sources,
     m004_create_curation,
+    m005_index_positions,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -27,13 +27,20 @@ a query with nothing searchable (punctuation, emoji) finds nothing.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
-from irarchive.text import STOPWORDS, fold_possessives, plain_tokens, title_initials, tokens
+from irarchive.text import (
+    STOPWORDS,
+    fold_possessives,
+    lazy_re,
+    plain_tokens,
+    title_initials,
+    tokens,
+    written_tokens,
+)
 
 CANDIDATES = 300
 # Matches ranked per pass (the newest added); more cost one posting-list seek each.
@@ -53,8 +60,8 @@ MAX_CORRECTIONS = 8
 # A word in at most RARE_DF articles also gets words COMMONER times as common.
 RARE_DF = 3
 COMMONER = 50
-_PHRASE = re.compile(r'"([^"]*)"')
-_LETTERS_DIGITS = re.compile(r"([a-z]{1,2})(\d{1,3})")
+_PHRASE = lazy_re(r'"([^"]*)"')
+_LETTERS_DIGITS = lazy_re(r"([a-z]{1,2})(\d{1,3})")
 
 
 @dataclass
@@ -83,6 +90,9 @@ class Query:
     phrases: list[list[str]]
     excluded: list[str]
     stop_only: bool = False
+    #: A phrase's words as written (``"U.S. election"``: ``u s election``) where they
+    #: differ from its folded words (``us election``); the index holds the former.
+    written: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,7 +130,13 @@ def _max_edits(word: str) -> int:
 def parse_query(text: str) -> Query:
     """Split a query into words, "phrases" and -exclusions (all folded)."""
     text = text[:2000]
-    phrases = [plain_tokens(p) for p in _PHRASE.findall(text)]
+    quoted = _PHRASE.findall(text)
+    phrases = [plain_tokens(p) for p in quoted]
+    written = {
+        tuple(folded): as_written
+        for folded, p in zip(phrases, quoted, strict=True)
+        if (as_written := written_tokens(p)) != folded and len(as_written) > 1
+    }
     rest = _PHRASE.sub(" ", text)
     excluded: list[str] = []
     words: list[str] = []
@@ -159,7 +175,7 @@ def parse_query(text: str) -> Query:
         parts = split.get(t.word) or _letters_digits(t.word)
         if parts:
             t.expansions = [parts]
-    return Query(terms, phrases, excluded, stop_only)
+    return Query(terms, phrases, excluded, stop_only, written)
 
 
 def _joins(chunk: str) -> bool:
@@ -203,9 +219,29 @@ def _quote(word: str) -> str:
 
 
 def _all_of(words: list[str]) -> str:
-    """Words that must all be present. The index keeps no word positions
-    (detail=column, a third smaller), so adjacency is checked in Python."""
+    """Words that must all be present, anywhere."""
     return "(" + " AND ".join(_quote(w) for w in words) + ")"
+
+
+def _phrase(query: Query, words: list[str]) -> str:
+    """Words that must stand together, in order: an FTS5 phrase (the index keeps positions).
+
+    A phrase written with punctuation (``"U.S. election"``) is found as written
+    (``u s election``), or by its folded words anywhere; a phrase of content words
+    also with a token between words (a possessive ``s``). ``has_phrases`` checks
+    those looser matches on the bounded candidates (the joined forms such as ``us``
+    sit at the end of an indexed title).
+    """
+    alts = [_quote(" ".join(words))]
+    as_written = query.written.get(tuple(words))
+    if as_written is not None:
+        alts = [_quote(" ".join(as_written)), _all_of(words)]
+    elif not STOPWORDS.intersection(words):
+        # "turkey summit" in "Turkey’s summit" (indexed "turkey s summit"): a token
+        # may stand between. Stop-words are in most titles: those phrases stay exact.
+        near = " ".join(_quote(w) for w in words)
+        alts.append(f"NEAR({near}, {len(words) - 1})")
+    return alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")"
 
 
 def _group(term: Term) -> str:
@@ -221,15 +257,26 @@ def build_match(query: Query, *, title_only: bool, mode: str) -> str:
     Every word is quoted, so nothing a user types is read as FTS5 syntax.
     """
     column = "title" if title_only else None
-    groups = [_group(t) for t in query.terms]
+    # With AND, a word a phrase below already requires as it is needs no group of
+    # its own (the index would read its posting list twice).
+    required = set()
+    if mode == "and":
+        required = {w for p in query.phrases if tuple(p) not in query.written for w in p}
+    groups = [
+        _group(t)
+        for t in query.terms
+        if t.word not in required or t.prefix or t.corrections or t.variants or t.expansions
+    ]
     # FTS5's AND binds tighter than OR: without the brackets a phrase ANDed on
     # below would constrain only the last group. One column filter over the whole
     # OR is several times faster than one per group.
-    expr = "(" + (" AND " if mode == "and" else " OR ").join(groups) + ")"
-    if column:
-        expr = f"{column} : {expr}"
+    parts = []
+    if groups:
+        expr = "(" + (" AND " if mode == "and" else " OR ").join(groups) + ")"
+        parts.append(f"{column} : {expr}" if column else expr)
     for p in query.phrases:
-        expr += f" AND {column} : {_all_of(p)}" if column else f" AND {_all_of(p)}"
+        parts.append(f"{column} : {_phrase(query, p)}" if column else _phrase(query, p))
+    expr = " AND ".join(parts)
     if query.excluded and expr:
         expr = f"({expr}) NOT (" + " OR ".join(_quote(w) for w in query.excluded) + ")"
     return expr
@@ -261,7 +308,10 @@ def expand(archive: Archive, query: Query) -> None:
             # Words seen twice or more first: most of a big vocabulary is words
             # seen once, and reading them all is the slow part of a correction.
             for min_df in (2, 1):
-                near = dict(archive.vocab_near(term.word, edits, min_df=min_df))
+                # Words seen once are most of a big vocabulary: for them, only those
+                # sharing the first two letters (or the second and third).
+                lead = 1 if min_df > 1 else 2
+                near = dict(archive.vocab_near(term.word, edits, min_df=min_df, lead=lead))
                 found = process.extract(
                     term.word, list(near), scorer=OSA.distance, score_cutoff=edits, limit=None
                 )
@@ -393,7 +443,12 @@ def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict,
             e = _Found(0.9, term.word, -1)
         title_cov += term.weight * t.score
         excerpt_cov += term.weight * e.score
-        positions.append(t.pos if t.pos < len(plain) else -1)
+        pos = t.pos
+        if t.word and not (0 <= pos < len(plain) and plain[pos] == t.word) and t.word in plain:
+            # A possessive as typed ("uk's") is a joined form added at the end of
+            # the indexed words; where the title has it is where the plain words do.
+            pos = plain.index(t.word)
+        positions.append(pos if pos < len(plain) else -1)
         if t.word:
             matched["title"].append(t.word)
         if e.word:
@@ -507,18 +562,29 @@ def _find(
     n = len(query.terms)
     hits: list[Hit] = []
     candidates: list = []
+    # Title passes ask the title-only index, unless a -word must be absent from
+    # the excerpt too.
+    titles = not query.excluded
     if not title_only and window is not None:
         # Titles first: a title with every word outranks any excerpt-only hit, so
         # when enough titles have every word, the excerpts need no ranking at all.
         match = build_match(query, title_only=True, mode="and")
-        candidates, cut = archive.fts_ranked(match, filters, _keep(cap, wanted), window=window)
+        candidates, cut = archive.fts_ranked(
+            match, filters, _keep(cap, wanted), window=window, titles=titles
+        )
         hits = _rerank(query, candidates, False, min_score)
     if title_only or window is None or len(hits) < wanted:
         match = build_match(query, title_only=title_only, mode="and")
-        more, cut = archive.fts_ranked(match, filters, cap, window=window)
-        if cut:
-            # Common words: rank fewer; a bounded slice has no single best anyway.
-            more = more[: _keep(cap, wanted)]
+        # Common words (the window cut): rank fewer; a bounded slice has no single
+        # best anyway.
+        more, cut = archive.fts_ranked(
+            match,
+            filters,
+            cap,
+            window=window,
+            limit_if_cut=_keep(cap, wanted),
+            titles=titles and title_only,
+        )
         seen = {h.article["id"] for h in hits}
         hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
         candidates += more
@@ -541,12 +607,19 @@ def _find(
                         [t for i, t in enumerate(query.terms) if i != skip], [], query.excluded
                     )
                     sub = build_match(part, title_only=True, mode="and")
-                    more += archive.fts_ranked(sub, filters, _keep(cap, wanted), window=window)[0]
+                    more += archive.fts_ranked(
+                        sub, filters, _keep(cap, wanted), window=window, titles=titles
+                    )[0]
             if not more:
                 match = build_match(query, title_only=title_only or title_or, mode="or")
-                more, cut = archive.fts_ranked(match, filters, cap, window=window)
-                if cut:
-                    more = more[: _keep(cap, wanted)]
+                more, cut = archive.fts_ranked(
+                    match,
+                    filters,
+                    cap,
+                    window=window,
+                    limit_if_cut=_keep(cap, wanted),
+                    titles=titles and (title_only or title_or),
+                )
             found += len(more)
             fresh = {c[0]["id"]: c for c in more if c[0]["id"] not in seen}
             hits += _rerank(query, list(fresh.values()), title_only, min_score)
@@ -596,8 +669,16 @@ def has_phrases(query: Query, article: dict[str, Any], title_only: bool) -> bool
     if not query.phrases:
         return True
     texts = [article["title"]] if title_only else [article["title"], article.get("excerpt")]
-    joined = [" " + " ".join(tokens(t)) + " " for t in texts if t]
-    return all(any(" " + " ".join(p) + " " in j for j in joined) for p in query.phrases)
+    texts = [t for t in texts if t]
+    # Folded words ("Turkey’s summit" is "turkey summit") or the words as written.
+    joined = [" " + " ".join(tokens(t)) + " " for t in texts]
+    joined += [" " + " ".join(written_tokens(t)) + " " for t in texts]
+    wanted = [
+        [" " + " ".join(p) + " "]
+        + [" " + " ".join(w) + " " for w in [query.written.get(tuple(p))] if w]
+        for p in query.phrases
+    ]
+    return all(any(w in j for w in ws for j in joined) for ws in wanted)
 
 
 def _rerank(

@@ -103,11 +103,43 @@ def index_text(s: str | None) -> str:
     return s
 
 
+def fts_text(s: str | None) -> str:
+    """The text the full-text index holds: the words as written, then their joined forms.
+
+    The words keep their order, so a phrase of the words as typed matches (``"China’s
+    summit"``, ``"U.S. election"``, ``"Indo-Pacific"``, tokenised by SQLite as ``china s``,
+    ``u s``, ``indo pacific``): that is what Datasette and ``sqlite-utils search`` send.
+    The forms ``index_text`` adds or rewrites (``Chinas``, ``US``, ``IndoPacific``,
+    ``ONeill``) follow at the end, where they cannot break a phrase, so irarchive's own
+    folded query words meet them too.
+    """
+    if not s:
+        return ""
+    s = _nfkc(s)
+    folded = index_text(s)
+    if folded == s:
+        return s
+    written = set(_WORD.findall(s.casefold()))
+    extra = [w for w in _WORD.findall(folded) if w.casefold() not in written]
+    return s + " " + " ".join(dict.fromkeys(extra)) if extra else s
+
+
 def tokens(s: str | None) -> list[str]:
     """Folded word tokens, as the index stores them (case and accents removed)."""
     if not s:
         return []
     return _WORD.findall(strip_marks(index_text(s)).casefold())
+
+
+def written_tokens(s: str | None) -> list[str]:
+    """Folded tokens of the words as written, as SQLite's tokenizer splits them.
+
+    ``U.S.`` is ``u s`` and ``China’s`` is ``china s``: the order the index keeps
+    them in (see ``fts_text``), so a phrase in these tokens is an index phrase.
+    """
+    if not s:
+        return []
+    return _WORD.findall(strip_marks(_nfkc(s)).casefold())
 
 
 def fold_possessives(s: str) -> str:

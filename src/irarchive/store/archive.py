@@ -103,6 +103,7 @@ class Archive:
         #: Triggers irarchive did not create (see ``open_archive``): imports refuse
         #: to run them.
         self.foreign_triggers: list[str] = []
+        self._filtered_cache: tuple[tuple, list[int] | None] | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -254,10 +255,26 @@ class Archive:
         return self.fts_ranked(match, filters, limit, window=window)[0]
 
     def fts_ranked(
-        self, match: str, filters: Filters, limit: int, *, window: int | None = None
+        self,
+        match: str,
+        filters: Filters,
+        limit: int,
+        *,
+        window: int | None = None,
+        limit_if_cut: int | None = None,
+        titles: bool = False,
     ) -> tuple[list[tuple[dict[str, Any], float]], bool]:
-        """``fts_candidates`` plus whether the window cut (more matches were not ranked)."""
-        ranked, cut = self._ranked(match, filters, _bounded(limit), window)
+        """``fts_candidates`` plus whether the window cut (more matches were not ranked).
+
+        ``limit_if_cut``: return only that many when the window cut (a bounded slice
+        of a common word has no single best, so fewer are worth reading).
+        ``titles``: ask the title-only index (``match`` may name only the title
+        column): its posting lists are a fifth as long.
+        """
+        table = "titles_fts" if titles else "articles_fts"
+        ranked, cut = self._ranked(match, filters, _bounded(limit), window, table)
+        if cut and limit_if_cut is not None:
+            ranked = ranked[: _bounded(limit_if_cut)]
         return self._with_articles(ranked), cut
 
     def fts_count(self, match: str, filters: Filters = Filters()) -> int:
@@ -293,19 +310,36 @@ class Archive:
         clauses, params = self._where(filters)
         if not clauses:
             return None
+        # One search asks the same question once per pass (up to seven): the
+        # answer is kept until the archive changes (data_version counts other
+        # connections' commits, total_changes this one's writes).
+        state = (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
+        )
+        key = (tuple(clauses), tuple(params), cap, state)
+        if self._filtered_cache is not None and self._filtered_cache[0] == key:
+            return self._filtered_cache[1]
         sql = f"SELECT rowid FROM articles WHERE {' AND '.join(clauses)} LIMIT {cap + 1}"
         rows = [r[0] for r in self.conn.execute(sql, params)]
-        return rows if len(rows) <= cap else None
+        found = rows if len(rows) <= cap else None
+        self._filtered_cache = (key, found)
+        return found
 
     def _ranked(
-        self, match: str, filters: Filters, limit: int, window: int | None
+        self,
+        match: str,
+        filters: Filters,
+        limit: int,
+        window: int | None,
+        table: str = "articles_fts",
     ) -> tuple[list[tuple[int, float]], bool]:
         """(rowid, bm25 rank) of the best ``limit`` matches, best first; and if cut.
 
         With a ``window``, only the newest ``window`` matches passing ``filters`` are
         ranked: the posting lists are walked newest first (FTS5 gives rowid order
-        without ranking and stops at the LIMIT), and the ranked query is bounded by
-        the rowid found there. Narrow filters (a day, a month: a few thousand
+        and stops at the LIMIT), each row's bm25 computed on the way, and the window
+        sorted by it here. Narrow filters (a day, a month: a few thousand
         articles) are intersected in Python with the match rowids, newest first;
         those are not ranked by bm25 (rank 0: the reranker scores them all).
         Seeking rowids inside FTS5 (``rowid IN (...)``) was measured: it redoes
@@ -313,7 +347,7 @@ class Archive:
         """
         clauses, params = self._where(filters, "a")
         where = "".join(" AND " + c for c in clauses)
-        join = "articles_fts f JOIN articles a ON a.rowid = f.rowid"
+        join = f"{table} f JOIN articles a ON a.rowid = f.rowid"
         try:
             if window is not None and clauses:
                 small = self._filtered_rowids(filters, FILTER_FIRST)
@@ -322,8 +356,7 @@ class Archive:
                     keep = min(window, limit)
                     picked: list[int] = []
                     rows = self.conn.execute(
-                        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                        "ORDER BY rowid DESC",
+                        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC",
                         (match,),
                     )
                     for (rowid,) in rows:
@@ -334,23 +367,22 @@ class Archive:
                     return [(r, 0.0) for r in picked[:keep]], len(picked) > keep
             if window is None:
                 sql = (
-                    f"SELECT f.rowid, f.rank FROM {join} WHERE articles_fts MATCH ?{where} "
+                    f"SELECT f.rowid, f.rank FROM {join} WHERE {table} MATCH ?{where} "
                     f"ORDER BY f.rank LIMIT {limit}"
                 )
                 return self.conn.execute(sql, [match, *params]).fetchall(), False
-            source = join if clauses else "articles_fts f"
+            source = join if clauses else f"{table} f"
+            # One walk, newest first, ranking as it goes (bm25 of one row is a
+            # docsize lookup); sorting the window by rank here is cheaper than a
+            # second, rank-ordered query, which reads the posting lists again.
             walk = (
-                f"SELECT f.rowid FROM {source} WHERE articles_fts MATCH ?{where} "
-                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {window}"
+                f"SELECT f.rowid, f.rank FROM {source} WHERE {table} MATCH ?{where} "
+                f"ORDER BY f.rowid DESC LIMIT {window + 1}"
             )
-            beyond = self.conn.execute(walk, [match, *params]).fetchone()
-            bound = " AND f.rowid > ?" if beyond else ""
-            sql = (
-                f"SELECT f.rowid, f.rank FROM {source} WHERE articles_fts MATCH ?{bound}{where} "
-                f"ORDER BY f.rank LIMIT {limit}"
-            )
-            args = [match, *([beyond[0]] if beyond else []), *params]
-            return self.conn.execute(sql, args).fetchall(), beyond is not None
+            rows = self.conn.execute(walk, [match, *params]).fetchall()
+            cut = len(rows) > window
+            ranked = sorted(rows[:window], key=lambda r: (r[1], -r[0]))
+            return ranked[:limit], cut
         except sqlite3.OperationalError as exc:  # a bug in query building, not user input
             raise ArchiveError(f"search failed: {exc}") from None
 
@@ -375,18 +407,21 @@ class Archive:
         ).fetchone()
         return row is not None
 
-    def vocab_near(self, word: str, max_len_diff: int, *, min_df: int = 1) -> list[tuple[str, int]]:
+    def vocab_near(
+        self, word: str, max_len_diff: int, *, min_df: int = 1, lead: int = 1
+    ) -> list[tuple[str, int]]:
         """Vocabulary terms that could be a typo away from ``word``.
 
-        Same first letter (the common case), or same second and third letters (a typo
-        in the first letter); bounded by length, so it reads a small slice of the table.
-        ``min_df`` skips rarer words.
+        The same first ``lead`` letters (the common case), or the same second and
+        third letters (a typo in the first letter); bounded by length, so it reads a
+        small slice of the table. ``min_df`` skips rarer words.
         """
         lo, hi = max(1, len(word) - max_len_diff), len(word) + max_len_diff
+        start = word[: max(1, lead)]
         rows = self.conn.execute(
             "SELECT term, df FROM vocab "
             "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ? AND df >= ?",
-            (word[0], word[0] + "\uffff", lo, hi, min_df),
+            (start, start + "\uffff", lo, hi, min_df),
         ).fetchall()
         if len(word) >= 4:
             rows += self.conn.execute(
@@ -458,12 +493,13 @@ class Archive:
             # Older SQLite compares against the content table, which holds unfolded
             # text by design; fall back to the document-set comparison below.
             pass
-        missing = c.execute(
-            "SELECT count(*) FROM articles WHERE rowid NOT IN (SELECT id FROM articles_fts_docsize)"
-        ).fetchone()[0]
-        orphans = c.execute(
-            "SELECT count(*) FROM articles_fts_docsize WHERE id NOT IN (SELECT rowid FROM articles)"
-        ).fetchone()[0]
+        try:
+            c.execute("INSERT INTO titles_fts(titles_fts, rank) VALUES('integrity-check', 0)")
+        except sqlite3.DatabaseError as exc:
+            # A read-only archive cannot run the check (it is an INSERT); the
+            # document-set comparison below still runs.
+            if "corrupt" in str(exc).lower():
+                problems.append(f"title index: {exc}")
         if c.execute("SELECT EXISTS (SELECT 1 FROM irarchive_writing)").fetchone()[0]:
             problems.append(
                 "irarchive_writing holds a committed row, so changes other tools make skip "
@@ -480,10 +516,19 @@ class Archive:
                 f"full-text index: {queued} {changes} not indexed yet; "
                 "open the archive once with write access (irarchive db check --repair)"
             )
-        elif missing:
-            problems.append(f"full-text index: {missing} articles are not indexed")
-        if orphans and not queued:
-            problems.append(f"full-text index: {orphans} entries have no article")
+        for table, name in (("articles_fts", "full-text index"), ("titles_fts", "title index")):
+            if queued:
+                break  # the queue explains the differences until it is replayed
+            missing = c.execute(
+                f"SELECT count(*) FROM articles WHERE rowid NOT IN (SELECT id FROM {table}_docsize)"
+            ).fetchone()[0]
+            orphans = c.execute(
+                f"SELECT count(*) FROM {table}_docsize WHERE id NOT IN (SELECT rowid FROM articles)"
+            ).fetchone()[0]
+            if missing:
+                problems.append(f"{name}: {missing} articles are not indexed")
+            if orphans:
+                problems.append(f"{name}: {orphans} entries have no article")
         nulls = c.execute("SELECT count(*) FROM articles WHERE slug IS NULL").fetchone()[0]
         if nulls:
             problems.append(f"{nulls} articles have no slug")
@@ -736,6 +781,7 @@ class Archive:
                     # Merge the index segments written batch by batch into one b-tree:
                     # smaller on disk and faster to query.
                     c.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
+                    c.execute("INSERT INTO titles_fts(titles_fts) VALUES('optimize')")
             if report.added or report.updated:
                 writer.flush_acronyms()
                 self._rebuild_vocab()

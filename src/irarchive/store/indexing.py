@@ -53,7 +53,7 @@ def sync(conn: sqlite3.Connection) -> int:
     inserted are filled in, and the typo vocabulary follows the changed terms.
     """
     from irarchive.model import base_slug
-    from irarchive.store.writer import fts_excerpt, fts_title
+    from irarchive.store.writer import fts_excerpt, fts_title, index, unindex
     from irarchive.text import tokens
 
     first: dict[int, tuple[str | None, str | None, int]] = {}
@@ -76,11 +76,7 @@ def sync(conn: sqlite3.Connection) -> int:
     with writing(conn):
         for row, (old_title, old_excerpt, was_indexed) in first.items():
             if was_indexed:
-                conn.execute(
-                    "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
-                    "VALUES ('delete', ?, ?, ?)",
-                    (row, fts_title(old_title or ""), fts_excerpt(old_excerpt)),
-                )
+                unindex(conn, row, old_title or "", old_excerpt)
                 terms.update(tokens(fts_title(old_title or "")), tokens(old_excerpt))
             current = conn.execute(
                 "SELECT title, excerpt, slug, id FROM articles WHERE rowid = ?", (row,)
@@ -88,10 +84,7 @@ def sync(conn: sqlite3.Connection) -> int:
             if current is None:
                 continue
             title, excerpt, slug, article_id = current
-            conn.execute(
-                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)",
-                (row, fts_title(title or ""), fts_excerpt(excerpt)),
-            )
+            index(conn, [(row, fts_title(title or ""), fts_excerpt(excerpt))])
             terms.update(tokens(fts_title(title or "")), tokens(excerpt))
             if not slug:
                 conn.execute(
@@ -141,25 +134,22 @@ def rebuild(conn: sqlite3.Connection) -> int:
 
     Inside the caller's transaction. Returns the number of articles indexed.
     """
-    from irarchive.store.writer import fts_excerpt, fts_title
+    from irarchive.store.writer import fts_excerpt, fts_title, index
 
     with writing(conn):
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+        conn.execute("INSERT INTO titles_fts(titles_fts) VALUES ('delete-all')")
         n = 0
         batch: list[tuple[int, str, str]] = []
         for row, title, excerpt in conn.execute("SELECT rowid, title, excerpt FROM articles"):
             batch.append((row, fts_title(title or ""), fts_excerpt(excerpt)))
             if len(batch) >= 1000:
-                _insert(conn, batch)
+                index(conn, batch)
                 n += len(batch)
                 batch = []
         if batch:
-            _insert(conn, batch)
+            index(conn, batch)
             n += len(batch)
         conn.execute("DELETE FROM index_queue")
         refresh_vocab(conn, None)
     return n
-
-
-def _insert(conn: sqlite3.Connection, batch: list[tuple[int, str, str]]) -> None:
-    conn.executemany("INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", batch)

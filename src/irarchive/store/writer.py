@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
 from irarchive.model import Article, base_slug
-from irarchive.text import acronym_definitions, index_text, title_initials
+from irarchive.text import acronym_definitions, fts_text, title_initials
 
 BATCH = 1000
 CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
@@ -56,10 +56,14 @@ class ImportReport:
 
 
 def fts_title(title: str) -> str:
-    """Title text as indexed: folded, plus acronym initials of capitalised runs."""
+    """Title text as indexed: the words as written, then joined forms and acronym initials.
+
+    The index keeps word positions (migration m005), so the words as written stay in
+    order for phrase queries; everything added goes after them (see ``text.fts_text``).
+    """
     initials = title_initials(title)
-    folded = index_text(title)
-    return folded + (" " + " ".join(initials) if initials else "")
+    text = fts_text(title)
+    return text + (" " + " ".join(initials) if initials else "")
 
 
 class Prepared(NamedTuple):
@@ -92,6 +96,27 @@ def fts_excerpt(excerpt: str | None) -> str:
     weaker field.
     """
     return excerpt or ""
+
+
+def index(conn: sqlite3.Connection, rows: list[tuple[int, str, str]]) -> None:
+    """Add (rowid, fts_title, fts_excerpt) rows to the full-text indexes."""
+    conn.executemany("INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", rows)
+    conn.executemany("INSERT INTO titles_fts(rowid, title) VALUES (?, ?)", [r[:2] for r in rows])
+
+
+def unindex(conn: sqlite3.Connection, rowid: int, title: str, excerpt: str | None) -> None:
+    """Remove an article from the full-text indexes, given its stored title and excerpt.
+
+    Both indexes are told the text they were given (FTS5 removes exactly those words).
+    """
+    indexed = fts_title(title)
+    conn.execute(
+        "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) VALUES('delete', ?, ?, ?)",
+        (rowid, indexed, fts_excerpt(excerpt)),
+    )
+    conn.execute(
+        "INSERT INTO titles_fts(titles_fts, rowid, title) VALUES('delete', ?, ?)", (rowid, indexed)
+    )
 
 
 class _BatchWriter:
@@ -199,9 +224,7 @@ class _BatchWriter:
         if new:
             self._insert(new, fts_rows)
         if fts_rows:
-            c.executemany(
-                "INSERT INTO articles_fts(rowid, title, excerpt) VALUES (?, ?, ?)", fts_rows
-            )
+            index(c, fts_rows)
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
 
@@ -248,11 +271,7 @@ class _BatchWriter:
         a = p.article
         rowid = row[0]
         old = dict(zip(_CONTENT, row[2:], strict=True))
-        self.c.execute(
-            "INSERT INTO articles_fts(articles_fts, rowid, title, excerpt) "
-            "VALUES('delete', ?, ?, ?)",
-            (rowid, fts_title(old["title"]), fts_excerpt(old["excerpt"])),
-        )
+        unindex(self.c, rowid, old["title"], old["excerpt"])
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
             "truncated=?, category=?, url=?, extra=?, authors=?, doi=? WHERE rowid=?",

@@ -11,10 +11,11 @@ What the web view adds to plain Datasette, each a pure function here:
 
 * ``search_expression``: the table's search box folds what people type the way
   irarchive indexes it (``China’s`` -> ``chinas``, ``U.S.`` -> ``us``,
-  ``indo-pacific`` -> ``indo AND pacific``), so ordinary input never reaches FTS5
-  as a multi-word phrase, which the index (``detail=column``, no word positions)
-  cannot answer. ``"a phrase"`` keeps its words together through ``has_phrases``,
-  checked on the matching rows; ``-word`` excludes.
+  ``indo-pacific`` -> ``indo AND pacific``), so ``chinas`` meets ``China’s``
+  and ``us`` meets ``U.S.`` as irarchive's own search does. (Since m005 the
+  index also answers the phrases plain Datasette makes of such input.)
+  ``"a phrase"`` keeps its words together through ``has_phrases``, checked on
+  the matching rows; ``-word`` excludes.
 * ``search_page``: irarchive's own ranked, typo-tolerant search
   (``irarchive.search``) with year and category facets, for the page at
   ``/DATABASE/-/search``.
@@ -73,6 +74,7 @@ INTERNAL_TABLES = (
     "undo_log",
     "index_queue",
     "irarchive_writing",
+    "titles_fts",
 )
 
 #: Results per page on the search page.
@@ -231,9 +233,9 @@ def search_expression(text: str | None) -> str:
     """An FTS5 expression for what a person typed into the table's search box.
 
     Words are folded as the index folds them and ANDed; ``-word`` excludes.
-    Every word is quoted, so nothing typed is FTS5 syntax, and no quoted string
-    holds two words, so the ``detail=column`` index can always answer. Quoted
-    phrases match their words here; ``has_phrases`` then keeps them together.
+    Every word is quoted, so nothing typed is FTS5 syntax. Quoted phrases match
+    their words here; ``has_phrases`` then keeps them together (folded, so
+    ``"turkey summit"`` also finds "Turkey’s Summit").
     """
     from irarchive.search import parse_query
 
