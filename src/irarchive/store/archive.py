@@ -103,6 +103,9 @@ class Archive:
         #: Triggers irarchive did not create (see ``open_archive``): imports refuse
         #: to run them.
         self.foreign_triggers: list[str] = []
+        #: Why replaying other tools' changes into the index failed on opening (a
+        #: damaged index), or None; ``db check --repair`` rebuilds it.
+        self.index_error: str | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -194,6 +197,9 @@ class Archive:
         row = self.conn.execute(sql + "slug = ?", (lowered,)).fetchone()
         if row:
             return _row_to_dict(row)
+        aliased = self._by_alias(lowered)
+        if aliased is not None:
+            return aliased
         if 4 <= len(lowered) < 16 and all(c in "0123456789abcdef" for c in lowered):
             rows = self.conn.execute(
                 sql + "id >= ? AND id < ? ORDER BY id LIMIT 11", (lowered, lowered + "g")
@@ -219,6 +225,34 @@ class Archive:
                 f"{len(exact)} articles are titled {ref!r}; use an id or slug", exact[:10]
             )
         raise NotFound(ref)
+
+    def _by_alias(self, ref: str) -> dict[str, Any] | None:
+        """The article an old slug (changed by ``edit``) or a merged-away id now names.
+
+        Aliases may chain (an article merged into one later merged again): followed
+        a few steps, never in a loop.
+        """
+        seen: set[str] = set()
+        name = ref
+        for _ in range(8):
+            if name in seen:
+                return None
+            seen.add(name)
+            try:
+                hit = self.conn.execute(
+                    "SELECT article_id FROM aliases WHERE alias = ?", (name,)
+                ).fetchone()
+            except sqlite3.OperationalError:  # an archive older than schema 4 has none
+                return None
+            if hit is None:
+                return None
+            row = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (hit[0],)
+            ).fetchone()
+            if row:
+                return _row_to_dict(row)
+            name = hit[0]
+        return None
 
     def title_matches(self, title: str, *, limit: int) -> list[dict[str, Any]]:
         """Articles whose title equals ``title`` (case-insensitive), found through the index."""
@@ -458,6 +492,15 @@ class Archive:
             # Older SQLite compares against the content table, which holds unfolded
             # text by design; fall back to the document-set comparison below.
             pass
+        try:
+            # Reads every term and document list of the index: damage to its data
+            # (rows deleted from articles_fts_data, say) shows here, not in the
+            # document counts below. About a second at a million articles.
+            c.execute("SELECT count(*), sum(doc) FROM articles_fts_vocab").fetchone()
+        except sqlite3.DatabaseError as exc:
+            problems.append(
+                f"full-text index: damaged ({exc}); irarchive db check --repair rebuilds it"
+            )
         missing = c.execute(
             "SELECT count(*) FROM articles WHERE rowid NOT IN (SELECT id FROM articles_fts_docsize)"
         ).fetchone()[0]

@@ -245,13 +245,21 @@ def open_archive(
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -32000")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        index_error = None
         if writable and not foreign_triggers and indexing.has_pending(conn):
-            _sync_index(conn)
+            try:
+                _sync_index(conn)
+            except sqlite3.DatabaseError as exc:
+                # A damaged full-text index (its rows deleted with sqlite3, say) is
+                # derived data: the archive still opens, so that reading the articles
+                # and 'db check --repair' (which rebuilds the index) work.
+                index_error = str(exc)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _damaged(path, exc) from None
     archive = Archive(conn, path, readonly=not writable)
     archive.foreign_triggers = foreign_triggers
+    archive.index_error = index_error
     return archive
 
 
