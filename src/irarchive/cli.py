@@ -1368,7 +1368,7 @@ def db_check(
     if repair:
         from irarchive.store.repair import repair as rebuild
 
-        archive._require_writable()
+        editing.require_safe(archive, "nothing was repaired (drop them first)")
         for p in problems:
             err(f"problem: {p}")
         for line in rebuild(archive.conn):
@@ -1778,7 +1778,7 @@ def edit_cmd(
             sys.stdout.write(f"{name}: {_shown(value)} (source: {_shown(source)}; edited {at})\n")
         return
     if not dry_run:
-        archive._require_writable()
+        editing.require_safe(archive, "nothing was edited")
     result = editing.edit(archive.conn, article, sets, reset or [], now=_utc_now(), dry_run=dry_run)
     if not result.changes:
         err(f"{article['id']}: nothing to change (the fields already hold these values)")
@@ -1820,13 +1820,13 @@ def rm_cmd(
     what = f"{n:,} article{'' if n == 1 else 's'}"
     counts = editing.annotation_counts(archive.conn, [a["id"] for a in articles])
     with_words = editing.annotation_words(counts)
-    with_ = f" with {with_words}" if with_words else ""
+    with_ = f" (with {with_words})" if with_words else ""
     if dry_run:
         err(f"would remove {what}{with_}:")
         for a in articles:
             err(_article_line(a))
         return
-    archive._require_writable()
+    editing.require_safe(archive, "nothing was removed")
     if not yes:
         if _isatty(sys.stdin):
             for a in articles:
@@ -1834,7 +1834,7 @@ def rm_cmd(
         _confirm(
             f"Delete {what}{with_}?",
             yes,
-            f"rm would delete {what}{with_}, and there is no terminal to ask: "
+            f"rm would delete {what}{with_} and there is no terminal to ask: "
             "add --yes to delete (or --dry-run to see what would go)",
         )
     result = editing.remove(archive.conn, articles, now=_utc_now())
@@ -1895,7 +1895,7 @@ def undo_cmd(
         return
     if fmt is not None or json_:
         raise UsageError("--format and --json apply to --list")
-    archive._require_writable()
+    editing.require_safe(archive, "nothing was undone")
     try:
         entry = editing.undo_last(archive.conn, force=yes)
     except editing.LaterChanges as exc:

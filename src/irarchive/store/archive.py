@@ -204,6 +204,11 @@ class Archive:
             rows = self.conn.execute(
                 sql + "id >= ? AND id < ? ORDER BY id LIMIT 11", (lowered, lowered + "g")
             ).fetchall()
+            if not rows:
+                # The prefix of an id merged into another article (an alias of kind 'id').
+                merged = self._alias_prefix(lowered)
+                if merged is not None:
+                    return merged
             if len(rows) == 1:
                 return _row_to_dict(rows[0])
             if len(rows) > 1:
@@ -253,6 +258,16 @@ class Archive:
                 return _row_to_dict(row)
             name = hit[0]
         return None
+
+    def _alias_prefix(self, prefix: str) -> dict[str, Any] | None:
+        try:
+            hits = self.conn.execute(
+                "SELECT alias FROM aliases WHERE alias >= ? AND alias < ? AND kind = 'id' LIMIT 2",
+                (prefix, prefix + "g"),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return None
+        return self._by_alias(hits[0][0]) if len(hits) == 1 else None
 
     def title_matches(self, title: str, *, limit: int) -> list[dict[str, Any]]:
         """Articles whose title equals ``title`` (case-insensitive), found through the index."""
@@ -500,6 +515,16 @@ class Archive:
         except sqlite3.DatabaseError as exc:
             problems.append(
                 f"full-text index: damaged ({exc}); irarchive db check --repair rebuilds it"
+            )
+        try:
+            if self.readonly:  # the check below counts as a write: only load the index
+                c.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'a' LIMIT 1")
+            else:
+                # The notes index holds the notes' own text, so FTS5 can check it whole.
+                c.execute("INSERT INTO notes_fts(notes_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            problems.append(
+                f"notes index: damaged ({exc}); irarchive db check --repair rebuilds it"
             )
         missing = c.execute(
             "SELECT count(*) FROM articles WHERE rowid NOT IN (SELECT id FROM articles_fts_docsize)"

@@ -75,6 +75,18 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
+def require_safe(archive: Any, what: str) -> None:
+    """Refuse to change a read-only archive, or one with triggers irarchive did not create
+    (they could change or delete articles when ours are changed, as for an import)."""
+    archive._require_writable()
+    if archive.foreign_triggers:
+        names = ", ".join(f"'{n}'" for n in archive.foreign_triggers[:5])
+        raise ArchiveError(
+            f"{archive.path} has triggers irarchive did not create ({names}); they could "
+            f"change or delete articles, so {what}: run 'irarchive db check'"
+        )
+
+
 # ---- values ---------------------------------------------------------------------------
 
 
@@ -398,6 +410,8 @@ def remove(
         ids = [a["id"] for a in unique]
         counts = annotation_counts(conn, ids)
         n = len(ids)
+        if not n:
+            return RemoveResult([], counts)  # removed meanwhile by someone else
         summary = (f"rm {unique[0]['id']}" if n == 1 else f"rm {n:,} articles") + _annotation_words(
             counts, prefix=" with "
         )

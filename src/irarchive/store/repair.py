@@ -27,6 +27,8 @@ def repair(conn: sqlite3.Connection) -> list[str]:
         if duplicate:
             done.append(f"slugs: gave {duplicate:,} article{_s(duplicate)} a unique slug")
         done += _recreate_schema(conn)
+        for name in ("articles_fts", "notes_fts"):
+            _empty_index(conn, name)
         n = indexing.rebuild(conn)
         done.append(f"search index and vocabulary: rebuilt from {n:,} article{_s(n)}")
         conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
@@ -100,6 +102,33 @@ def _recreate_schema(conn: sqlite3.Connection) -> list[str]:
             continue
         done.append(f"schema: {kind} '{name}' {'recreated' if what == 'missing' else 'restored'}")
     return done
+
+
+def _empty_index(conn: sqlite3.Connection, name: str) -> None:
+    """Reset an FTS5 table's stored index to that of a freshly made, empty table.
+
+    Its own 'delete-all' and 'rebuild' commands need the table to load first, which
+    fails once another tool has deleted its structure record ("vtable constructor
+    failed"); writing the shadow tables directly works whatever is left of them. The
+    fresh rows come from the same table made in memory by this SQLite, so their
+    format is the one it reads. The table's settings (``%_config``) are kept.
+    """
+    from irarchive.store.opening import expected_schema
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    schema = expected_schema(version)
+    if name not in schema:
+        return
+    memory = sqlite3.connect(":memory:")
+    try:
+        memory.execute(schema[name][2])
+        fresh = memory.execute(f"SELECT id, block FROM {name}_data").fetchall()
+    finally:
+        memory.close()
+    for shadow in ("data", "idx", "docsize"):
+        if f"{name}_{shadow}" in schema:
+            conn.execute(f"DELETE FROM {name}_{shadow}")
+    conn.executemany(f"INSERT INTO {name}_data(id, block) VALUES (?, ?)", fresh)
 
 
 def _relearn_acronyms(conn: sqlite3.Connection) -> int:
