@@ -78,6 +78,8 @@ def test_edit_title_moves_the_slug_and_the_old_slug_still_resolves(cli, seeded):
         "(the old slug still finds it)\n"
         "undo with: irarchive undo\n"
     )
+    # The index was kept in the same transaction (not left for the next open to replay).
+    assert sqlite3.connect(seeded).execute("SELECT count(*) FROM index_queue").fetchone() == (0,)
     article = show(cli, "iranian-nuclear-deal-crisis")
     assert (article["id"], article["slug"], article["title"]) == (
         IRAN,
@@ -315,6 +317,7 @@ def test_rm_removes_articles_and_annotations_and_undo_brings_all_back(cli, seede
         f"  {IRAN}  2022-01-28  Iranian Nuclear Deal Crisis\n"
         f"  {SCO}  2022-09-30  2022 SCO Summit in Samarkand: Key Takeaways\n"
     )
+    assert sqlite3.connect(seeded).execute("SELECT count(*) FROM index_queue").fetchone() == (0,)
     after = tables(seeded)
     assert len(after["articles"]) == 8
     for table in ("tags", "notes", "list_items"):
@@ -527,34 +530,59 @@ def test_kill_9_during_a_large_rm_leaves_before_or_after(tmp_path):
     assert finished.code == 0, finished
     after = _annotations_digest(done)
     assert after != before
+    # Killed at different points of its transaction: as soon as it holds the write
+    # lock, and later on (the sleeps pick points; nothing asserts how long it takes).
+    for n, wait in enumerate((0.0, 0.3, 0.8)):
+        attempt = tmp_path / f"attempt{n}.db"
+        src, dst = sqlite3.connect(db), sqlite3.connect(attempt)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        _rm_killed(attempt, ids[:6_000], wait)
+        state = _annotations_digest(attempt)
+        assert state in (before, after), f"attempt {n} left the archive between"
+        r = run_cli("--db", str(attempt), "db", "check")
+        assert r.code == 0, r
+        conn = sqlite3.connect(attempt)
+        assert conn.execute("SELECT count(*) FROM undo_log").fetchone()[0] == (state == after)
+        conn.close()
+        if state == before:
+            # The interrupted change never happened: running it again finishes it.
+            assert run_proc("--db", str(attempt), "rm", "--yes", *ids[:6_000]).code == 0
+            assert _annotations_digest(attempt) == after
+
+
+def _rm_killed(db: Path, ids: list[str], wait: float) -> bool:
+    """Start ``rm --yes IDS``, SIGKILL it ``wait`` s after it takes the write lock.
+
+    Returns whether it was killed while holding the lock (it may have finished first).
+    """
     proc = subprocess.Popen(
-        [*IRARCHIVE, "--db", str(db), "rm", "--yes", *ids[:6_000]],
+        [*IRARCHIVE, "--db", str(db), "rm", "--yes", *ids],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    killed = False
+    probe = sqlite3.connect(db, timeout=0, isolation_level=None)
     try:
-        # Kill it while it holds the write lock: inside its transaction.
-        probe = sqlite3.connect(db, timeout=0, isolation_level=None)
         while proc.poll() is None:
             try:
                 probe.execute("BEGIN IMMEDIATE")
                 probe.execute("ROLLBACK")
-            except sqlite3.OperationalError:  # locked: the rm is writing
-                os.kill(proc.pid, signal.SIGKILL)
+            except sqlite3.OperationalError:  # locked: the rm is in its transaction
+                time.sleep(wait)
+                if proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed = True
                 break
             time.sleep(0.005)
-        probe.close()
     finally:
+        probe.close()
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-    state = _annotations_digest(db)
-    assert state in (before, after)
-    r = run_cli("--db", str(db), "db", "check")
-    assert r.code == 0, r
-    undo_entries = sqlite3.connect(db).execute("SELECT count(*) FROM undo_log").fetchone()[0]
-    assert undo_entries == (0 if state == before else 1)
+    return killed
 
 
 # ---- db check --repair -----------------------------------------------------------------------
@@ -569,6 +597,8 @@ def test_repair_rebuilds_a_damaged_index_and_missing_slugs(cli, seeded):
     annotate(seeded, IRAN)
     healthy = _all_data(seeded)
     conn = sqlite3.connect(seeded)
+    acronyms = conn.execute("SELECT * FROM acronyms ORDER BY 1, 2").fetchall()
+    assert ("jcpoa", "joint comprehensive plan of action", 1) in acronyms
     conn.execute("DELETE FROM articles_fts_data WHERE id > 10")
     conn.execute("DELETE FROM notes_fts_data WHERE id > 1")
     conn.execute("UPDATE articles SET slug = NULL WHERE rowid <= 3")
@@ -600,6 +630,7 @@ def test_repair_rebuilds_a_damaged_index_and_missing_slugs(cli, seeded):
     assert search_ids(cli, "shangai cooperaton")[:1] == ["7c24afc7070dfa8e"]  # vocab is back
     assert search_ids(cli, "JCPOA")[:1] == [IRAN]  # acronyms are back
     conn = sqlite3.connect(seeded)
+    assert conn.execute("SELECT * FROM acronyms ORDER BY 1, 2").fetchall() == acronyms
     assert conn.execute(
         "SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'compare'"
     ).fetchall() == [(1,)]
