@@ -293,10 +293,10 @@ def test_undo_restores_byte_identical_records_after_edit(cli, seeded):
     assert tables(seeded) != before
     first = cli("undo")
     assert first.code == 0, first
+    stamp = first.err.split("(from ")[1].split(")")[0]
     assert first.err == (
-        f"undone: edit excerpt, truncated of {IRAN} (from "
-        + first.err.split("(from ")[1].split(")")[0]
-        + "); 1 article as it was before\n"
+        f"undone: edit excerpt, truncated of {IRAN} (New [i]Title[/i]) (from {stamp}); "
+        "1 article as it was before\n"
     )
     assert cli("undo").code == 0
     assert tables(seeded) == before
@@ -423,11 +423,11 @@ def test_undo_refuses_to_throw_away_later_changes_on_a_pipe(cli, seeded):
     with_tag = tables(seeded)
     r = cli("undo")
     assert r.code == 2, r
+    stamp = r.err.split("Crisis), ")[1].split(")")[0]
     assert r.err == (
-        f"Error: the articles of 'edit title of {IRAN}' ("
-        + r.err.split("' (")[1].split(")")[0]
-        + ") changed after it; undoing it would also throw those later changes away: "
-        "run 'irarchive undo --yes' to do it anyway\n"
+        f"Error: the last change (edit title of {IRAN} (Iranian Nuclear Deal Crisis), "
+        f"{stamp}) was followed by other changes to its articles; undoing it would throw "
+        "those away too: run 'irarchive undo --yes' to do it anyway\n"
     )
     assert tables(seeded) == with_tag
     assert cli("undo", "--yes").code == 0
@@ -441,7 +441,7 @@ def test_undo_list_keeps_at_least_twenty_entries(cli, seeded):
         assert cli("edit", IRAN, "-s", f"title=Title number {n}").code == 0
     listed = json.loads(cli("undo", "--list", "--json").out)
     assert len(listed) == 22
-    assert listed[0]["summary"] == f"edit title of {IRAN}"
+    assert listed[0]["summary"] == f"edit title of {IRAN} (Title number 20)"
     assert list(listed[0]) == ["entry", "at", "action", "articles", "summary"]
     for _ in range(22):
         assert cli("undo").code == 0

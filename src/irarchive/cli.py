@@ -1902,8 +1902,8 @@ def undo_cmd(
         if not _isatty(sys.stdin):
             raise
         _confirm(
-            f"The articles of '{exc.entry.summary}' changed after it; undoing it also "
-            "throws those changes away. Undo?",
+            f"The last change ({exc.entry.summary}) was followed by other changes to its "
+            "articles; undoing it throws those away too. Undo?",
             False,
             str(exc),
         )

@@ -229,12 +229,21 @@ def edit(
         result = _plan(conn, fresh, sets, resets, dry_run=False)
         if not result.changes:
             return result
-        summary = f"edit {', '.join(c.field for c in result.changes)} of {article_id}"
+        summary = (
+            f"edit {', '.join(c.field for c in result.changes)} of {article_id} "
+            f"({_short(fresh['title'])})"
+        )
         entry = undo.record(conn, "edit", summary, [article_id], now=now)
         _apply(conn, fresh, result, now)
         indexing.sync(conn)
         undo.seal(conn, entry)
     return result
+
+
+def _short(title: str, limit: int = 50) -> str:
+    """A title for an undo summary: one line, at most ``limit`` characters."""
+    text = " ".join(str(title).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reload(conn: sqlite3.Connection, article_id: str) -> dict[str, Any]:
@@ -412,9 +421,10 @@ def remove(
         n = len(ids)
         if not n:
             return RemoveResult([], counts)  # removed meanwhile by someone else
-        summary = (f"rm {unique[0]['id']}" if n == 1 else f"rm {n:,} articles") + _annotation_words(
-            counts, prefix=" with "
-        )
+        first = unique[0]
+        summary = (
+            f"rm {first['id']} ({_short(first['title'])})" if n == 1 else f"rm {n:,} articles"
+        ) + _annotation_words(counts, prefix=" with ")
         entry = undo.record(conn, "rm", summary, ids, now=now)
         for chunk, marks in _chunks(ids):
             for table in ANNOTATIONS:
@@ -467,8 +477,9 @@ class LaterChanges(UsageError):
 
     def __init__(self, entry: undo.Entry) -> None:
         super().__init__(
-            f"the articles of '{entry.summary}' ({entry.at}) changed after it; undoing it "
-            "would also throw those later changes away: run 'irarchive undo --yes' to do it anyway"
+            f"the last change ({entry.summary}, {entry.at}) was followed by other changes "
+            "to its articles; undoing it would throw those away too: run "
+            "'irarchive undo --yes' to do it anyway"
         )
         self.entry = entry
 
