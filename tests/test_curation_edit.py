@@ -293,11 +293,11 @@ def test_undo_restores_byte_identical_records_after_edit(cli, seeded):
     assert tables(seeded) != before
     first = cli("undo")
     assert first.code == 0, first
-    stamp = first.err.split("(from ")[1].split(")")[0]
+    stamp = first.err.split("made at ")[1]
     assert first.err == (
-        f"undone: edit excerpt, truncated of {IRAN} (New [i]Title[/i]) (from {stamp}); "
-        "1 article as it was before\n"
+        f"undone: edit excerpt, truncated of {IRAN} (New [i]Title[/i]), made at {stamp}"
     )
+    assert stamp.endswith("Z\n") and stamp.startswith("20")
     assert cli("undo").code == 0
     assert tables(seeded) == before
     assert search_ids(cli, "iranian nuclear")[:1] == [IRAN]
@@ -312,7 +312,7 @@ def test_rm_removes_articles_and_annotations_and_undo_brings_all_back(cli, seede
     r = cli("rm", IRAN, "2022-sco-summit-samarkand-key", "--yes")
     assert r.code == 0, r
     assert r.err == (
-        "removed 2 articles with 2 tags, 2 notes, 2 reading-list places; "
+        "removed 2 articles (with 2 tags, 2 notes, 2 reading-list places); "
         "undo with: irarchive undo\n"
         f"  {IRAN}  2022-01-28  Iranian Nuclear Deal Crisis\n"
         f"  {SCO}  2022-09-30  2022 SCO Summit in Samarkand: Key Takeaways\n"

@@ -88,13 +88,10 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive serve --port 9000 --title 'Our archive'", "another port and title"),
     ],
     "edit": [
-        ('irarchive edit 141e649d --set title="The Sixth CICA Summit"', "correct a title"),
-        (
-            "irarchive edit 141e649d -s date=2022-11-02 -s 'authors=Jane Doe; John Roe'",
-            "two fields",
-        ),
-        ("irarchive edit 141e649d --reset all", "back to the source's values"),
-        ("irarchive edit 141e649d", "which fields are edited, and the source's values"),
+        ('irarchive edit 141e649d -s title="The Sixth CICA Summit"', "fix a title"),
+        ('irarchive edit 141e649d -s date=2022-11-02 -s "authors=Jane Doe"', "two fields"),
+        ("irarchive edit 141e649d --reset all", "the source's values again"),
+        ("irarchive edit 141e649d", "what is edited"),
     ],
     "rm": [
         ("irarchive rm 141e649d", "asks first, on a terminal"),
@@ -1842,7 +1839,7 @@ def rm_cmd(
     words = editing.annotation_words(result.annotations)
     err(
         f"removed {n:,} article{'' if n == 1 else 's'}"
-        + (f" with {words}" if words else "")
+        + (f" (with {words})" if words else "")
         + "; undo with: irarchive undo"
     )
     if yes or not _isatty(sys.stdin):
@@ -1910,11 +1907,7 @@ def undo_cmd(
         entry = editing.undo_last(archive.conn, force=True)
     if entry is None:
         _fail("Error: nothing to undo (the undo log is empty)", 1)
-    n = entry.articles
-    err(
-        f"undone: {entry.summary} (from {entry.at}); "
-        f"{n:,} article{'' if n == 1 else 's'} as {'it was' if n == 1 else 'they were'} before"
-    )
+    err(f"undone: {entry.summary}, made at {entry.at}")
 
 
 def _isatty(stream: Any) -> bool:
