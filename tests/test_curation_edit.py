@@ -713,3 +713,24 @@ def test_a_merged_id_and_its_prefix_resolve_to_the_article_it_became(cli, seeded
     assert show(cli, merged)["id"] == IRAN
     assert show(cli, "00000000dead")["id"] == IRAN
     assert show(cli, "older-slug")["id"] == IRAN  # an alias of an alias
+
+
+def test_an_unsealed_entry_is_judged_by_the_timestamps_of_later_rows(seeded):
+    """Entries written by other commands without ``undo.seal`` (a merge, say)."""
+    from irarchive.store import undo
+
+    archive = open_archive(str(seeded))
+    c = archive.conn
+    try:
+        c.execute("BEGIN IMMEDIATE")
+        undo.record(c, "merge", "merged", [IRAN], now="2026-02-01T00:00:00Z")
+        c.execute("INSERT INTO tags VALUES (?, 'same-moment', '2026-02-01T00:00:00Z')", (IRAN,))
+        c.execute("COMMIT")
+        assert undo.changed_since(c) is False
+        c.execute(
+            "INSERT INTO notes(article_id, created_at, text) VALUES (?, ?, 'later')",
+            (IRAN, "2026-02-02T00:00:00Z"),
+        )
+        assert undo.changed_since(c) is True
+    finally:
+        archive.close()
