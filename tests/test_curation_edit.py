@@ -734,3 +734,22 @@ def test_an_unsealed_entry_is_judged_by_the_timestamps_of_later_rows(seeded):
         assert undo.changed_since(c) is True
     finally:
         archive.close()
+
+
+def test_db_check_finds_index_damage_that_no_queued_change_reveals(cli, seeded):
+    """Rows deleted from the index's own tables: nothing is queued, search just breaks."""
+    before = _all_data(seeded)
+    conn = sqlite3.connect(seeded)
+    conn.execute("DELETE FROM articles_fts_data WHERE id > 10")
+    conn.commit()
+    conn.close()
+    r = cli("db", "check")
+    assert (r.code, r.err) == (
+        1,
+        "problem: full-text index: damaged (database disk image is malformed); "
+        "irarchive db check --repair rebuilds it\n",
+    )
+    search = cli("search", "sco")
+    assert search.code == 1 and "irarchive db check --repair" in search.err
+    assert cli("db", "check", "--repair").code == 0
+    assert (cli("db", "check").code, _all_data(seeded)) == (0, before)
