@@ -87,6 +87,21 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive serve --open", "search in the web browser"),
         ("irarchive serve --port 9000 --title 'Our archive'", "another port and title"),
     ],
+    "edit": [
+        ('irarchive edit 141e649d -s title="The Sixth CICA Summit"', "fix a title"),
+        ('irarchive edit 141e649d -s date=2022-11-02 -s "authors=Jane Doe"', "two fields"),
+        ("irarchive edit 141e649d --reset all", "the source's values again"),
+        ("irarchive edit 141e649d", "what is edited"),
+    ],
+    "rm": [
+        ("irarchive rm 141e649d", "asks first, on a terminal"),
+        ("irarchive rm 141e649d a510295c --dry-run", "what would go, with annotations"),
+        ("irarchive search spam | cut -f1 | xargs irarchive rm --yes", "in a script"),
+    ],
+    "undo": [
+        ("irarchive undo", "bring back what the last edit, rm or merge changed"),
+        ("irarchive undo --list", "what can be undone, newest first"),
+    ],
     "db path": [
         ("irarchive db path", "where the archive is"),
         ("irarchive --db news.db db path", "with --db"),
@@ -102,6 +117,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "db check": [
         ("irarchive db check", "integrity and search index"),
         ("irarchive db check && echo healthy", "in a script: exit 1 on a problem"),
+        ("irarchive db check --repair", "rebuild the search index, slugs, vocabulary"),
     ],
 }
 
@@ -1320,13 +1336,55 @@ def db_info(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 @db_app.command("check", cls=Command, epilog=examples("db check"))
-def db_check(ctx: typer.Context) -> None:
+def db_check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Rebuild what is derived from the articles (search index, vocabulary, "
+            "slugs, notes index, acronyms, irarchive's indexes and triggers); articles "
+            "and annotations are never touched.",
+        ),
+    ] = False,
+) -> None:
     """Check integrity and that the search index matches the articles (exit 1 if not)."""
+    from irarchive.store import editing
+
     archive = state(ctx).archive()
     problems = archive.check()
+    if archive.index_error:
+        # The queue of other tools' changes could not be replayed: the index is
+        # damaged, whatever else the checks say about it.
+        problems = [p for p in problems if not p.startswith("full-text index")]
+        problems.insert(
+            0,
+            f"full-text index: damaged ({archive.index_error}); "
+            "irarchive db check --repair rebuilds it",
+        )
+    if repair:
+        from irarchive.store.repair import repair as rebuild
+
+        editing.require_safe(archive, "nothing was repaired (drop them first)")
+        for p in problems:
+            err(f"problem: {p}")
+        for line in rebuild(archive.conn):
+            err(f"repaired: {line}")
+        problems = archive.check()
     if problems:
         for p in problems:
             err(f"problem: {p}")
+        if not repair and not any("--repair" in p for p in problems):
+            err("(irarchive db check --repair rebuilds the search index, vocabulary and slugs)")
+    orphaned = editing.orphans(archive.conn)
+    if orphaned:
+        err(
+            "note: "
+            + editing.annotation_words(orphaned)
+            + " belong to articles that are no longer in the archive; they are kept, "
+            "and importing those articles again (same ids) brings them back"
+        )
+    if problems:
         raise typer.Exit(1)
     print(f"ok: {archive.count()} articles, index consistent")
 
@@ -1628,6 +1686,230 @@ def browse_cmd(
     sys.stdout.flush()
 
 
+# ---- curating: edit, rm, undo ---------------------------------------------------------------
+
+
+def _confirm(question: str, yes: bool, refusal: str) -> None:
+    """Ask ``question`` on a terminal; on a pipe (no one to ask) refuse unless --yes.
+
+    The answer is read from stdin, so stdin must be a terminal; the question goes to
+    stderr, so ``irarchive rm X | cat`` still asks.
+    """
+    if yes:
+        return
+    if not _isatty(sys.stdin):
+        raise UsageError(refusal)
+    if not typer.confirm(question, default=False, err=True):
+        _fail("Cancelled; nothing was changed", 1)
+
+
+def _shown(value: Any, limit: int = 70) -> str:
+    """A field's value in one line of a change report (data, never markup)."""
+    from irarchive.model import authors_text
+    from irarchive.output import cell
+
+    if value is None or value == []:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = authors_text(value) if isinstance(value, list) else str(value)
+    text = " ".join(cell(text).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _article_line(a: dict[str, Any]) -> str:
+    from irarchive.output import cell
+
+    return f"  {a['id']}  {a.get('date') or '----------':<10}  {cell(a['title'])[:100]}"
+
+
+@app.command("edit", cls=Command, epilog=examples("edit"))
+def edit_cmd(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help="Article id, slug (an old slug too), unique id prefix, or exact title.",
+            autocompletion=complete_ref,
+        ),
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="FIELD=VALUE",
+            help="Change a field (title, authors, date, excerpt, truncated, category, url, "
+            "doi), read as an import reads it; an empty VALUE clears it. Repeatable.",
+        ),
+    ] = None,
+    reset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reset",
+            metavar="FIELD",
+            help="Put back the source's value of an edited field ('all' for every one).",
+        ),
+    ] = None,
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option("--date-order", help="Read a numeric date like 01/02/2022 as dmy or mdy."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+) -> None:
+    """Correct an article's fields; the id stays, re-imports keep the edit (--reset undoes it)."""
+    from irarchive.store import editing
+
+    archive = state(ctx).archive()
+    sets = editing.parse_sets(set_ or [], date_order=date_order.value if date_order else None)
+    article = archive.get(ref)
+    if not sets and not reset:
+        edited = editing.edits_of(archive.conn, article["id"])
+        if not edited:
+            err(f"no field of {article['id']} is edited here (change one with --set FIELD=VALUE)")
+            return
+        for name, (value, source, at) in sorted(edited.items()):
+            sys.stdout.write(f"{name}: {_shown(value)} (source: {_shown(source)}; edited {at})\n")
+        return
+    if not dry_run:
+        editing.require_safe(archive, "nothing was edited")
+    result = editing.edit(archive.conn, article, sets, reset or [], now=_utc_now(), dry_run=dry_run)
+    if not result.changes:
+        err(f"{article['id']}: nothing to change (the fields already hold these values)")
+        return
+    err(f"{'would edit' if dry_run else 'edited'} {article['id']}:")
+    for c in result.changes:
+        how = " (the source's value)" if c.reset else ""
+        err(f"  {c.field}: {_shown(c.old)} -> {_shown(c.new)}{how}")
+    if result.new_slug and result.new_slug != result.old_slug:
+        err(f"  slug: {result.old_slug} -> {result.new_slug} (the old slug still finds it)")
+    if not dry_run:
+        err("undo with: irarchive undo")
+
+
+@app.command("rm", cls=Command, epilog=examples("rm"))
+def rm_cmd(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF...",
+            help="Article ids, slugs, unique id prefixes or exact titles.",
+            autocompletion=complete_ref,
+        ),
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed on a pipe or in a script).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")
+    ] = False,
+) -> None:
+    """Delete articles with their tags, notes and list places ('irarchive undo' restores them)."""
+    from irarchive.store import editing
+
+    archive = state(ctx).archive()
+    articles = list({a["id"]: a for a in (archive.get(ref) for ref in refs)}.values())
+    n = len(articles)
+    what = f"{n:,} article{'' if n == 1 else 's'}"
+    counts = editing.annotation_counts(archive.conn, [a["id"] for a in articles])
+    with_words = editing.annotation_words(counts)
+    with_ = f" (with {with_words})" if with_words else ""
+    if dry_run:
+        err(f"would remove {what}{with_}:")
+        for a in articles:
+            err(_article_line(a))
+        return
+    editing.require_safe(archive, "nothing was removed")
+    if not yes:
+        if _isatty(sys.stdin):
+            for a in articles:
+                err(_article_line(a))
+        _confirm(
+            f"Delete {what}{with_}?",
+            yes,
+            f"rm would delete {what}{with_} and there is no terminal to ask: "
+            "add --yes to delete (or --dry-run to see what would go)",
+        )
+    result = editing.remove(archive.conn, articles, now=_utc_now())
+    n = len(result.articles)
+    words = editing.annotation_words(result.annotations)
+    err(
+        f"removed {n:,} article{'' if n == 1 else 's'}"
+        + (f" (with {words})" if words else "")
+        + "; undo with: irarchive undo"
+    )
+    if yes or not _isatty(sys.stdin):
+        for a in result.articles:
+            err(_article_line(a))
+
+
+UNDO_FIELDS = ("entry", "at", "action", "articles", "summary")
+
+
+@app.command("undo", cls=Command, epilog=examples("undo"))
+def undo_cmd(
+    ctx: typer.Context,
+    list_: Annotated[
+        bool,
+        typer.Option("--list", "-l", help="List the changes that can be undone, newest first."),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Undo even when the articles changed after (that later work is lost).",
+        ),
+    ] = False,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Undo the last edit, rm or merge: articles and annotations come back as they were."""
+    from irarchive import output
+    from irarchive.store import editing, undo
+
+    archive = state(ctx).archive()
+    if list_:
+        out_fmt = choose_format(fmt, json_, formats.LIST)
+        rows = [
+            {
+                "entry": e.id,
+                "at": e.at,
+                "action": e.action,
+                "articles": e.articles,
+                "summary": e.summary,
+            }
+            for e in undo.entries(archive.conn)
+        ]
+        if not rows and shown_format(out_fmt).terminal:
+            err("nothing to undo")
+            return
+        emit(rows, out_fmt, None, output.View(UNDO_FIELDS, UNDO_FIELDS))
+        return
+    if fmt is not None or json_:
+        raise UsageError("--format and --json apply to --list")
+    editing.require_safe(archive, "nothing was undone")
+    try:
+        entry = editing.undo_last(archive.conn, force=yes)
+    except editing.LaterChanges as exc:
+        if not _isatty(sys.stdin):
+            raise
+        _confirm(
+            f"The last change ({exc.entry.summary}) was followed by other changes to its "
+            "articles; undoing it throws those away too. Undo?",
+            False,
+            str(exc),
+        )
+        entry = editing.undo_last(archive.conn, force=True)
+    if entry is None:
+        _fail("Error: nothing to undo (the undo log is empty)", 1)
+    err(f"undone: {entry.summary}, made at {entry.at}")
+
+
 def _isatty(stream: Any) -> bool:
     try:
         return stream.isatty()
@@ -1872,8 +2154,8 @@ def _sqlite_message(exc: Exception) -> str:
         return f"the archive is busy ({text}); another irarchive is writing to it, try again"
     return (
         f"the archive cannot be read ({text}); it was left untouched: "
-        "run 'irarchive db check' (with write access, so changes other tools made "
-        "are indexed), restore a backup, or choose another --db"
+        "run 'irarchive db check --repair' (it rebuilds the search index from the "
+        "articles), restore a backup, or choose another --db"
     )
 
 

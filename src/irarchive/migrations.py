@@ -283,6 +283,8 @@ def m004_create_curation(conn: sqlite3.Connection) -> None:
         END
         """,
     )
+
+
 def m005_index_positions(conn: sqlite3.Connection) -> None:
     """Rebuild the full-text index with word positions, over the words as written.
 

@@ -52,9 +52,7 @@ def sync(conn: sqlite3.Connection) -> int:
     (nothing, for a row inserted by another tool). Slugs missing on rows another tool
     inserted are filled in, and the typo vocabulary follows the changed terms.
     """
-    from irarchive.model import base_slug
     from irarchive.store.writer import fts_excerpt, fts_title, index, unindex
-    from irarchive.text import tokens
 
     first: dict[int, tuple[str | None, str | None, int]] = {}
     last_seq = 0
@@ -71,36 +69,74 @@ def sync(conn: sqlite3.Connection) -> int:
             # A quarter of the archive or more (a bulk DELETE or UPDATE by another
             # tool): one pass over the articles beats a delete and insert per row.
             rebuild(conn)
+            with writing(conn):
+                _fill_slugs(conn)
             return len(first)
-    terms: set[str] = set()
+    texts: list[str] = []
     with writing(conn):
         for row, (old_title, old_excerpt, was_indexed) in first.items():
             if was_indexed:
                 unindex(conn, row, old_title or "", old_excerpt)
-                terms.update(tokens(fts_title(old_title or "")), tokens(old_excerpt))
+                texts += [fts_title(old_title or ""), fts_excerpt(old_excerpt)]
             current = conn.execute(
-                "SELECT title, excerpt, slug, id FROM articles WHERE rowid = ?", (row,)
+                "SELECT title, excerpt FROM articles WHERE rowid = ?", (row,)
             ).fetchone()
             if current is None:
                 continue
-            title, excerpt, slug, article_id = current
-            index(conn, [(row, fts_title(title or ""), fts_excerpt(excerpt))])
-            terms.update(tokens(fts_title(title or "")), tokens(excerpt))
-            if not slug:
-                conn.execute(
-                    "UPDATE articles SET slug = ? WHERE rowid = ?",
-                    (_free_slug(conn, base_slug(title or ""), article_id or str(row)), row),
-                )
+            title, excerpt = current
+            indexed = (row, fts_title(title or ""), fts_excerpt(excerpt))
+            index(conn, [indexed])
+            texts += indexed[1:]
         conn.execute("DELETE FROM index_queue WHERE seq <= ?", (last_seq,))
-        refresh_vocab(conn, None if len(first) > VOCAB_REBUILD_AT else terms)
+        _fill_slugs(conn)
+        refresh_vocab(conn, None if len(first) > VOCAB_REBUILD_AT else _terms(conn, texts))
     return len(first)
 
 
-def _free_slug(conn: sqlite3.Connection, base: str, article_id: str) -> str:
-    for candidate in (base, f"{base}-{article_id[:6]}", f"{base}-{article_id}"):
-        if not conn.execute("SELECT 1 FROM articles WHERE slug = ?", (candidate,)).fetchone():
+def _fill_slugs(conn: sqlite3.Connection) -> None:
+    """Give rows another tool inserted without a slug one made from their title."""
+    from irarchive.model import base_slug
+
+    for row, title, article_id in conn.execute(
+        "SELECT rowid, title, id FROM articles WHERE slug IS NULL"
+    ).fetchall():
+        slug = free_slug(conn, base_slug(title or ""), article_id or str(row))
+        conn.execute("UPDATE articles SET slug = ? WHERE rowid = ?", (slug, row))
+
+
+def free_slug(conn: sqlite3.Connection, base: str, article_id: str) -> str:
+    """A slug no other article has, as its slug or as an alias: the base, else with id digits."""
+    for candidate in (base, f"{base}-{article_id[:6]}", f"{base}-{article_id}", article_id):
+        taken = conn.execute(
+            "SELECT 1 FROM articles WHERE slug = ? AND id IS NOT ? "
+            "UNION ALL SELECT 1 FROM aliases WHERE alias = ? AND article_id != ?",
+            (candidate, article_id, candidate, article_id),
+        ).fetchone()
+        if not taken:
             return candidate
     return f"{base}-{article_id}-{conn.execute('SELECT max(rowid) FROM articles').fetchone()[0]}"
+
+
+def _terms(conn: sqlite3.Connection, texts: list[str]) -> set[str]:
+    """The terms the index's own tokenizer makes of these texts (Python's word split
+    differs on marks, superscripts and unassigned code points), via a temporary table."""
+    from irarchive.migrations import FTS_TOKENIZE
+
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.irarchive_terms "
+        f"USING fts5(text, tokenize='{FTS_TOKENIZE}')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.irarchive_terms_vocab "
+        "USING fts5vocab(temp, irarchive_terms, 'row')"
+    )
+    conn.execute("DELETE FROM temp.irarchive_terms")
+    conn.executemany(
+        "INSERT INTO temp.irarchive_terms(text) VALUES (?)", [(t,) for t in texts if t]
+    )
+    terms = {r[0] for r in conn.execute("SELECT term FROM temp.irarchive_terms_vocab")}
+    conn.execute("DELETE FROM temp.irarchive_terms")
+    return terms
 
 
 def refresh_vocab(conn: sqlite3.Connection, terms: set[str] | None) -> None:

@@ -245,14 +245,34 @@ def open_archive(
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -32000")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        index_error = None
         if writable and not foreign_triggers and indexing.has_pending(conn):
-            _sync_index(conn)
+            try:
+                _sync_index(conn)
+            except sqlite3.DatabaseError as exc:
+                # A damaged full-text index (its rows deleted with sqlite3, say) is
+                # derived data: the archive still opens, so that reading the articles
+                # and 'db check --repair' (which rebuilds the index) work. Anything
+                # else (busy, disk full) fails the opening as before.
+                if not _index_damage(exc):
+                    raise
+                index_error = str(exc)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _damaged(path, exc) from None
     archive = Archive(conn, path, readonly=not writable)
     archive.foreign_triggers = foreign_triggers
+    archive.index_error = index_error
     return archive
+
+
+def _index_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Is this error SQLite finding a full-text index's data damaged?"""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None and code & 0xFF == 11:  # SQLITE_CORRUPT and its extended codes
+        return True
+    text = str(exc)
+    return "malformed" in text or "vtable constructor failed" in text
 
 
 def _sync_index(conn: sqlite3.Connection) -> None:

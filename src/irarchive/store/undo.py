@@ -157,3 +157,60 @@ def _insert(conn: sqlite3.Connection, table: str, row: dict, *, replace: bool = 
         f"INSERT INTO {table}({names}) VALUES ({marks})".replace("INSERT", verb, 1),
         list(row.values()),
     )
+
+
+def _state_digest(conn: sqlite3.Connection, ids: list[str]) -> str:
+    import hashlib
+
+    blob = json.dumps(snapshot(conn, ids), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def seal(conn: sqlite3.Connection, entry_id: int) -> None:
+    """Remember, in the entry, the state its change left (call it after the change,
+    inside the same transaction), so ``changed_since`` can tell whether undoing it
+    would also throw away something done later. Optional: an unsealed entry is
+    judged by the timestamps of the rows about its articles instead."""
+    row = conn.execute("SELECT payload FROM undo_log WHERE id = ?", (entry_id,)).fetchone()
+    if row is None:
+        return
+    state = json.loads(row[0])
+    state["after"] = _state_digest(conn, state["ids"])
+    conn.execute(
+        "UPDATE undo_log SET payload = ? WHERE id = ?",
+        (json.dumps(state, ensure_ascii=False), entry_id),
+    )
+
+
+def changed_since(conn: sqlite3.Connection) -> bool:
+    """Has anything about the newest entry's articles changed since its change was made?
+
+    True means ``restore_last`` would also undo that later work (a tag added, a
+    re-import, another edit not recorded in the log).
+    """
+    row = conn.execute("SELECT at, payload FROM undo_log ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return False
+    at, payload = row
+    state = json.loads(payload)
+    ids: list[str] = state["ids"]
+    if "after" in state:
+        return _state_digest(conn, ids) != state["after"]
+    stamps = {
+        "tags": "added_at",
+        "notes": "created_at",
+        "list_items": "added_at",
+        "aliases": "created_at",
+        "edits": "edited_at",
+    }
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for table, stamp in stamps.items():
+            later = conn.execute(
+                f"SELECT 1 FROM {table} WHERE article_id IN ({marks}) AND {stamp} > ? LIMIT 1",
+                [*chunk, at],
+            ).fetchone()
+            if later:
+                return True
+    return False
