@@ -150,7 +150,16 @@ OPS = st.lists(
     st.tuples(
         st.sampled_from(["insert", "update", "delete", "rowid", "excerpt"]),
         st.integers(0, 15),
-        st.sampled_from(["Aral Sea", "U.S.–China talks", "Turkey’s grain", "indo-pacific", ""]),
+        st.sampled_from(
+            [
+                "Aral Sea",
+                "U.S.–China talks",
+                "Turkey’s grain",
+                "indo-pacific",
+                "",
+                "km² 0² x\u0378y 5\u0301",
+            ]
+        ),
     ),
     max_size=12,
 )
