@@ -44,8 +44,27 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "authors": str,
     "doi": str,
 }
-#: Selected in the order of model.FIELDS (``_row_to_dict`` zips them).
-_COLUMNS = "rowid, " + ", ".join(FIELDS)
+
+
+def _select_list(table: str = "articles") -> str:
+    """The article columns in the order of model.FIELDS (``_row_to_dict`` zips them).
+
+    ``tags`` comes from the tags table: a JSON array, sorted (the primary key's order),
+    one index seek per article (nothing when no article has tags).
+    """
+    cols = [f"{table}.rowid"]
+    for f in FIELDS:
+        if f == "tags":
+            cols.append(
+                "(SELECT json_group_array(tag) FROM (SELECT tag FROM tags "
+                f"WHERE tags.article_id = {table}.id ORDER BY tag))"
+            )
+        else:
+            cols.append(f"{table}.{f}")
+    return ", ".join(cols)
+
+
+_COLUMNS = _select_list()
 #: Filters selecting at most this many articles are applied inside the full-text
 #: query (a posting-list seek per article); wider ones by looking matches up.
 FILTER_FIRST = 3000
@@ -58,6 +77,10 @@ class Filters:
     period: Period | None = None
     undated: bool = False
     categories: tuple[str, ...] = ()
+    #: Normalised tags (``annotations.normalise_tag``) every article must have ...
+    tags: tuple[str, ...] = ()
+    #: ... and those it must not have (``--tag -T``).
+    without_tags: tuple[str, ...] = ()
 
 
 def _bounded(limit: int) -> int:
@@ -89,6 +112,7 @@ def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
     values["truncated"] = bool(values["truncated"])
     values["extra"] = json.loads(values["extra"]) if values["extra"] else {}
     values["authors"] = json.loads(values["authors"]) if values["authors"] else []
+    values["tags"] = json.loads(values["tags"]) if values["tags"] else []
     return values
 
 
@@ -134,6 +158,13 @@ class Archive:
                 # NOCASE folds ASCII only: КАТЕГОРИЯ must match категория too.
                 clauses.append(f"casefold({a}category) IN ({marks})")
                 params += [c.casefold() for c in filters.categories]
+        # Through the tags(tag, article_id) index: a tag's articles are one range.
+        for tag in filters.tags:
+            clauses.append(f"{a}id IN (SELECT article_id FROM tags WHERE tag = ?)")
+            params.append(tag)
+        for tag in filters.without_tags:
+            clauses.append(f"{a}id NOT IN (SELECT article_id FROM tags WHERE tag = ?)")
+            params.append(tag)
         return clauses, params
 
     def list_articles(
@@ -229,7 +260,7 @@ class Archive:
             return []
         phrase = "(" + " AND ".join(f'"{w}"' for w in words) + ")"
         rows = self.conn.execute(
-            f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles_fts f "
+            f"SELECT {_select_list('a')} FROM articles_fts f "
             "JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ? "
             "ORDER BY f.rank LIMIT 200",
             (f"title : {phrase}",),
@@ -361,6 +392,29 @@ class Archive:
         sql = f"SELECT {_COLUMNS} FROM articles WHERE rowid IN (SELECT value FROM json_each(?))"
         rows = {r[0]: r for r in self.conn.execute(sql, (json.dumps([r for r, _ in ranked]),))}
         return [(_row_to_dict(rows[r]), rank) for r, rank in ranked if r in rows]
+
+    def has_notes(self) -> bool:
+        """Whether any article has a note (one index probe; search skips notes if not)."""
+        return self.conn.execute("SELECT EXISTS (SELECT 1 FROM notes)").fetchone()[0] == 1
+
+    def note_candidates(
+        self, match: str, filters: Filters, limit: int
+    ) -> list[tuple[dict[str, Any], list[str]]]:
+        """Articles with a note matching an FTS5 expression over ``notes_fts``, and
+        the text of their matching notes; best bm25 first, at most ``limit``."""
+        clauses, params = self._where(filters, "a")
+        where = "".join(" AND " + c for c in clauses)
+        sql = (
+            f"SELECT {_select_list('a')}, json_group_array(n.text) FROM notes_fts "
+            "JOIN notes n ON n.id = notes_fts.rowid JOIN articles a ON a.id = n.article_id "
+            f"WHERE notes_fts MATCH ?{where} GROUP BY a.id ORDER BY min(notes_fts.rank) "
+            f"LIMIT {_bounded(limit)}"
+        )
+        try:
+            rows = self.conn.execute(sql, [match, *params]).fetchall()
+        except sqlite3.OperationalError as exc:  # a bug in query building, not user input
+            raise ArchiveError(f"search failed: {exc}") from None
+        return [(_row_to_dict(r[:-1]), json.loads(r[-1])) for r in rows]
 
     def vocab_lookup(self, terms: Iterable[str]) -> dict[str, int]:
         terms = list(dict.fromkeys(terms))
@@ -563,7 +617,9 @@ class Archive:
         series = [(p, n) for p, n in rows if p is not None]
         undated = 0
         if filters.period is None:
-            clauses, params = self._where_matching(Filters(categories=filters.categories), match)
+            from dataclasses import replace
+
+            clauses, params = self._where_matching(replace(filters, period=None), match)
             where = " AND ".join(["date_start IS NULL", *clauses])
             rows = self._fetch_all(f"SELECT count(*) FROM articles WHERE {where}", params)
             undated = rows[0][0]
@@ -616,6 +672,19 @@ class Archive:
                 )
             ]
         return out
+
+    def tag_completions(self, prefix: str, limit: int = 50) -> list[str]:
+        """Tags in use starting with ``prefix`` (shell completion), over the tag index.
+
+        A ``-`` or ``+`` typed first (``--tag -ene``) is kept on the completions.
+        """
+        sign = prefix[:1] if prefix[:1] in "+-" else ""
+        start = " ".join(prefix[len(sign) :].casefold().split())
+        rows = self.conn.execute(
+            "SELECT DISTINCT tag FROM tags WHERE tag >= ? AND tag < ? ORDER BY tag LIMIT ?",
+            (start, start + "\uffff", limit),
+        )
+        return [sign + r[0] for r in rows]
 
     def categories(self) -> list[str]:
         """Every distinct category, sorted (the browser's category picker)."""
