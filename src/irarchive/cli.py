@@ -1822,7 +1822,10 @@ def note_cmd(
         notes = annotations.notes_of(archive.conn, article["id"])
         emit(notes, out_fmt, None, output.NOTES)
         if not notes and shown_format(out_fmt).terminal:
-            err(f"{_about(article)} has no notes; add one with: irarchive note {article['id']} -m TEXT")
+            err(
+                f"{_about(article)} has no notes; "
+                f"add one with: irarchive note {article['id']} -m TEXT"
+            )
         return
     if message:
         text = "\n\n".join(m.strip("\n") for m in message)
@@ -1852,9 +1855,7 @@ lists_app = typer.Typer(
 )
 app.add_typer(lists_app, name="lists")
 
-ListNameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The list's name (any case).")
-]
+ListNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The list's name (any case).")]
 ListRefsArg = Annotated[
     list[str],
     typer.Argument(

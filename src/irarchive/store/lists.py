@@ -50,7 +50,9 @@ def check_name(raw: str) -> str:
             f"list name {neutralise(name)!r} may not contain control or invisible characters"
         )
     if len(name) > NAME_MAX:
-        raise UsageError(f"list name {neutralise(name[:40])!r}… is longer than {NAME_MAX} characters")
+        raise UsageError(
+            f"list name {neutralise(name[:40])!r}… is longer than {NAME_MAX} characters"
+        )
     return name
 
 
@@ -93,7 +95,8 @@ def add(
         if stored is None:
             c.execute("INSERT INTO lists(name, created_at) VALUES (?, ?)", (name, stamp))
         on_list = {
-            r[0] for r in c.execute("SELECT article_id FROM list_items WHERE list = ?", (result.name,))
+            r[0]
+            for r in c.execute("SELECT article_id FROM list_items WHERE list = ?", (result.name,))
         }
         position = c.execute(
             "SELECT coalesce(max(position), 0) FROM list_items WHERE list = ?", (result.name,)
@@ -147,9 +150,7 @@ class Removed:
     missing: list[dict[str, Any]] = field(default_factory=list)
 
 
-def plan_remove(
-    archive: Archive, name: str, articles: Sequence[dict[str, Any]] | None
-) -> Removed:
+def plan_remove(archive: Archive, name: str, articles: Sequence[dict[str, Any]] | None) -> Removed:
     """What removing ``articles`` (None: the whole list) would remove; changes nothing."""
     stored, on_list = items(archive, name)
     if articles is None:
