@@ -482,3 +482,16 @@ def test_search_in_notes_only(cli, seeded):
     assert (r.code, r.err) == (2, said)
     tag(cli, IRAN, "+x")
     assert ids(cli("search", "--in", "notes", "energy", "--tag", "-x").out) == [CICA]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
+def test_re_importing_an_export_with_tags_and_notes_changes_nothing(cli, seeded, tmp_path, fmt):
+    tag(cli, SCO, "+asia", "+sco")
+    cli("note", SCO, "-m", "a note")
+    before = digest(seeded)
+    target = tmp_path / f"all.{fmt}"
+    assert cli("export", "-o", str(target)).code == 0
+    r = cli("import", str(target))
+    assert r.code == 0 and "0 added, 0 updated, 10 unchanged, 0 rejected" in r.err, r
+    assert digest(seeded) == before
+    assert json.loads(cli("show", SCO, "--json").out)["extra"] == {}

@@ -215,6 +215,7 @@ def test_browse_filters_by_tag_and_keeps_it_through_the_date_dialog(cli, seeded)
 
     cli("tag", CICA, SCO, IRAN, "+asia")
     cli("tag", IRAN, "+old")
+    cli("tag", SCO, "+[i]x[/i]")
     cli("note", CICA, "-m", "[bold]my[/] note")
 
     async def run() -> None:
@@ -234,9 +235,13 @@ def test_browse_filters_by_tag_and_keeps_it_through_the_date_dialog(cli, seeded)
             assert "tag: asia, -old" in str(app.query_one("#status").render())
             preview = "\n".join(s.text for s in app.screen._compositor.render_strips())
             assert "tags: asia" in preview and "[bold]my[/] note" in preview
+            await pilot.press("down")
+            await pilot.pause()
+            preview = "\n".join(s.text for s in app.screen._compositor.render_strips())
+            assert "tags: [i]x[/i], asia" in preview
             await pilot.press("escape", "d")
             assert isinstance(app.screen, DateDialog)
-            for ch in "2022-10":
+            for ch in "2022..2022":
                 await pilot.press(ch)
             await pilot.press("enter")
             for _ in range(50):
@@ -245,6 +250,7 @@ def test_browse_filters_by_tag_and_keeps_it_through_the_date_dialog(cli, seeded)
                 if not app.workers._workers:
                     break
             found = app.results.results
-            assert [found.rows[i]["id"] for i in range(found.total)] == [CICA]
+            assert [found.rows[i]["id"] for i in range(found.total)] == [CICA, SCO]
+            assert "tag: asia, -old" in str(app.query_one("#status").render())
 
     asyncio.run(run())
