@@ -68,6 +68,8 @@ _COLUMNS = _select_list()
 #: Filters selecting at most this many articles are applied inside the full-text
 #: query (a posting-list seek per article); wider ones by looking matches up.
 FILTER_FIRST = 3000
+#: A tag on more articles than this is checked article by article (see ``_where``).
+COMMON_TAG = 20_000
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Archive:
         #: Triggers irarchive did not create (see ``open_archive``): imports refuse
         #: to run them.
         self.foreign_triggers: list[str] = []
+        self._tag_sizes: dict[str, int] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -136,7 +139,11 @@ class Archive:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
-    def _where(self, filters: Filters, alias: str = "") -> tuple[list[str], list[Any]]:
+    def _where(
+        self, filters: Filters, alias: str = "", *, drive: bool = False
+    ) -> tuple[list[str], list[Any]]:
+        """SQL conditions for ``filters``; ``drive``: a count over all that match, where
+        reading a tag's articles from the tag index beats checking every row."""
         a = alias + "." if alias else ""
         clauses: list[str] = []
         params: list[Any] = []
@@ -158,14 +165,47 @@ class Archive:
                 # NOCASE folds ASCII only: КАТЕГОРИЯ must match категория too.
                 clauses.append(f"casefold({a}category) IN ({marks})")
                 params += [c.casefold() for c in filters.categories]
-        # Through the tags(tag, article_id) index: a tag's articles are one range.
         for tag in filters.tags:
-            clauses.append(f"{a}id IN (SELECT article_id FROM tags WHERE tag = ?)")
+            if drive or not self._common_tag(tag):
+                # The tag's articles are one range of the tags(tag, article_id) index:
+                # read them and seek each article (the query is as big as the tag).
+                clauses.append(f"{a}id IN (SELECT article_id FROM tags WHERE tag = ?)")
+            else:
+                # A tag on very many articles: checked row by row through the tags
+                # primary key, so "newest 20" stops early on the date index instead
+                # of sorting all of the tag's articles.
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM tags WHERE tags.article_id = {a or 'articles.'}id "
+                    "AND tags.tag = ?)"
+                )
             params.append(tag)
         for tag in filters.without_tags:
-            clauses.append(f"{a}id NOT IN (SELECT article_id FROM tags WHERE tag = ?)")
+            if drive:
+                # Counting over everything: one set of the tag's rowids, checked
+                # against the date index's rowids (no table row read per article).
+                clauses.append(
+                    f"+{a}rowid NOT IN (SELECT t2.rowid FROM tags "
+                    "JOIN articles t2 ON t2.id = tags.article_id WHERE tags.tag = ?)"
+                )
+            else:
+                clauses.append(
+                    f"NOT EXISTS (SELECT 1 FROM tags WHERE tags.article_id = {a or 'articles.'}id "
+                    "AND tags.tag = ?)"
+                )
             params.append(tag)
         return clauses, params
+
+    def _common_tag(self, tag: str) -> bool:
+        """Whether more than ``COMMON_TAG`` articles have ``tag`` (an index range count,
+        stopped there; remembered while the archive is open)."""
+        known = self._tag_sizes.get(tag)
+        if known is None:
+            known = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM tags WHERE tag = ? LIMIT ?)",
+                (tag, COMMON_TAG + 1),
+            ).fetchone()[0]
+            self._tag_sizes[tag] = known
+        return known > COMMON_TAG
 
     def list_articles(
         self,
@@ -181,7 +221,8 @@ class Archive:
         ``match`` (an FTS5 expression) keeps only the articles it matches, every one
         of them, not a top-N as search does.
         """
-        clauses, params = self._where_matching(filters, match)
+        # "The newest 20" walks the date index; a whole listing reads the tag's range.
+        clauses, params = self._where_matching(filters, match, drive=limit is None)
         order = _order(sort, reverse)
         if sort != "date" or filters.period is not None or filters.undated:
             yield from self._select(clauses, params, order, limit)
@@ -207,7 +248,7 @@ class Archive:
             yield _row_to_dict(row)
 
     def count_articles(self, filters: Filters = Filters()) -> int:
-        clauses, params = self._where(filters)
+        clauses, params = self._where(filters, drive=True)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
 
@@ -572,13 +613,15 @@ class Archive:
 
     # ---- analyst queries -------------------------------------------------------
 
-    def _where_matching(self, filters: Filters, match: str | None) -> tuple[list[str], list[Any]]:
+    def _where_matching(
+        self, filters: Filters, match: str | None, *, drive: bool = True
+    ) -> tuple[list[str], list[Any]]:
         """``_where`` plus an optional FTS5 expression, as a rowid sub-select.
 
         A sub-select (not a join) keeps the whole match set, with no rank or
-        candidate cap, so counts and exports are complete.
+        candidate cap, so counts and exports are complete. ``drive`` as in ``_where``.
         """
-        clauses, params = self._where(filters)
+        clauses, params = self._where(filters, drive=drive)
         if match is not None:
             clauses.append("rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(match)
