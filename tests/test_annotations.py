@@ -148,9 +148,15 @@ def test_tags_says_when_there_are_none(cli, seeded, monkeypatch):
 # ---- --tag filters -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def tagged(cli, seeded):
-    """CICA: asia, summit; SCO: asia, summit, sco; IRAN: asia. The others: none."""
+@pytest.fixture(params=["rare tags", "common tags"])
+def tagged(cli, seeded, request, monkeypatch):
+    """CICA: asia, summit; SCO: asia, summit, sco; IRAN: asia. The others: none.
+
+    Run twice: with the tags read from the tag index, and checked row by row (as a
+    tag on very many articles is).
+    """
+    if request.param == "common tags":
+        monkeypatch.setattr("irarchive.store.archive.COMMON_TAG", 0)
     tag(cli, CICA, SCO, IRAN, "+asia")
     tag(cli, CICA, SCO, "+summit")
     tag(cli, SCO, "+sco")
@@ -167,6 +173,10 @@ def test_tag_filters_are_anded_and_exclude(cli, tagged):
     ]
     assert len(ids(cli("list", "--tag", "-asia").out)) == 7
     assert cli("list", "--tag", "nothing-has-it").out == ""
+    # With a limit (the newest N) the filters are checked row by row.
+    assert ids(cli("list", "--tag", "asia", "--tag", "-summit", "-n", "5").out) == [IRAN]
+    assert ids(cli("list", "--tag", "summit", "-n", "1").out) == [CICA]
+    assert len(ids(cli("list", "--tag", "-asia", "-n", "5").out)) == 5
 
 
 def test_a_tag_both_required_and_excluded_is_a_usage_error(cli, tagged):
