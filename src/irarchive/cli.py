@@ -104,6 +104,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
     ],
     "lists add": [
         ("irarchive lists add thesis 141e649d a510295c", "start or extend a reading list"),
+        ("irarchive search cica -n 3 | cut -f1 | xargs irarchive lists add thesis", "results"),
     ],
     "lists show": [
         ("irarchive lists show thesis", "its articles in list order"),
