@@ -427,12 +427,29 @@ def test_an_editor_that_fails_saves_nothing(cli, seeded, fake_editor, on_a_termi
     assert json.loads(cli("note", IRAN, "--json").out) == []
 
 
-def test_note_editor_in_a_real_terminal(seeded, fake_editor, tmp_path):
-    """A real process on a pseudo-terminal: the editor runs and the note is saved."""
+INTERRUPTING_EDITOR = """\
+import os, signal, sys, time
+os.kill(os.getppid(), signal.SIGINT)  # Ctrl-C reaches irarchive too, as on a terminal
+time.sleep(0.2)
+with open(sys.argv[-1], "a", encoding="utf-8") as f:
+    f.write("From a tty.\\n")
+"""
+
+
+@pytest.mark.parametrize("ctrl_c", [False, True], ids=["plain", "ctrl-c in the editor"])
+def test_note_editor_in_a_real_terminal(seeded, fake_editor, tmp_path, ctrl_c):
+    """A real process on a pseudo-terminal: the editor runs and the note is saved, also
+    when Ctrl-C was pressed in the editor (it is the editor's, not irarchive's)."""
     import pty
+    import shlex
 
     command, seen = fake_editor
-    env = {**os.environ, "IRARCHIVE_DB": str(seeded), "EDITOR": command("From a tty.\n")}
+    editor = command("From a tty.\n")
+    if ctrl_c:
+        script = tmp_path / "interrupting.py"
+        script.write_text(INTERRUPTING_EDITOR)
+        editor = shlex.join([sys.executable, str(script)])
+    env = {**os.environ, "IRARCHIVE_DB": str(seeded), "EDITOR": editor}
     env.pop("VISUAL", None)
     master, slave = pty.openpty()
     try:
@@ -453,7 +470,8 @@ def test_note_editor_in_a_real_terminal(seeded, fake_editor, tmp_path):
     finally:
         os.close(master)
     assert b"note added (1 note)" in output
-    assert "Iranian Nuclear Deal Crisis" in seen.read_text()
+    if not ctrl_c:
+        assert "Iranian Nuclear Deal Crisis" in seen.read_text()
     conn = sqlite3.connect(seeded)
     try:
         assert conn.execute("SELECT text FROM notes").fetchall() == [("From a tty.",)]
