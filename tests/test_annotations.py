@@ -523,3 +523,62 @@ def test_re_importing_an_export_with_tags_and_notes_changes_nothing(cli, seeded,
     assert r.code == 0 and "0 added, 0 updated, 10 unchanged, 0 rejected" in r.err, r
     assert digest(seeded) == before
     assert json.loads(cli("show", SCO, "--json").out)["extra"] == {}
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_tag_text_is_normalised_for_good_or_refused_by_name(raw):
+    from irarchive.errors import UsageError
+    from irarchive.store.annotations import normalise_tag
+
+    try:
+        tag_ = normalise_tag(raw)
+    except UsageError as exc:
+        assert str(exc).startswith(("a tag is empty", "tag '", 'tag "'))
+        assert "\n" not in str(exc) and "\x1b" not in str(exc)
+        return
+    assert normalise_tag(tag_) == tag_  # stored tags are already normal
+    assert normalise_tag(tag_.upper()) == tag_ or tag_.upper().casefold() != tag_
+    assert tag_ == tag_.strip() and "  " not in tag_ and 0 < len(tag_) <= 64
+    assert tag_[0] not in "+-" and "," not in tag_
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    tags=st.lists(
+        st.text(
+            st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn")), min_size=1
+        ).filter(lambda t: t.strip() and t.strip()[0] not in "+-" and "," not in t),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_tags_round_trip_through_tag_show_and_list(cli, seeded, tags):
+    from irarchive.store.annotations import normalise_tag
+
+    wanted = set()
+    for t in tags:
+        if len(normalise_tag(t)) <= 64:
+            wanted.add(normalise_tag(t))
+    plus = ["+" + t for t in tags if len(normalise_tag(t)) <= 64]
+    if not plus:
+        return
+    conn = sqlite3.connect(seeded)  # each example starts untagged (the fixture is shared)
+    with conn:
+        conn.execute("DELETE FROM tags")
+    conn.close()
+    r = cli("tag", IRAN, *plus)
+    assert r.code == 0, r
+    assert json.loads(cli("show", IRAN, "--json").out)["tags"] == sorted(wanted)
+    for t in wanted:
+        assert IRAN in ids(cli("list", "--tag", t).out)
+    r = cli("tag", IRAN, "--", *("-" + t for t in sorted(wanted)))  # -h: after --
+    assert r.code == 0 and json.loads(cli("show", IRAN, "--json").out)["tags"] == []
