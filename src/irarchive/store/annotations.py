@@ -324,7 +324,6 @@ def edit_text(editor: Sequence[str], template: str) -> str:
     """Open ``template`` in the editor (an argv, as git splits ``$EDITOR``) and return
     what the file holds when it exits."""
     import os
-    import subprocess
     import tempfile
 
     fd, path = tempfile.mkstemp(prefix="irarchive-note-", suffix=".md")
@@ -332,7 +331,7 @@ def edit_text(editor: Sequence[str], template: str) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(template)
         try:
-            status = subprocess.call([*editor, path])
+            status = _run_keeping_ctrl_c_for_it([*editor, path])
         except OSError as exc:
             raise EditorFailed(
                 f"cannot run the editor {' '.join(editor)!r} ({exc.strerror}); "
@@ -349,3 +348,25 @@ def edit_text(editor: Sequence[str], template: str) -> str:
             os.unlink(path)
         except OSError:
             pass
+
+
+def _run_keeping_ctrl_c_for_it(argv: list[str]) -> int:
+    """Run the editor and wait. Ctrl-C belongs to it (vi uses it), as in git: the
+    terminal sends SIGINT to the whole foreground group, and irarchive must not die
+    of it while the person is still writing. Ignored here from before the editor
+    starts; the editor itself gets the default back."""
+    import signal
+    import subprocess
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return subprocess.call(argv)
+
+    def default_ctrl_c() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.Popen(argv, preexec_fn=default_ctrl_c).wait()
+    finally:
+        signal.signal(signal.SIGINT, old)

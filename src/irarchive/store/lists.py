@@ -117,13 +117,13 @@ def add(
 
 def items(archive: Archive, name: str) -> tuple[str, list[dict[str, Any]]]:
     """The list's stored name and its articles, in list order."""
-    from irarchive.store.archive import _row_to_dict, _select_list
+    from irarchive.store.archive import _row_to_dict
 
     c = archive.conn
     stored = _require(c, name)
     rows = c.execute(
-        f"SELECT {_select_list('a')} FROM list_items li JOIN articles a ON a.id = li.article_id "
-        "WHERE li.list = ? ORDER BY li.position",
+        f"SELECT {archive._columns('a')} FROM list_items li "
+        "JOIN articles a ON a.id = li.article_id WHERE li.list = ? ORDER BY li.position",
         (stored,),
     )
     return stored, [_row_to_dict(r) for r in rows]
