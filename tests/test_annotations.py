@@ -583,3 +583,16 @@ def test_tags_round_trip_through_tag_show_and_list(cli, seeded, tags):
         assert IRAN in ids(cli("list", "--tag", t).out)
     r = cli("tag", IRAN, "--", *("-" + t for t in sorted(wanted)))  # -h: after --
     assert r.code == 0 and json.loads(cli("show", IRAN, "--json").out)["tags"] == []
+
+
+def test_tag_completion_offers_tags_in_use_keeping_the_sign(cli, seeded):
+    from irarchive.store import open_archive
+
+    tag(cli, CICA, "+energy", "+Energy Security", "+gas")
+    archive = open_archive(str(seeded), readonly=True)
+    try:
+        assert archive.tag_completions("EN") == ["energy", "energy security"]
+        assert archive.tag_completions("-ener") == ["-energy", "-energy security"]
+        assert archive.tag_completions("x") == []
+    finally:
+        archive.close()
