@@ -247,6 +247,7 @@ def test_json_is_one_documented_schema(cli, seeded):
             "category": "International Relations",
             "url": None,
             "doi": None,
+            "tags": [],
             "source": "international-relations-listing.txt",
             "added_at": "2022-11-01T00:00:00Z",
             "extra": {},
@@ -300,7 +301,7 @@ def test_fields_choose_and_order_and_reject_unknown(cli, seeded):
     assert r.code == 2
     assert r.err == (
         "Error: unknown fields 'nope', 'title;drop'; choose from: id, slug, title, authors, "
-        "date, excerpt, truncated, category, url, doi, source, added_at, extra\n"
+        "date, excerpt, truncated, category, url, doi, tags, source, added_at, extra\n"
     )
 
 

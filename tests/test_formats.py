@@ -60,7 +60,7 @@ def test_csv_has_the_columns_of_tsv_in_the_same_order(command: str) -> None:
     as_csv, as_tsv = (_stdout([*COMMANDS[command], "-f", f]) for f in ("csv", "tsv"))
     header, *rows = list(csv.reader(io.StringIO(as_csv)))
     article = ["slug", "title", "authors", "date", "excerpt", "truncated", "category", "url",
-               "doi", "source", "added_at", "extra"]  # fmt: skip
+               "doi", "tags", "source", "added_at", "extra"]  # fmt: skip
     expected = {
         formats.LIST: ["id", *article],
         formats.SEARCH: ["id", "rank", "score", "matched", *article],

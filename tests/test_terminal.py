@@ -344,6 +344,13 @@ ALL_COMMANDS = [
     ("db", "init"),
     ("db", "info"),
     ("db", "check"),
+    ("tag",),
+    ("tags",),
+    ("note",),
+    ("lists", "add"),
+    ("lists", "show"),
+    ("lists", "export"),
+    ("lists", "remove"),
 ]
 
 

@@ -74,6 +74,7 @@ Field mapping notes
   (Chicago); ``date = {n.d.}`` is dropped by biber, which then falls back to ``urldate``
   again. RIS and CSL keep the access date (no consumer takes a label from it).
 * ``category`` is a subject area, so it is a keyword (``keywords``/``KW``/``keyword``),
+  followed by the researcher's tags (one ``KW`` line each; comma-joined elsewhere),
   not a container title; the optional ``publisher`` argument (the think tank) is the
   container: biblatex ``organization``, RIS ``PB``, CSL ``container-title``.
 * Titles protect words that sentence-casing styles (biblatex-apa) would lower-case:
@@ -116,6 +117,15 @@ __all__ = [
 def _field(article: Mapping[str, Any], name: str) -> str:
     """Cleaned text of one article field; missing keys and None both give ""."""
     return clean_line(article.get(name))
+
+
+def _keywords(article: Mapping[str, Any]) -> list[str]:
+    """The category, then the researcher's tags (each once): the article's keywords."""
+    found = [_field(article, "category")]
+    tags = article.get("tags")
+    if isinstance(tags, (list, tuple)):
+        found += [clean_line(t) for t in tags]
+    return [k for k in dict.fromkeys(found) if k]
 
 
 def _excerpt(article: Mapping[str, Any]) -> str:
@@ -521,7 +531,7 @@ def _bibtex_entry(article: Mapping[str, Any], key: str, publisher: str) -> str:
             fields.append(("urldate", "{" + _iso(accessed) + "}"))
     for name, value in (
         ("abstract", _excerpt(article)),
-        ("keywords", _field(article, "category")),
+        ("keywords", ", ".join(_keywords(article))),
         ("organization", publisher),
         ("irarchive-id", _id(article)),
     ):
@@ -598,7 +608,7 @@ def ris(articles: Iterable[Mapping[str, Any]], *, publisher: str | None = None) 
                 lines.append(f"Y2  - {_ris_date(accessed)}")
         for tag, value in (
             ("AB", _excerpt(article)),
-            ("KW", _field(article, "category")),
+            *(("KW", k) for k in _keywords(article)),
             ("PB", pub),
         ):
             if value:
@@ -637,11 +647,12 @@ def _csl_item(article: Mapping[str, Any], key: str, publisher: str) -> dict[str,
     excerpt = _excerpt(article)
     if excerpt:
         item["abstract"] = excerpt
-    category = _field(article, "category")
-    if category:
+    keywords = _keywords(article)
+    if keywords:
         # A subject area, not the website's name, so it is a keyword and not the
-        # container-title (styles would print it as the publication).
-        item["keyword"] = category
+        # container-title (styles would print it as the publication). CSL's keyword
+        # is one string; tags follow the category, comma-separated.
+        item["keyword"] = ", ".join(keywords)
     if publisher:
         # For a webpage the container is the website; also setting "publisher" makes
         # author-less styles (Harvard) print the organisation twice.

@@ -102,6 +102,37 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive undo", "bring back what the last edit, rm or merge changed"),
         ("irarchive undo --list", "what can be undone, newest first"),
     ],
+    "tag": [
+        ("irarchive tag 141e649d +energy +to-read", "add two tags"),
+        ("irarchive tag 141e649d -to-read", "remove one (irarchive undo puts it back)"),
+        ("irarchive search gas | cut -f1 | xargs irarchive tag +energy", "tag search results"),
+    ],
+    "tags": [
+        ("irarchive tags", "every tag with its count"),
+        ("irarchive list --tag energy --tag -read", "articles tagged energy, not read"),
+    ],
+    "note": [
+        ('irarchive note 141e649d -m "Compare with the 2019 summit."', "add a dated note"),
+        ("irarchive note 141e649d", "write it in $VISUAL or $EDITOR"),
+        ("irarchive note 141e649d --list", "its notes, oldest first"),
+        ("irarchive search --in notes summit", "search your notes"),
+    ],
+    "lists add": [
+        ("irarchive lists add thesis 141e649d a510295c", "start or extend a reading list"),
+        ("irarchive search cica -n 3 | cut -f1 | xargs irarchive lists add thesis", "results"),
+    ],
+    "lists show": [
+        ("irarchive lists show thesis", "its articles in list order"),
+        ("irarchive lists show thesis --json", "as JSON"),
+    ],
+    "lists export": [
+        ("irarchive lists export thesis -o thesis.bib", "cite it, in list order"),
+        ("irarchive lists export thesis -f markdown", "a Markdown reading list"),
+    ],
+    "lists remove": [
+        ("irarchive lists remove thesis 141e649d", "take one article off"),
+        ("irarchive lists remove thesis --yes", "the whole list (the articles stay)"),
+    ],
     "db path": [
         ("irarchive db path", "where the archive is"),
         ("irarchive --db news.db db path", "with --db"),
@@ -180,6 +211,11 @@ StatsBy = _choices("StatsBy", formats.STATS_BY)
 class Sort(str, Enum):
     date = "date"
     title = "title"
+
+
+class SearchIn(str, Enum):
+    all = "all"
+    notes = "notes"
 
 
 class SearchSort(str, Enum):
@@ -305,7 +341,12 @@ def today() -> date:
 
 
 def make_filters(
-    since: str | None, until: str | None, on: str | None, undated: bool, category: list[str] | None
+    since: str | None,
+    until: str | None,
+    on: str | None,
+    undated: bool,
+    category: list[str] | None,
+    tag: list[str] | None = None,
 ) -> "tuple[Filters, Period | None]":
     from irarchive.dates import resolve_filters
     from irarchive.store import Filters
@@ -314,7 +355,16 @@ def make_filters(
     if undated and period is not None:
         raise UsageError("--undated cannot be combined with date filters")
     cats = tuple(c.strip() for c in category or () if c.strip())
-    return Filters(period=period, undated=undated, categories=cats), period
+    tags: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
+    if tag:
+        from irarchive.store.annotations import tag_filter
+
+        tags, without = tag_filter(tag)
+    return (
+        Filters(period=period, undated=undated, categories=cats, tags=tags, without_tags=without),
+        period,
+    )
 
 
 def nothing_matches(archive: "Archive", period: "Period | None", since: str | None = None) -> str:
@@ -543,6 +593,16 @@ CategoryOpt = Annotated[
         autocompletion=complete_category,
     ),
 ]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        metavar="TAG",
+        help="Only articles with this tag (case-insensitive; repeat: all must match); "
+        "--tag -TAG (or --tag=-TAG) leaves out articles with it.",
+        autocompletion=lambda ctx, incomplete: _complete(ctx, incomplete, "tag_completions"),
+    ),
+]
 FormatOpt = Annotated[
     Fmt | None,
     typer.Option(
@@ -622,6 +682,7 @@ def list_cmd(
     on: OnOpt = None,
     undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
     category: CategoryOpt = None,
+    tag: TagOpt = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -648,7 +709,7 @@ def list_cmd(
 
     out_fmt = choose_format(fmt, json_, formats.LIST)
     chosen = output.parse_fields(fields, output.ARTICLES.fields)
-    filters, period = make_filters(since, until, on, undated, category)
+    filters, period = make_filters(since, until, on, undated, category, tag)
     if verbose:
         err(
             "dates: "
@@ -697,7 +758,9 @@ def show_cmd(
     out_fmt = choose_format(fmt, json_, formats.SHOW)
     chosen = output.parse_fields(fields, output.CARDS.fields)
     archive = state(ctx).archive()
-    articles = [resolve(archive, ref) for ref in refs]
+    from irarchive.store.annotations import with_notes
+
+    articles = list(with_notes(archive.conn, [resolve(archive, ref) for ref in refs]))
     # One REF prints one JSON object, several an array.
     emit(articles, out_fmt, chosen, output.CARDS, single=len(refs) == 1)
 
@@ -719,6 +782,7 @@ def search_cmd(
     until: UntilOpt = None,
     on: OnOpt = None,
     category: CategoryOpt = None,
+    tag: TagOpt = None,
     limit: Annotated[
         int,
         typer.Option(
@@ -732,6 +796,14 @@ def search_cmd(
     title_only: Annotated[
         bool, typer.Option("--title-only", "-t", help="Match titles only.")
     ] = False,
+    scope: Annotated[
+        SearchIn,
+        typer.Option(
+            "--in",
+            help="Where to look: all (titles, excerpts, and your notes at a lower weight) "
+            "or notes (only your notes).",
+        ),
+    ] = SearchIn.all,
     min_score: Annotated[
         float,
         typer.Option(
@@ -761,7 +833,9 @@ def search_cmd(
 
     out_fmt = choose_format(fmt, json_, formats.SEARCH)
     chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
-    filters, period = make_filters(since, until, on, False, category)
+    filters, period = make_filters(since, until, on, False, category, tag)
+    if title_only and scope is SearchIn.notes:
+        raise UsageError("--title-only and --in notes exclude each other; give one")
     archive = state(ctx).archive()
     result = search(
         archive,
@@ -772,6 +846,7 @@ def search_cmd(
         title_only=title_only,
         sort=sort.value,
         reverse=reverse,
+        scope=scope.value,
     )
     records = [h.to_dict(i) for i, h in enumerate(result.hits, start=1)]
     highlight = {
@@ -785,6 +860,8 @@ def search_cmd(
     if not records and shown_format(out_fmt).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
         err((nothing_matches(archive, period, since) if period else "no articles match") + hint)
+    elif scope is SearchIn.notes:
+        pass  # the count below is of titles and excerpts
     elif limit == 0 or (shown_format(out_fmt).terminal and len(records) == limit):
         # How many more there are: a cheap count of the articles with every word.
         total = count(archive, query, filters=filters, title_only=title_only)
@@ -1413,6 +1490,7 @@ def stats_cmd(
     until: UntilOpt = None,
     on: OnOpt = None,
     category: CategoryOpt = None,
+    tag: TagOpt = None,
     query: QueryOpt = None,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
@@ -1421,7 +1499,7 @@ def stats_cmd(
     from irarchive import analysis, output
 
     out_fmt = choose_format(fmt, json_, formats.STATS)
-    filters, period = make_filters(since, until, on, False, category)
+    filters, period = make_filters(since, until, on, False, category, tag)
     archive = state(ctx).archive()
     result = analysis.stats(archive, filters, by=by.value, query=query)
     shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
@@ -1504,6 +1582,7 @@ def export_cmd(
     on: OnOpt = None,
     undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
     category: CategoryOpt = None,
+    tag: TagOpt = None,
     query: QueryOpt = None,
     sort: Annotated[
         Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
@@ -1538,7 +1617,7 @@ def export_cmd(
     if chosen is not None and not chosen_fmt.takes_fields:
         takes = [f.name for f in formats.outputs_for(formats.EXPORT) if f.takes_fields]
         raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
-    filters, _ = make_filters(since, until, on, undated, category)
+    filters, _ = make_filters(since, until, on, undated, category, tag)
     archive = state(ctx).archive()
     if output_path not in (None, "-"):
         from irarchive.safeio import archive_files, output_target
@@ -1549,6 +1628,10 @@ def export_cmd(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
     columns = output.EXPORTED.fields_for(chosen_fmt, chosen)
+    if chosen_fmt is formats.JSONL and columns is None:
+        from irarchive.store.annotations import with_notes
+
+        records = with_notes(archive.conn, records)  # the whole record: notes too
     if output_path in (None, "-"):
         output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
         sys.stdout.flush()
@@ -1622,6 +1705,7 @@ def browse_cmd(
     until: UntilOpt = None,
     on: OnOpt = None,
     category: CategoryOpt = None,
+    tag: TagOpt = None,
     pick: Annotated[
         bool,
         typer.Option(
@@ -1649,7 +1733,7 @@ def browse_cmd(
             "'irarchive list' (or 'irarchive browse --pick')",
             2,
         )
-    filters, period = make_filters(since, until, on, False, category)
+    filters, period = make_filters(since, until, on, False, category, tag)
     # The date dialog's form of the same filter: SINCE..UNTIL (--on X is X..X).
     dates_text = (
         f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
@@ -1680,7 +1764,10 @@ def browse_cmd(
         raise SystemExit(130)
     if json_:
         # Exactly what ``show --json ID`` prints: one object.
-        emit([archive.get(chosen["id"])], formats.JSON_SHORTCUT, None, output.CARDS, single=True)
+        from irarchive.store.annotations import with_notes
+
+        picked = list(with_notes(archive.conn, [archive.get(chosen["id"])]))
+        emit(picked, formats.JSON_SHORTCUT, None, output.CARDS, single=True)
     else:
         sys.stdout.write(chosen["id"] + "\n")
     sys.stdout.flush()
@@ -1699,7 +1786,9 @@ def _confirm(question: str, yes: bool, refusal: str) -> None:
         return
     if not _isatty(sys.stdin):
         raise UsageError(refusal)
-    if not typer.confirm(question, default=False, err=True):
+    from irarchive.output import cell
+
+    if not typer.confirm(cell(question), default=False, err=True):
         _fail("Cancelled; nothing was changed", 1)
 
 
@@ -1921,6 +2010,322 @@ def _light_terminal() -> bool:
     """COLORFGBG (set by rxvt, Konsole, iTerm2 and others) says the background is light."""
     background = os.environ.get("COLORFGBG", "").rpartition(";")[2]
     return background in ("7", "15")
+
+
+# ---- curation: tags, notes, reading lists ---------------------------------------------------
+
+
+def _about(article: dict[str, Any]) -> str:
+    """An article in one line of a report: its id and (shortened) title."""
+    from irarchive.output import cell
+
+    title = cell(article.get("title"))
+    return f"{article['id']} ({title[:60] + '…' if len(title) > 61 else title})"
+
+
+def _resolve_all(archive: "Archive", refs: list[str]) -> list[dict[str, Any]]:
+    from irarchive.search import resolve
+
+    return [resolve(archive, ref) for ref in refs]
+
+
+@app.command(
+    "tag",
+    cls=Command,
+    epilog=examples("tag"),
+    context_settings={"ignore_unknown_options": True},
+)
+def tag_cmd(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF... +TAG... -TAG...",
+            help="Articles (id, slug, id prefix or title, as in show) and tags: +TAG adds, "
+            "-TAG removes; in any order. A tag that looks like an option goes after --.",
+            autocompletion=complete_ref,
+        ),
+    ],
+) -> None:
+    """Add and remove tags on articles (tags are case-insensitive; removing can be undone)."""
+    from irarchive.store import annotations
+
+    refs, add, remove = annotations.split_tag_args(args)
+    archive = state(ctx).archive()
+    articles = _resolve_all(archive, refs)
+    for change in annotations.change_tags(archive, articles, add, remove):
+        done = [f"added {', '.join(change.added)}"] if change.added else []
+        done += [f"removed {', '.join(change.removed)}"] if change.removed else []
+        now = ", ".join(change.tags) if change.tags else "(none)"
+        err(f"{_about(change.article)}: {'; '.join(done) or 'unchanged'}; tags: {now}")
+
+
+@app.command("tags", cls=Command, epilog=examples("tags"))
+def tags_cmd(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
+    """List the tags in use, with how many articles have each (most used first)."""
+    from irarchive import output
+    from irarchive.store import annotations
+
+    out_fmt = choose_format(fmt, json_, formats.TAGS)
+    archive = state(ctx).archive()
+    rows = annotations.tag_counts(archive.conn)
+    emit(rows, out_fmt, None, output.TAG_COUNTS)
+    if not rows and shown_format(out_fmt).terminal:
+        err("no tags yet; add some with: irarchive tag REF +TAG")
+
+
+@app.command("note", cls=Command, epilog=examples("note"))
+def note_cmd(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help="Article id, slug, unique id prefix, or title.",
+            autocompletion=complete_ref,
+        ),
+    ],
+    message: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--message",
+            "-m",
+            metavar="TEXT",
+            help="The note's text; repeat for paragraphs (as git commit -m). Without -m, "
+            "$VISUAL or $EDITOR opens (on a terminal only).",
+        ),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", "-l", help="Show the article's notes, oldest first.")
+    ] = False,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add a dated note to an article (-m TEXT, or in your editor), or list its notes."""
+    from irarchive import output
+    from irarchive.store import annotations
+
+    out_fmt = choose_format(fmt, json_, formats.NOTE)
+    if message and list_:
+        raise UsageError("-m adds a note and --list shows them; give one")
+    if not message and not list_ and out_fmt is None:
+        if not (_isatty(sys.stdin) and stdout_is_terminal()):
+            raise UsageError(
+                "note opens an editor only on a terminal; give the text with -m TEXT "
+                "(or list the notes with --list)"
+            )
+    archive = state(ctx).archive()
+    article = _resolve_all(archive, [ref])[0]
+    if list_ or (not message and out_fmt is not None):
+        notes = annotations.notes_of(archive.conn, article["id"])
+        emit(notes, out_fmt, None, output.NOTES)
+        if not notes and shown_format(out_fmt).terminal:
+            err(
+                f"{_about(article)} has no notes; "
+                f"add one with: irarchive note {article['id']} -m TEXT"
+            )
+        return
+    if message:
+        text = "\n\n".join(m.strip("\n") for m in message)
+    else:
+        import shlex
+
+        editor = shlex.split(
+            os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi", posix=True
+        ) or ["vi"]
+        template = annotations.note_template(
+            article, annotations.notes_of(archive.conn, article["id"])
+        )
+        text = annotations.note_from_edit(annotations.edit_text(editor, template))
+        if not text:
+            err("nothing saved: the note was empty")
+            return
+    note = annotations.add_note(archive, article, text)
+    if out_fmt is not None:
+        emit([note], out_fmt, None, output.NOTES, single=True)
+    count = len(annotations.notes_of(archive.conn, article["id"]))
+    err(f"{_about(article)}: note added ({count} note{'s' if count != 1 else ''})")
+
+
+lists_app = typer.Typer(
+    help="Reading lists: named, ordered selections of articles. Alone, lists them.",
+    invoke_without_command=True,
+)
+app.add_typer(lists_app, name="lists")
+
+ListNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The list's name (any case).")]
+ListRefsArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REF...",
+        help="Articles: id, slug, unique id prefix, or title (as in show).",
+        autocompletion=complete_ref,
+    ),
+]
+
+
+@lists_app.callback(invoke_without_command=True)
+def lists_root(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
+    """Reading lists: named, ordered selections of articles. Alone, lists them with counts."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from irarchive import output
+    from irarchive.store import lists
+
+    out_fmt = choose_format(fmt, json_, formats.LISTS)
+    archive = state(ctx).archive()
+    rows = lists.all_lists(archive.conn)
+    emit(rows, out_fmt, None, output.LIST_COUNTS)
+    if not rows and shown_format(out_fmt).terminal:
+        err("no reading lists yet; start one with: irarchive lists add NAME REF...")
+
+
+@lists_app.command("add", cls=Command, epilog=examples("lists add"))
+def lists_add(ctx: typer.Context, name: ListNameArg, refs: ListRefsArg) -> None:
+    """Append articles to a reading list (created if new), in the order given."""
+    from irarchive.store import lists
+
+    archive = state(ctx).archive()
+    articles = _resolve_all(archive, refs)
+    result = lists.add(archive, name, articles)
+    n = len(result.added)
+    new = " (a new list)" if result.created else ""
+    err(f"added {n} article{'s' if n != 1 else ''} to {result.name!r}{new}")
+    for article in result.already:
+        err(f"  already on it: {_about(article)}")
+
+
+@lists_app.command("show", cls=Command, epilog=examples("lists show"))
+def lists_show(
+    ctx: typer.Context,
+    name: ListNameArg,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+) -> None:
+    """Show a reading list's articles, in list order."""
+    from irarchive import output
+    from irarchive.store import lists
+
+    view = output.LISTED
+    out_fmt = choose_format(fmt, json_, formats.LISTS)
+    chosen = output.parse_fields(fields, view.fields)
+    archive = state(ctx).archive()
+    stored, articles = lists.items(archive, name)
+    records = [{"position": i, **a} for i, a in enumerate(articles, start=1)]
+    emit(records, out_fmt, chosen, view)
+    if not records and shown_format(out_fmt).terminal:
+        err(f"the list {stored!r} is empty")
+
+
+@lists_app.command("export", cls=Command, epilog=examples("lists export"))
+def lists_export(
+    ctx: typer.Context,
+    name: ListNameArg,
+    fmt: Annotated[
+        ExportFmt | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="As in export: "
+            + ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
+            + ". Default: from the -o file's ending, else bibtex.",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output_path: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write FILE (replaced only once complete) instead of standard output.",
+        ),
+    ] = None,
+    publisher: Annotated[
+        str | None,
+        typer.Option("--publisher", help="Publishing organisation for the citations."),
+    ] = None,
+) -> None:
+    """Export a reading list in list order, in any export format (BibTeX by default)."""
+    from irarchive import output
+    from irarchive.store import lists
+    from irarchive.store.annotations import with_notes
+
+    chosen_fmt = export_format(fmt, output_path)
+    archive = state(ctx).archive()
+    if output_path not in (None, "-"):
+        from irarchive.safeio import archive_files, output_target
+
+        output_target(output_path, protected=archive_files(archive.path))
+    stored, articles = lists.items(archive, name)
+    columns = output.EXPORTED.fields_for(chosen_fmt, None)
+    records: Iterable[dict[str, Any]] = articles
+    if chosen_fmt is formats.JSONL:
+        records = with_notes(archive.conn, articles)
+    if output_path in (None, "-"):
+        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
+        sys.stdout.flush()
+        return
+    from irarchive.safeio import archive_files, atomic_output
+
+    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
+        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
+    err(
+        f"exported {n} article{'' if n == 1 else 's'} of {stored!r} "
+        f"as {chosen_fmt.name} to {output_path}"
+    )
+
+
+@lists_app.command("remove", cls=Command, epilog=examples("lists remove"))
+def lists_remove(
+    ctx: typer.Context,
+    name: ListNameArg,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[REF...]",
+            help="Articles to take off the list; none: remove the whole list.",
+            autocompletion=complete_ref,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")
+    ] = False,
+) -> None:
+    """Remove articles from a reading list, or the whole list (the articles stay; undoable)."""
+    from irarchive.store import lists
+
+    archive = state(ctx).archive()
+    articles = _resolve_all(archive, refs) if refs else None
+    plan = lists.plan_remove(archive, name, articles)
+    for article in plan.missing:
+        err(f"not on {plan.name!r}: {_about(article)}")
+    n = len(plan.removed)
+    what = (
+        f"the list {plan.name!r} ({n} article{'s' if n != 1 else ''})"
+        if plan.whole
+        else f"{n} article{'s' if n != 1 else ''} from {plan.name!r}"
+    )
+    if not plan.whole and not n:
+        err("nothing to remove")
+        return
+    if dry_run:
+        err(f"would remove {what}")
+        for article in plan.removed:
+            err(f"  {_about(article)}")
+        return
+    _confirm(
+        f"Remove {what}?",
+        yes,
+        "lists remove changes the archive; confirm with --yes "
+        "(or see what it would do with --dry-run)",
+    )
+    lists.remove(archive, plan)
+    err(f"removed {what}")
 
 
 # ---- entry point -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 from irarchive.text import STOPWORDS, ascii_fold, lazy_re
 
 #: Keys of every article object in JSON output, in order (the documented schema).
+#: ``tags`` is not a column of ``articles``: it is read from the ``tags`` table.
 FIELDS: tuple[str, ...] = (
     "id",
     "slug",
@@ -24,6 +25,7 @@ FIELDS: tuple[str, ...] = (
     "category",
     "url",
     "doi",
+    "tags",
     "source",
     "added_at",
     "extra",

@@ -94,6 +94,8 @@ def field_cell(rec: dict[str, Any], f: str) -> str:
     """One field of a record as one line of text; authors as ``A Smith; B Jones``."""
     if f == "authors":
         return one_line(authors_text(rec.get(f)))
+    if f == "tags" and isinstance(rec.get(f), list):
+        return one_line(", ".join(str(t) for t in rec[f]))
     return cell(rec.get(f))
 
 
@@ -248,7 +250,7 @@ class View:
         """The terminal table for ``records``."""
         if self.table is not None:
             return self.table(records, fields)
-        columns = fields or with_authors_column(records, self.columns)
+        columns = fields or with_tags_column(records, with_authors_column(records, self.columns))
         return render_table(records, columns, highlight_terms=highlight, fit=not fields)
 
 
@@ -334,7 +336,7 @@ CATEGORY_CAP = 14
 
 
 #: Columns of short values that keep their width (the category is cut instead).
-FIXED = frozenset({"id", "date", "rank", "score", "category", "truncated"})
+FIXED = frozenset({"id", "date", "rank", "score", "category", "truncated", "position", "count"})
 #: How much of the free room each text column gets, relative to the others.
 WEIGHT = {"title": 3, "excerpt": 3, "authors": 2}
 
@@ -454,7 +456,7 @@ class FittedTable:
                 table.add_column(f, width=w, no_wrap=True, overflow="crop", style="cyan")
             elif f == "date":
                 table.add_column(f, width=w, no_wrap=True, style="green")
-            elif f in ("score", "rank"):
+            elif f in ("score", "rank", "position", "count"):
                 table.add_column(f, width=w, justify="right", no_wrap=True)
             elif f == "category":
                 table.add_column(f, width=w, no_wrap=True, overflow="ellipsis")
@@ -477,6 +479,16 @@ def with_authors_column(records: Sequence[dict[str, Any]], fields: Sequence[str]
     return fields
 
 
+def with_tags_column(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[str]:
+    """A table's default columns, plus ``tags`` after the title when any row has some."""
+    fields = list(fields)
+    if "tags" in fields or "title" not in fields or not any(r.get("tags") for r in records):
+        return fields
+    after = "authors" if "authors" in fields else "title"
+    fields.insert(fields.index(after) + 1, "tags")
+    return fields
+
+
 def _matched_words(matched: Any) -> str:
     if not isinstance(matched, dict):
         return ""
@@ -484,7 +496,7 @@ def _matched_words(matched: Any) -> str:
 
 
 #: The fields ``show`` lists under the title, in order.
-_SHOWN = ("authors", "date", "category", "url", "doi", "source", "id", "slug")
+_SHOWN = ("authors", "date", "category", "tags", "url", "doi", "source", "id", "slug")
 
 
 def safe_link(url: Any) -> str | None:
@@ -527,6 +539,7 @@ class ArticlePanel:
         ("authors", "authors"),
         ("date", "date"),
         ("category", "category"),
+        ("tags", "tags"),
         ("doi", "doi"),
         ("source", "source"),
         ("id", "id"),
@@ -577,6 +590,14 @@ class ArticlePanel:
             parts.append(
                 Text("(excerpt truncated: the source shows only the beginning)", style="italic dim")
             )
+        for note in rec.get("notes") or []:
+            text, more = clip(note.get("text") or "", TABLE_CELL_MAX_CHARS)
+            left_out += more
+            parts += [
+                Text(),
+                Text(f"note {cell(note.get('created_at'))}", style="dim"),
+                Text(neutralise(text, keep_newlines=True)),
+            ]
         if left_out:
             parts.append(
                 Text(
@@ -613,6 +634,9 @@ def plain_article(rec: dict[str, Any]) -> str:
     lines += [f"{k}: {v}" for k, v in extra_lines(rec.get("extra"))]
     if rec.get("excerpt"):
         lines += ["", neutralise(rec["excerpt"], keep_newlines=True)]
+    for note in rec.get("notes") or []:
+        lines += ["", f"note {cell(note.get('created_at'))}"]
+        lines.append(neutralise(note.get("text") or "", keep_newlines=True))
     return "\n".join(lines) + "\n"
 
 
@@ -713,11 +737,21 @@ def _stats_table(key: str, rows: Sequence[dict[str, Any]], fields: Sequence[str]
 
 
 ARTICLES = View(FIELDS, ARTICLE_COLUMNS)
-CARDS = View(FIELDS, FIELDS, table=render_cards, text=plain_articles)
+#: ``show`` also carries the notes (JSON), after the tags.
+SHOW_FIELDS = tuple(x for f in FIELDS for x in ((f, "notes") if f == "tags" else (f,)))
+CARDS = View(SHOW_FIELDS, SHOW_FIELDS, table=render_cards, text=plain_articles)
 SEARCH_RESULTS = View(SEARCH_FIELDS, RANKED_COLUMNS)
 RELATED = View(RELATED_FIELDS, RANKED_COLUMNS)
-#: ``export``: data formats carry every field by default.
+#: ``export``: data formats carry every field by default (JSON Lines the notes too).
 EXPORTED = View(FIELDS, FIELDS)
+#: ``tags``: each tag with how many articles have it.
+TAG_COUNTS = View(("tag", "count"), ("tag", "count"))
+#: ``note REF --list``: an article's notes in the order written.
+NOTES = View(("created_at", "text"), ("created_at", "text"))
+#: ``lists show NAME``: the list's articles with their place on it.
+LISTED = View(("position", *FIELDS), ("position", *ARTICLE_COLUMNS))
+#: ``lists``: every reading list with its size.
+LIST_COUNTS = View(("name", "count", "created_at"), ("name", "count", "created_at"))
 
 
 def stats_view(key: str) -> View:

@@ -43,6 +43,11 @@ from irarchive.text import (
 )
 
 CANDIDATES = 300
+#: Where ``search`` looks: titles, excerpts and notes, or only the notes.
+SCOPES = ("all", "notes")
+#: A hit only in the notes scores at most this: below any excerpt hit (45), above
+#: the default ``--min-score`` when the notes have every word.
+NOTE_ONLY_MAX = 42.0
 # Matches ranked per pass (the newest added); more cost one posting-list seek each.
 RANK_WINDOW = 600
 # Candidates kept from a pass the window cut (at least; three pages when paging).
@@ -487,6 +492,7 @@ def search(
     offset: int = 0,
     sort: str = "score",
     reverse: bool = False,
+    scope: str = "all",
 ) -> Result:
     """Ranked articles for a free-text query (best first, at most ``limit``).
 
@@ -498,13 +504,16 @@ def search(
 
     The work per query is bounded: a pass over common words ranks only the
     ``RANK_WINDOW`` most recently added matches (see ``Archive.fts_candidates``).
-    A blank query is a usage error; a query with no searchable words (only
+    The researcher's notes are searched too (``scope="notes"``: only them), see
+    ``_note_hits``. A blank query is a usage error; a query with no searchable words (only
     punctuation or emoji) finds nothing.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
     if sort not in ("score", "date"):
         raise UsageError(f"unknown sort {sort!r}; use score or date")
+    if scope not in SCOPES:
+        raise UsageError(f"unknown --in {scope!r}; use {' or '.join(SCOPES)}")
     filters = filters or Filters()
     offset = max(0, int(offset))
     query = parse_query(text)
@@ -524,7 +533,12 @@ def search(
         wanted = offset + limit
         cap = max(CANDIDATES, wanted)
         window = max(RANK_WINDOW, wanted)
-    hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+    if scope == "notes":
+        hits = _note_hits(archive, query, filters, [], min_score, cap, only=True)
+    else:
+        hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+        if not title_only and archive.has_notes():
+            hits = _note_hits(archive, query, filters, hits, min_score, cap, only=False)
     hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
     if sort == "date":
         # Newest first (oldest with ``reverse``), undated last; equal dates by score.
@@ -738,3 +752,70 @@ def resolve(archive: Archive, ref: str) -> dict[str, Any]:
             f"{ref!r} matches several titles; use an id or slug", [h.article for h in hits]
         )
     raise NotFound(ref)
+
+
+def _note_match(query: Query) -> str:
+    """The FTS5 expression over ``notes_fts`` (plain unicode61 words): every word as
+    a prefix or one of its corrections, phrases' words present, exclusions absent."""
+    groups = []
+    for t in query.terms:
+        alts = [_quote(t.word) + "*"] + [_quote(c) for c in (*t.corrections, *t.variants)]
+        groups.append("(" + " OR ".join(alts) + ")")
+    expr = "(" + " AND ".join(groups) + ")"
+    for p in query.phrases:
+        expr += f" AND {_all_of(p)}"
+    if query.excluded:
+        expr += " NOT (" + " OR ".join(_quote(w) for w in query.excluded) + ")"
+    return expr
+
+
+def _note_hits(
+    archive: Archive,
+    query: Query,
+    filters: Filters,
+    hits: list[Hit],
+    min_score: float,
+    cap: int,
+    *,
+    only: bool,
+) -> list[Hit]:
+    """``hits`` with what the notes add: ``matched["notes"]`` on each (the words its
+    notes matched), and articles found only through their notes.
+
+    With ``only``, the notes alone are searched and scored 0-100 by how much of the
+    query they cover; otherwise a notes-only article scores ``NOTE_ONLY_MAX`` at most,
+    below every title or excerpt hit, and an article already found keeps its score.
+    """
+    by_id = {h.article["id"]: h for h in hits}
+    for h in hits:
+        h.matched["notes"] = []
+    total_w = sum(t.weight for t in query.terms) or 1.0
+    for article, texts in archive.note_candidates(_note_match(query), filters, cap):
+        words = [w for text in texts for w in tokens(text)]
+        cov, found = 0.0, []
+        for term in query.terms:
+            c = _coverage(term, words, _NoFuzzy)
+            cov += term.weight * c.score
+            if c.word:
+                found.append(c.word)
+        cov /= total_w
+        known = by_id.get(article["id"])
+        if known is not None:
+            known.matched["notes"] = found
+            continue
+        score = round(100 * cov if only else NOTE_ONLY_MAX * cov, 1)
+        if score < min_score:
+            continue
+        why = [f"{t.word!r} -> notes" for t in query.terms]
+        hit = Hit(article, score, {"title": [], "excerpt": [], "notes": found}, why, 0.0)
+        hits.append(hit)
+        by_id[article["id"]] = hit
+    return hits
+
+
+class _NoFuzzy:
+    """Notes are matched on words, prefixes and corrections only (no edit-distance scan)."""
+
+    @staticmethod
+    def extractOne(*args: Any, **kwargs: Any) -> None:  # noqa: N802 - rapidfuzz's name
+        return None

@@ -368,6 +368,8 @@ def record_to_article(
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
     authors, doi = take_authors_doi(rec, lowered, used)
+    if given_id:
+        _skip_annotations(rec, lowered, used)
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -403,3 +405,25 @@ def record_to_article(
         authors=tuple(authors),
         doi=doi,
     )
+
+
+def _skip_annotations(rec: dict[str, Any], lowered: dict[str, str], used: set[str]) -> None:
+    """irarchive's own exports carry ``tags`` and ``notes`` (lists, or their JSON text
+    in CSV): those are annotations, not fields of the article, so they never land in
+    ``extra`` (importing them back into the annotation tables is done elsewhere)."""
+    import json
+
+    for name in ("tags", "notes"):
+        if name not in lowered:
+            continue
+        value = rec[lowered[name]]
+        if isinstance(value, str):
+            if value.strip() == "":
+                value = []
+            else:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    continue
+        if isinstance(value, list):
+            used.add(lowered[name])

@@ -44,11 +44,34 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "authors": str,
     "doi": str,
 }
-#: Selected in the order of model.FIELDS (``_row_to_dict`` zips them).
-_COLUMNS = "rowid, " + ", ".join(FIELDS)
+
+
+def _select_list(table: str = "articles", *, tags: bool = True) -> str:
+    """The article columns in the order of model.FIELDS (``_row_to_dict`` zips them).
+
+    ``tags`` comes from the tags table: a JSON array, one seek of its primary key
+    (article_id, tag) per article; with ``tags=False`` (no article has a tag) NULL.
+    """
+    cols = [f"{table}.rowid"]
+    for f in FIELDS:
+        if f != "tags":
+            cols.append(f"{table}.{f}")
+        elif tags:
+            cols.append(
+                f"(SELECT json_group_array(tag) FROM tags WHERE tags.article_id = {table}.id)"
+            )
+        else:
+            cols.append("NULL")
+    return ", ".join(cols)
+
+
+_COLUMNS = _select_list()
+_UNTAGGED_COLUMNS = _select_list(tags=False)
 #: Filters selecting at most this many articles are applied inside the full-text
 #: query (a posting-list seek per article); wider ones by looking matches up.
 FILTER_FIRST = 3000
+#: A tag on more articles than this is checked article by article (see ``_where``).
+COMMON_TAG = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,10 @@ class Filters:
     period: Period | None = None
     undated: bool = False
     categories: tuple[str, ...] = ()
+    #: Normalised tags (``annotations.normalise_tag``) every article must have ...
+    tags: tuple[str, ...] = ()
+    #: ... and those it must not have (``--tag -T``).
+    without_tags: tuple[str, ...] = ()
 
 
 def _bounded(limit: int) -> int:
@@ -89,6 +116,7 @@ def _row_to_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
     values["truncated"] = bool(values["truncated"])
     values["extra"] = json.loads(values["extra"]) if values["extra"] else {}
     values["authors"] = json.loads(values["authors"]) if values["authors"] else []
+    values["tags"] = sorted(json.loads(values["tags"])) if values["tags"] else []
     return values
 
 
@@ -107,16 +135,29 @@ class Archive:
         #: Why replaying other tools' changes into the index failed on opening (a
         #: damaged index), or None; ``db check --repair`` rebuilds it.
         self.index_error: str | None = None
+        self._tag_sizes: dict[str, int] = {}
 
     def close(self) -> None:
         self.conn.close()
 
     # ---- reading ---------------------------------------------------------------
 
+    def _columns(self, table: str = "articles") -> str:
+        """The select list for articles; the tags subquery only when some article has
+        a tag (about a third of a full listing's time at a million articles)."""
+        tagged = self.conn.execute("SELECT EXISTS (SELECT 1 FROM tags)").fetchone()[0] == 1
+        if table == "articles":
+            return _COLUMNS if tagged else _UNTAGGED_COLUMNS
+        return _select_list(table, tags=tagged)
+
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
-    def _where(self, filters: Filters, alias: str = "") -> tuple[list[str], list[Any]]:
+    def _where(
+        self, filters: Filters, alias: str = "", *, drive: bool = False
+    ) -> tuple[list[str], list[Any]]:
+        """SQL conditions for ``filters``; ``drive``: a count over all that match, where
+        reading a tag's articles from the tag index beats checking every row."""
         a = alias + "." if alias else ""
         clauses: list[str] = []
         params: list[Any] = []
@@ -138,7 +179,47 @@ class Archive:
                 # NOCASE folds ASCII only: КАТЕГОРИЯ must match категория too.
                 clauses.append(f"casefold({a}category) IN ({marks})")
                 params += [c.casefold() for c in filters.categories]
+        for tag in filters.tags:
+            if drive or not self._common_tag(tag):
+                # The tag's articles are one range of the tags(tag, article_id) index:
+                # read them and seek each article (the query is as big as the tag).
+                clauses.append(f"{a}id IN (SELECT article_id FROM tags WHERE tag = ?)")
+            else:
+                # A tag on very many articles: checked row by row through the tags
+                # primary key, so "newest 20" stops early on the date index instead
+                # of sorting all of the tag's articles.
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM tags WHERE tags.article_id = {a or 'articles.'}id "
+                    "AND tags.tag = ?)"
+                )
+            params.append(tag)
+        for tag in filters.without_tags:
+            if drive:
+                # Counting over everything: one set of the tag's rowids, checked
+                # against the date index's rowids (no table row read per article).
+                clauses.append(
+                    f"+{a}rowid NOT IN (SELECT t2.rowid FROM tags "
+                    "JOIN articles t2 ON t2.id = tags.article_id WHERE tags.tag = ?)"
+                )
+            else:
+                clauses.append(
+                    f"NOT EXISTS (SELECT 1 FROM tags WHERE tags.article_id = {a or 'articles.'}id "
+                    "AND tags.tag = ?)"
+                )
+            params.append(tag)
         return clauses, params
+
+    def _common_tag(self, tag: str) -> bool:
+        """Whether more than ``COMMON_TAG`` articles have ``tag`` (an index range count,
+        stopped there; remembered while the archive is open)."""
+        known = self._tag_sizes.get(tag)
+        if known is None:
+            known = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM tags WHERE tag = ? LIMIT ?)",
+                (tag, COMMON_TAG + 1),
+            ).fetchone()[0]
+            self._tag_sizes[tag] = known
+        return known > COMMON_TAG
 
     def list_articles(
         self,
@@ -154,7 +235,8 @@ class Archive:
         ``match`` (an FTS5 expression) keeps only the articles it matches, every one
         of them, not a top-N as search does.
         """
-        clauses, params = self._where_matching(filters, match)
+        # "The newest 20" walks the date index; a whole listing reads the tag's range.
+        clauses, params = self._where_matching(filters, match, drive=limit is None)
         order = _order(sort, reverse)
         if sort != "date" or filters.period is not None or filters.undated:
             yield from self._select(clauses, params, order, limit)
@@ -173,14 +255,14 @@ class Archive:
         self, clauses: list[str], params: list[Any], order: str, limit: int | None
     ) -> Iterator[dict[str, Any]]:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM articles{where} ORDER BY {order}"
+        sql = f"SELECT {self._columns()} FROM articles{where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {_bounded(limit)}"
         for row in self.conn.execute(sql, params):
             yield _row_to_dict(row)
 
     def count_articles(self, filters: Filters = Filters()) -> int:
-        clauses, params = self._where(filters)
+        clauses, params = self._where(filters, drive=True)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
 
@@ -189,7 +271,7 @@ class Archive:
         ref = ref.strip()
         if not ref:
             raise UsageError("empty article reference; give an id, slug or title")
-        sql = f"SELECT {_COLUMNS} FROM articles WHERE "
+        sql = f"SELECT {self._columns()} FROM articles WHERE "
         lowered = ref.lower()
         if ID_PATTERN.fullmatch(lowered):
             row = self.conn.execute(sql + "id = ?", (lowered,)).fetchone()
@@ -279,7 +361,7 @@ class Archive:
             return []
         phrase = "(" + " AND ".join(f'"{w}"' for w in words) + ")"
         rows = self.conn.execute(
-            f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles_fts f "
+            f"SELECT {self._columns('a')} FROM articles_fts f "
             "JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ? "
             "ORDER BY f.rank LIMIT 200",
             (f"title : {phrase}",),
@@ -439,9 +521,35 @@ class Archive:
         """The articles for (rowid, rank) pairs, in the same order."""
         if not ranked:
             return []
-        sql = f"SELECT {_COLUMNS} FROM articles WHERE rowid IN (SELECT value FROM json_each(?))"
+        sql = (
+            f"SELECT {self._columns()} FROM articles "
+            "WHERE rowid IN (SELECT value FROM json_each(?))"
+        )
         rows = {r[0]: r for r in self.conn.execute(sql, (json.dumps([r for r, _ in ranked]),))}
         return [(_row_to_dict(rows[r]), rank) for r, rank in ranked if r in rows]
+
+    def has_notes(self) -> bool:
+        """Whether any article has a note (one index probe; search skips notes if not)."""
+        return self.conn.execute("SELECT EXISTS (SELECT 1 FROM notes)").fetchone()[0] == 1
+
+    def note_candidates(
+        self, match: str, filters: Filters, limit: int
+    ) -> list[tuple[dict[str, Any], list[str]]]:
+        """Articles with a note matching an FTS5 expression over ``notes_fts``, and
+        the text of their matching notes; best bm25 first, at most ``limit``."""
+        clauses, params = self._where(filters, "a")
+        where = "".join(" AND " + c for c in clauses)
+        sql = (
+            f"SELECT {self._columns('a')}, json_group_array(n.text) FROM notes_fts "
+            "JOIN notes n ON n.id = notes_fts.rowid JOIN articles a ON a.id = n.article_id "
+            f"WHERE notes_fts MATCH ?{where} GROUP BY a.id ORDER BY min(notes_fts.rank) "
+            f"LIMIT {_bounded(limit)}"
+        )
+        try:
+            rows = self.conn.execute(sql, [match, *params]).fetchall()
+        except sqlite3.OperationalError as exc:  # a bug in query building, not user input
+            raise ArchiveError(f"search failed: {exc}") from None
+        return [(_row_to_dict(r[:-1]), json.loads(r[-1])) for r in rows]
 
     def vocab_lookup(self, terms: Iterable[str]) -> dict[str, int]:
         terms = list(dict.fromkeys(terms))
@@ -636,13 +744,15 @@ class Archive:
 
     # ---- analyst queries -------------------------------------------------------
 
-    def _where_matching(self, filters: Filters, match: str | None) -> tuple[list[str], list[Any]]:
+    def _where_matching(
+        self, filters: Filters, match: str | None, *, drive: bool = True
+    ) -> tuple[list[str], list[Any]]:
         """``_where`` plus an optional FTS5 expression, as a rowid sub-select.
 
         A sub-select (not a join) keeps the whole match set, with no rank or
-        candidate cap, so counts and exports are complete.
+        candidate cap, so counts and exports are complete. ``drive`` as in ``_where``.
         """
-        clauses, params = self._where(filters)
+        clauses, params = self._where(filters, drive=drive)
         if match is not None:
             clauses.append("rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(match)
@@ -681,7 +791,9 @@ class Archive:
         series = [(p, n) for p, n in rows if p is not None]
         undated = 0
         if filters.period is None:
-            clauses, params = self._where_matching(Filters(categories=filters.categories), match)
+            from dataclasses import replace
+
+            clauses, params = self._where_matching(replace(filters, period=None), match)
             where = " AND ".join(["date_start IS NULL", *clauses])
             rows = self._fetch_all(f"SELECT count(*) FROM articles WHERE {where}", params)
             undated = rows[0][0]
@@ -734,6 +846,19 @@ class Archive:
                 )
             ]
         return out
+
+    def tag_completions(self, prefix: str, limit: int = 50) -> list[str]:
+        """Tags in use starting with ``prefix`` (shell completion), over the tag index.
+
+        A ``-`` or ``+`` typed first (``--tag -ene``) is kept on the completions.
+        """
+        sign = prefix[:1] if prefix[:1] in "+-" else ""
+        start = " ".join(prefix[len(sign) :].casefold().split())
+        rows = self.conn.execute(
+            "SELECT DISTINCT tag FROM tags WHERE tag >= ? AND tag < ? ORDER BY tag LIMIT ?",
+            (start, start + "\uffff", limit),
+        )
+        return [sign + r[0] for r in rows]
 
     def categories(self) -> list[str]:
         """Every distinct category, sorted (the browser's category picker)."""

@@ -66,6 +66,9 @@ def snapshot(conn: sqlite3.Connection, article_ids: list[str]) -> dict[str, Any]
     state: dict[str, Any] = {"ids": ids, "articles": _rows(conn, "articles", "id", ids)}
     for table, column in _RELATED.items():
         state[table] = _rows(conn, table, column, ids)
+    # The reading lists those places are on, so removing a whole list is undoable.
+    names = sorted({item["list"] for item in state["list_items"]})
+    state["lists"] = _rows(conn, "lists", "name", names) if names else []
     return state
 
 
@@ -125,6 +128,8 @@ def restore_last(conn: sqlite3.Connection) -> Entry | None:
         conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
     # A later change may have given an old rowid or slug to another article: the
     # restored one then takes a new rowid, or the id-suffixed slug.
+    for lst in state.get("lists", []):  # entries recorded before lists were kept have none
+        _insert(conn, "lists", dict(lst), ignore=True)
     for article in state["articles"]:
         article = dict(article)
         rowid = article.pop("_rowid_")
@@ -149,10 +154,12 @@ def restore_last(conn: sqlite3.Connection) -> Entry | None:
     return Entry(entry_id, action, at, summary, len(ids))
 
 
-def _insert(conn: sqlite3.Connection, table: str, row: dict, *, replace: bool = False) -> None:
+def _insert(
+    conn: sqlite3.Connection, table: str, row: dict, *, replace: bool = False, ignore: bool = False
+) -> None:
     names = ", ".join(row)
     marks = ", ".join("?" * len(row))
-    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE" if ignore else "INSERT"
     conn.execute(
         f"INSERT INTO {table}({names}) VALUES ({marks})".replace("INSERT", verb, 1),
         list(row.values()),

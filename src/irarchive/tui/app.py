@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -200,6 +201,9 @@ class BrowseApp(App[dict[str, Any] | None]):
             filters.append("undated")
         if self.filters.categories:
             filters.append("category: " + ", ".join(self.filters.categories))
+        if self.filters.tags or self.filters.without_tags:
+            tags = [*self.filters.tags, *("-" + t for t in self.filters.without_tags)]
+            filters.append("tag: " + ", ".join(tags))
         found = self.results.results
         current = found.generation == self.generation
         if not found.total and current and found.text.strip() and found.suggestions:
@@ -311,7 +315,8 @@ class BrowseApp(App[dict[str, Any] | None]):
                 return
             period, text = answer
             self.dates_text = text
-            self.filters = Filters(period=period, categories=self.filters.categories)
+            # Keeps the categories and tags (--tag) chosen.
+            self.filters = replace(self.filters, period=period, undated=False)
             self.start_query()
 
         self.push_screen(
@@ -343,9 +348,7 @@ class BrowseApp(App[dict[str, Any] | None]):
             if answer is None:
                 return
             cats = () if answer == ALL else (answer,)
-            self.filters = Filters(
-                period=self.filters.period, undated=self.filters.undated, categories=cats
-            )
+            self.filters = replace(self.filters, categories=cats)
             self.start_query()
 
         self.push_screen(CategoryPicker(categories, current), chosen)

@@ -92,14 +92,30 @@ def extra(article: dict[str, Any]) -> list[Text]:
     return out
 
 
+def annotations(article: dict[str, Any]) -> list[Text]:
+    """The researcher's tags (one line) and notes (dated, in order), as literal text."""
+    out: list[Text] = []
+    tags = article.get("tags")
+    if tags:
+        line = Text("tags: ", style="dim")
+        line.append(cell(", ".join(str(t) for t in tags)))
+        out.append(line)
+    for note in article.get("notes") or []:
+        out.append(Text(f"note {cell(note.get('created_at'))}", style="dim"))
+        out.append(Text(neutralise(note.get("text") or "", keep_newlines=True)))
+    return out
+
+
 def preview(article: dict[str, Any] | None, terms: Iterable[str] = ()) -> Group | Text:
-    """The preview pane: title, date, category, url, excerpt."""
+    """The preview pane: title, date, category, url, tags, excerpt, notes."""
     if article is None:
         return Text("")
     title = highlighted(article.get("title"), terms)
     title.stylize("bold")
     keys = (("date", "date"), ("category", "category"), ("url", "url"))
-    return Group(title, meta(article, keys), *excerpt(article), *extra(article))
+    return Group(
+        title, meta(article, keys), *excerpt(article), *annotations(article), *extra(article)
+    )
 
 
 def detail(article: dict[str, Any]) -> Group:
@@ -113,4 +129,12 @@ def detail(article: dict[str, Any]) -> Group:
         ("id", "id"),
         ("slug", "slug"),
     )
-    return Group(title, Text(""), meta(article, keys), *excerpt(article), Text(""), *extra(article))
+    return Group(
+        title,
+        Text(""),
+        meta(article, keys),
+        *excerpt(article),
+        Text(""),
+        *annotations(article),
+        *extra(article),
+    )

@@ -161,7 +161,14 @@ class Reader:
 def _page(archive: Any, filters: Filters, start: int) -> list[dict[str, Any]]:
     # No offset in the current listing API: read up to the page's end and skip the rest.
     rows = archive.list_articles(filters, limit=start + PAGE)
-    return list(islice(rows, start, None))
+    return _noted(archive, list(islice(rows, start, None)))
+
+
+def _noted(archive: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their notes, for the preview (one query a page; none without notes)."""
+    from irarchive.store.annotations import with_notes
+
+    return list(with_notes(archive.conn, rows))
 
 
 def _query(archive: Any, text: str, filters: Filters, generation: int) -> Results:
@@ -176,7 +183,7 @@ def _query(archive: Any, text: str, filters: Filters, generation: int) -> Result
         result = search(archive, text, filters=filters, limit=PAGE)
     except IrarchiveError:
         return Results(text, filters, 0, generation=generation)
-    rows = {i: h.article for i, h in enumerate(result.hits)}
+    rows = dict(enumerate(_noted(archive, [h.article for h in result.hits])))
     words = [t.word for t in result.query.terms]
     terms = {h.article["id"]: h.matched["title"] + words for h in result.hits}
     total = len(rows)
@@ -206,4 +213,4 @@ def _search_page(archive: Any, results: Results, start: int) -> list[dict[str, A
         results.terms[h.article["id"]] = h.matched["title"] + words
     if len(result.hits) < PAGE:
         results.total = start + len(result.hits)  # the ranking ran out before the count
-    return [h.article for h in result.hits]
+    return _noted(archive, [h.article for h in result.hits])
