@@ -5,6 +5,8 @@
 * ``cli`` runs ``irarchive ARGS`` in-process through ``cli.main`` (which owns the
   exit-code mapping) and returns a ``Result``; an exception that escapes ``main``
   is kept in ``Result.exception`` (a real process would print a traceback).
+* ``bounded`` stops an in-process run that loops or grows without end (time and
+  memory), as a process with a timeout would, without the cost of a process.
 * ``run_proc`` runs ``python -m irarchive ARGS`` as a real process, for what only a
   process shows: start-up imports, signals, pipes, terminals, tracebacks.
 * ``seeded``/``db_path``: a copy of one seeded archive built once per session.
@@ -17,11 +19,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import resource
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -116,6 +120,44 @@ def _swap_stdin(stream: io.TextIOWrapper):
 def cli():
     """Call ``irarchive ARGS`` in-process: ``cli(*args, stdin=b"")`` returns a Result."""
     return run_cli
+
+
+class Runaway(BaseException):
+    """An in-process run went past its time or memory budget (``bounded``).
+
+    A BaseException, so that no ``except Exception`` in the code under test (nor
+    ``run_cli``) can swallow it: the test fails with this message.
+    """
+
+
+@contextlib.contextmanager
+def bounded(seconds: float = 20.0, grow_mib: int = 500):
+    """Fail with ``Runaway`` if the block runs longer than ``seconds`` of wall time or
+    its process grows by more than ``grow_mib`` MiB (a loop that never ends, or one
+    that fills memory): checked ten times a second by SIGALRM in the main thread.
+    """
+    assert threading.current_thread() is threading.main_thread(), "SIGALRM needs the main thread"
+    page = resource.getpagesize()
+    statm = Path("/proc/self/statm")
+
+    def rss() -> int:
+        return int(statm.read_text().split()[1]) * page if statm.exists() else 0
+
+    start, base = time.monotonic(), rss()
+
+    def check(signum, frame) -> None:
+        elapsed, grown = time.monotonic() - start, (rss() - base) >> 20
+        if elapsed > seconds or grown > grow_mib:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            raise Runaway(f"still running after {elapsed:.1f}s, {grown} MiB more memory")
+
+    old = signal.signal(signal.SIGALRM, check)
+    signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def run_proc(
