@@ -41,9 +41,46 @@ IRARCHIVE = [sys.executable, "-m", "irarchive"]
 TODAY = "2026-11-27"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the slow tests first, so that parallel workers (-n auto) finish together."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the slow tests first on every worker, so parallel workers finish together.
+
+    pytest-xdist hands each worker a contiguous share of this list at the start
+    (``--dist worksteal``: len/N each; ``--dist load``: a quarter of that), and
+    stealing takes from the end of a share. Putting every slow test at the front
+    of the list would give them all to the first worker; instead the slow tests
+    are dealt in turn to the start of each worker's first share.
+    """
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if not slow:
+        return
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    starts = _first_shares(len(items), workers, getattr(config.option, "dist", "no"))
+    if workers < 2 or starts is None:
+        items[:] = slow + rest
+        return
+    dealt = [slow[k::workers] for k in range(workers)]
+    others = iter(rest)
+    ordered: list[pytest.Item] = []
+    for start, share_slow in zip(starts, dealt, strict=True):
+        while len(ordered) < start:
+            ordered.append(next(others))
+        ordered += share_slow
+    items[:] = ordered + list(others)
+
+
+def _first_shares(count: int, workers: int, dist: str) -> list[int] | None:
+    """Where each worker's first share starts in the collected list, as xdist deals it."""
+    if dist == "worksteal":
+        starts, left = [], count
+        for k in range(workers):
+            starts.append(count - left)
+            left -= left // (workers - k)
+        return starts
+    if dist == "load" and count >= 2 * workers:
+        chunk = max((count // workers) // 4, 2)
+        return [k * chunk for k in range(workers)]
+    return None
 
 
 @pytest.fixture(autouse=True)
