@@ -41,6 +41,12 @@ IRARCHIVE = [sys.executable, "-m", "irarchive"]
 TODAY = "2026-11-27"
 
 
+def pytest_configure_node(node) -> None:
+    """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
+    node.workerinput["irarchive_dist"] = node.config.option.dist
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m have deselected: the list xdist deals out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Start the slow tests first on every worker, so parallel workers finish together.
 
@@ -54,8 +60,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not slow:
         return
     rest = [item for item in items if not item.get_closest_marker("slow")]
-    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    starts = _first_shares(len(items), workers, getattr(config.option, "dist", "no"))
+    worker = getattr(config, "workerinput", {})
+    workers = int(worker.get("workercount", 1))
+    starts = _first_shares(len(items), workers, worker.get("irarchive_dist", "no"))
     if workers < 2 or starts is None:
         items[:] = slow + rest
         return
@@ -128,7 +135,12 @@ def run_cli(*args: str, stdin: bytes = b"") -> Result:
     code, escaped = 0, None
     # No gc.collect() here: the CLI closes the archive when the command ends
     # (ctx.call_on_close), and test_formats checks that it does.
-    with _swap_stdin(fake_in), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        _built_once(),
+        _swap_stdin(fake_in),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
         try:
             main(list(args))
         except SystemExit as exc:
@@ -142,6 +154,34 @@ def run_cli(*args: str, stdin: bytes = b"") -> Result:
 def _text(stream: io.TextIOWrapper) -> str:
     stream.flush()
     return stream.buffer.getvalue().decode("utf-8", "surrogateescape")  # type: ignore[attr-defined]
+
+
+_BUILT: dict[int, tuple[object, object]] = {}
+
+
+@contextlib.contextmanager
+def _built_once():
+    """``cli.main`` builds the click command from the Typer app on every call (a
+    process calls it once): ~10-40 ms, most of an in-process run. Build it once per
+    app here, as a process does; click commands are made to be invoked repeatedly
+    (click's own CliRunner does). Callbacks look up the module's globals when they
+    run, so a monkeypatched helper in ``irarchive.cli`` still takes effect.
+    """
+    import typer.main
+
+    build = typer.main.get_command
+
+    def get_command(app):
+        built = _BUILT.get(id(app))
+        if built is None or built[0] is not app:
+            built = _BUILT[id(app)] = (app, build(app))
+        return built[1]
+
+    typer.main.get_command = get_command
+    try:
+        yield
+    finally:
+        typer.main.get_command = build
 
 
 @contextlib.contextmanager
