@@ -41,6 +41,36 @@ IRARCHIVE = [sys.executable, "-m", "irarchive"]
 TODAY = "2026-11-27"
 
 
+_PYCACHE: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With PYTHONDONTWRITEBYTECODE set, every ``python -m irarchive`` a test starts
+    compiles irarchive, typer and the standard library from source: about twice
+    the CPU of a start-up from bytecode, hundreds of times a run. The processes
+    of this run (xdist workers and the processes tests start) share a bytecode
+    cache in a temporary folder instead: still nothing is written next to the
+    sources, and the folder goes when the run ends.
+    """
+    if not sys.dont_write_bytecode or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return  # bytecode is written as usual, or already shared (an xdist worker)
+    import tempfile
+
+    _PYCACHE["dir"] = tempfile.mkdtemp(prefix="irarchive-tests-pycache-")
+    _PYCACHE["PYTHONDONTWRITEBYTECODE"] = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE["dir"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = _PYCACHE.pop("dir", None)
+    if folder is None:
+        return
+    os.environ.pop("PYTHONPYCACHEPREFIX", None)
+    if (value := _PYCACHE.pop("PYTHONDONTWRITEBYTECODE")) is not None:
+        os.environ["PYTHONDONTWRITEBYTECODE"] = value
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def pytest_configure_node(node) -> None:
     """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
     node.workerinput["irarchive_dist"] = node.config.option.dist
