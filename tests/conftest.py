@@ -45,30 +45,35 @@ _PYCACHE: dict[str, str | None] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """With PYTHONDONTWRITEBYTECODE set, every ``python -m irarchive`` a test starts
-    compiles irarchive, typer and the standard library from source: about twice
-    the CPU of a start-up from bytecode, hundreds of times a run. The processes
-    of this run (xdist workers and the processes tests start) share a bytecode
-    cache in a temporary folder instead: still nothing is written next to the
-    sources, and the folder goes when the run ends.
+    """With PYTHONDONTWRITEBYTECODE set (this machine sets it), every process of the
+    run compiles what it imports from source: each ``python -m irarchive`` a test
+    starts (0.22 s of CPU instead of 0.10 s, hundreds of times a run) and each xdist
+    worker (its test modules: 4 s instead of 2 s). The run's processes share a
+    bytecode cache instead: in pytest's cache folder (``.pytest_cache``, kept
+    between runs) or, with ``-p no:cacheprovider``, in a temporary folder removed
+    at the end. Nothing is written next to the sources either way.
     """
     if not sys.dont_write_bytecode or os.environ.get("PYTHONPYCACHEPREFIX"):
         return  # bytecode is written as usual, or already shared (an xdist worker)
-    import tempfile
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        folder, _PYCACHE["temporary"] = str(cache.mkdir("pycache")), None
+    else:
+        import tempfile
 
-    _PYCACHE["dir"] = tempfile.mkdtemp(prefix="irarchive-tests-pycache-")
+        folder = _PYCACHE["temporary"] = tempfile.mkdtemp(prefix="irarchive-tests-pycache-")
     _PYCACHE["PYTHONDONTWRITEBYTECODE"] = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE["dir"]
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    folder = _PYCACHE.pop("dir", None)
-    if folder is None:
-        return
+    if "PYTHONDONTWRITEBYTECODE" not in _PYCACHE:
+        return  # pytest_configure changed nothing
     os.environ.pop("PYTHONPYCACHEPREFIX", None)
     if (value := _PYCACHE.pop("PYTHONDONTWRITEBYTECODE")) is not None:
         os.environ["PYTHONDONTWRITEBYTECODE"] = value
-    shutil.rmtree(folder, ignore_errors=True)
+    if (folder := _PYCACHE.pop("temporary")) is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_configure_node(node) -> None:
