@@ -89,12 +89,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (``--dist worksteal``: len/N each; ``--dist load``: a quarter of that), and
     stealing takes from the end of a share. Putting every slow test at the front
     of the list would give them all to the first worker; instead the slow tests
-    are dealt in turn to the start of each worker's first share.
+    are dealt in turn to the start of each worker's first share. Tests marked
+    ``together`` (one browser and one server for the module) follow the first
+    worker's slow tests, where no other worker steals them.
     """
     slow = [item for item in items if item.get_closest_marker("slow")]
-    if not slow:
+    together = [i for i in items if i.get_closest_marker("together") and i not in slow]
+    if not slow and not together:
         return
-    rest = [item for item in items if not item.get_closest_marker("slow")]
+    rest = together + [i for i in items if i not in slow and i not in together]
     worker = getattr(config, "workerinput", {})
     workers = int(worker.get("workercount", 1))
     starts = _first_shares(len(items), workers, worker.get("irarchive_dist", "no"))
