@@ -76,6 +76,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not reject it
 def pytest_configure_node(node) -> None:
     """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
     node.workerinput["irarchive_dist"] = node.config.option.dist
