@@ -74,7 +74,11 @@ class FeedServer:
         self.httpd.routes = {}
         self.httpd.requests = []
         self.httpd.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, which was
+        # most of each feed test's time.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     @property

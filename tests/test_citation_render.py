@@ -13,6 +13,7 @@ no internal id anywhere.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -84,13 +85,19 @@ def pandoc_binary() -> str:
     return "pandoc"
 
 
+@functools.cache
+def pandoc_version(exe: str) -> str:
+    """What ``pandoc --version`` prints, asked once per run (not once per render)."""
+    return subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
+
+
 def pandoc(tmp_path: Path, fmt: str, style: str) -> str:
     exe = pandoc_binary()
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
-    if not version.stdout.startswith("pandoc 3.9"):
+    version = pandoc_version(exe)
+    if not version.startswith("pandoc 3.9"):
         # The goldens are pandoc's exact output; other versions wrap or punctuate
         # differently (pip install -e '.[test]' brings the pinned one).
-        pytest.skip(f"golden output is for pandoc 3.9, found {version.stdout.split()[1]}")
+        pytest.skip(f"golden output is for pandoc 3.9, found {version.split()[1]}")
     bib = tmp_path / f"refs.{fmt}"
     bib.write_text(export(fmt), "utf-8")
     doc = tmp_path / "doc.md"

@@ -94,20 +94,27 @@ def assert_healthy(db: Path) -> None:
 # ---- kill -9 during import -----------------------------------------------------------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("part", range(KILL_PARTS))
-def test_kill_9_during_import_loses_nothing(tmp_path, base, part):
-    big = tmp_path / "big.jsonl"
+@pytest.fixture(scope="module")
+def kill_input(base_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The big file, and the reference outcome: the same import run to completion
+    (made once, not once per part). Returns (file, digest after, seconds it took)."""
+    folder = tmp_path_factory.mktemp("kill")
+    big = folder / "big.jsonl"
     write_records(big, BIG_RECORDS, "Big")
-    before = digest(base)
-    # The reference outcome: the same import run to completion.
-    ref = tmp_path / "ref.db"
-    shutil.copy(base, ref)
+    ref = folder / "ref.db"
+    shutil.copy(base_template, ref)
     started = time.monotonic()
     done = run_proc("--db", str(ref), "import", str(big))
     full_time = time.monotonic() - started
     assert done.code == 0, done
-    after = digest(ref)
+    return big, digest(ref), full_time
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(KILL_PARTS))
+def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
+    big, after, full_time = kill_input
+    before = digest(base)
     assert after[0] == before[0] + BIG_RECORDS
 
     outcomes = {"previous": 0, "previous+file": 0}

@@ -444,7 +444,11 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/feed/"
 
 
-@pytest.mark.parametrize("kind", list(FAILURES))
+@pytest.mark.parametrize(
+    "kind",
+    # The trickle lasts seconds (the server stops it after 5 s): start it first.
+    [pytest.param(k, marks=pytest.mark.slow) if k == "trickling" else k for k in FAILURES],
+)
 def test_a_failing_source_is_one_line_recorded_and_changes_nothing(
     cli, seeded, server, kind, monkeypatch
 ):

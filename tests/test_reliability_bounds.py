@@ -184,6 +184,7 @@ def _max_rss_mib_of(args: list[str], stdin_path: Path) -> tuple[int, float]:
     return proc.returncode, int(peak.read_text()) / 1024
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "member, fmt",
     [("{}\n", "jsonl"), ("junk\n", "listing"), (" ,1\n", "csv")],

@@ -10,6 +10,7 @@ the archive is unchanged and healthy.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +21,10 @@ from tests.conftest import digest
 
 
 @pytest.fixture
-def archive(tmp_path) -> Path:
+def archive(tmp_path, seeded_template) -> Path:
+    """A seeded archive (what ``irarchive db init`` makes), copied from the session's."""
     db = tmp_path / "a.db"
-    r = subprocess.run(
-        [sys.executable, "-m", "irarchive", "--db", str(db), "db", "init"], capture_output=True
-    )
-    assert r.returncode == 0, r.stderr
+    shutil.copyfile(seeded_template, db)
     return db
 
 

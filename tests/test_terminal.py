@@ -149,6 +149,9 @@ def run_pty(
         stderr=slave,
         env=full_env,
         start_new_session=True,
+        # Ctrl-C does what it does at a terminal even when the suite itself runs with
+        # SIGINT ignored (a background job, nohup), which the child would inherit.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(slave)
     got = b""
@@ -559,6 +562,7 @@ def big(tmp_path: Path) -> Path:
     return big
 
 
+@pytest.mark.slow
 def test_import_progress_shows_percentage_eta_and_counts_like_the_summary(tmp_path, big) -> None:
     import re
 
