@@ -360,3 +360,26 @@ def test_a_possessive_counts_where_it_stands_in_the_title(tmp_path: Path) -> Non
     assert [h.article["title"] for h in hits] == [records[1]["title"], records[0]["title"]]
     # --explain: "sydneys" is word 1 and "respond" word 4, two words between.
     assert "words together in title: 50%" in hits[0].why
+
+
+def test_upgrade_forgets_changes_queued_for_the_old_index(tmp_path: Path) -> None:
+    """A queue of changes for the old index (curation's m004) is done with after m005."""
+    path = tmp_path / "v3.db"
+    _make_v3_archive(path, RECORDS)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE index_queue (seq INTEGER PRIMARY KEY, row INTEGER NOT NULL, "
+            "old_title TEXT, old_excerpt TEXT, was_indexed INTEGER NOT NULL)"
+        )
+        conn.execute("INSERT INTO index_queue(row, old_title, was_indexed) VALUES (1, 'x', 1)")
+    conn.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrations.m005_index_positions(conn)
+    finally:
+        conn.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
+        found = "SELECT count(*) FROM titles_fts WHERE titles_fts MATCH '\"u s\"'"
+        assert conn.execute(found).fetchone()[0] == 2
+    conn.close()

@@ -334,6 +334,11 @@ def m005_index_positions(conn: sqlite3.Connection) -> None:
     )
     conn.execute("INSERT INTO titles_fts(rowid, title) SELECT id, title FROM m005_titles")
     conn.execute("DROP TABLE temp.m005_titles")
+    # Changes other tools made may be queued for the old index (m004's index_queue,
+    # where present); the new indexes hold every article as it is now, and replaying
+    # the queue would tell them to forget text they never held.
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'index_queue'").fetchone():
+        conn.execute("DELETE FROM index_queue")
     if conn.execute("SELECT EXISTS (SELECT 1 FROM articles)").fetchone()[0]:
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
         conn.execute("INSERT INTO titles_fts(titles_fts) VALUES('optimize')")
