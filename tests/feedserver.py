@@ -165,8 +165,9 @@ def stalls(server: FeedServer, seconds: float = 5.0) -> Handler:
     return handler
 
 
-def trickles(server: FeedServer, every: float = 0.05, seconds: float = 5.0) -> Handler:
-    """A byte at a time, forever: each read is quick, the whole answer never comes."""
+def trickles(server: FeedServer, every: float = 0.05, seconds: float = 300.0) -> Handler:
+    """A byte at a time, for longer than any test runs: each read is quick, the whole
+    answer never comes (until the client hangs up or the server stops)."""
 
     def handler(h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)
@@ -174,9 +175,12 @@ def trickles(server: FeedServer, every: float = 0.05, seconds: float = 5.0) -> H
         h.end_headers()
         h.wfile.write(b"<?xml version='1.0'?><rss version='2.0'><channel>")
         end = time.monotonic() + seconds
-        while time.monotonic() < end and not server.stopping.wait(every):
-            h.wfile.write(b" ")
-            h.wfile.flush()
+        try:
+            while time.monotonic() < end and not server.stopping.wait(every):
+                h.wfile.write(b" ")
+                h.wfile.flush()
+        except OSError:  # the client gave up: what a fetch with a deadline does
+            return
 
     return handler
 

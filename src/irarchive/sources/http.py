@@ -253,7 +253,10 @@ def _read_body(r: Any, url: str, encoding: str, start: float, s: Settings) -> by
         raise FetchFailed(url, f"unsupported Content-Encoding {encoding!r}")
     received = 0
     out = bytearray()
-    for chunk in r.iter_raw(_CHUNK):
+    # No chunk size: each network read is handed over as it arrives (a size makes
+    # httpx gather that many bytes first, so a server trickling a byte at a time
+    # would only meet the deadline check below every 64 KiB).
+    for chunk in r.iter_raw():
         received += len(chunk)
         if received > s.max_bytes:
             raise FetchFailed(url, _too_big(received, s.max_bytes))
