@@ -180,7 +180,10 @@ def test_built_wheel_carries_the_seed_and_runs_outside_the_repo(tmp_path):
     """Build the wheel, install it alone into a folder, run it from elsewhere."""
     wheels = tmp_path / "wheels"
     r = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"),
+            *("--no-index", "-w", str(wheels), str(ROOT)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -35,7 +35,6 @@ PROJECT_URL = "https://example.invalid/irarchive"
 USER_AGENT = f"irarchive/{__version__} (+{PROJECT_URL})"
 MiB = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_CHUNK = 64 * 1024
 _INFLATE_STEP = 1024 * 1024  # at most this much inflated per call: memory stays ~ the cap
 
 
