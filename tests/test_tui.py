@@ -382,7 +382,7 @@ async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypa
         await settle(pilot)
         # The last page (and the one on screen above it) arrived; the middle did not.
         assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
-        assert 45 in found.rows and 25 not in found.rows
+        assert 45 in found.rows and 15 not in found.rows
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
 
