@@ -146,9 +146,11 @@ class BrowseApp(App[dict[str, Any] | None]):
         # "searching…" only if it takes a while: a flash of it on every keystroke would
         # cost a redraw each time and tell nobody anything.
         self.set_timer(BUSY_AFTER, functools.partial(self._busy, self.generation))
-        # A screenful and a few rows more; the rest is loaded as it scrolls into view.
-        first = max(FIRST, self.results.size.height + 5)
-        self.run_query(self.query_text, self.filters, self.generation, first)
+        self.run_query(self.query_text, self.filters, self.generation, self.rows_wanted())
+
+    def rows_wanted(self) -> int:
+        """Search rows a keystroke asks for: a screenful and a few more (the rest on demand)."""
+        return max(FIRST, self.results.size.height + 5)
 
     @work(exclusive=True, thread=True, group="query")
     def run_query(self, text: str, filters: Filters, generation: int, first: int) -> None:
