@@ -371,18 +371,18 @@ def test_other_commands_never_import_textual(seeded, args):
 
 @run_async
 async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypatch):
-    monkeypatch.setattr("irarchive.tui.source.PAGE", 10)
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 20)) as pilot:
         await settle(pilot)
         found = b.app.results.results
-        # The rows on screen (0-16) are loaded, in pages of 10: rows 0-19.
+        # The rows on screen (0-16) are loaded, in pages of 5: rows 0-19.
         assert found.total == len(ARTICLES) and sorted(found.rows) == list(range(20))
         await pilot.press("tab", "end")
         await settle(pilot)
-        # The last page (and the one on screen above it) arrived; the middle did not.
+        # The pages on screen (rows 29-45) arrived; the one between (20-24) did not.
         assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
-        assert 45 in found.rows and 15 not in found.rows
+        assert sorted(found.rows) == [*range(20), *range(25, 46)]
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
 
