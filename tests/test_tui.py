@@ -371,18 +371,18 @@ def test_other_commands_never_import_textual(seeded, args):
 
 @run_async
 async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypatch):
-    monkeypatch.setattr("irarchive.tui.source.PAGE", 10)
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 20)) as pilot:
         await settle(pilot)
         found = b.app.results.results
-        # The rows on screen (0-16) are loaded, in pages of 10: rows 0-19.
+        # The rows on screen (0-16) are loaded, in pages of 5: rows 0-19.
         assert found.total == len(ARTICLES) and sorted(found.rows) == list(range(20))
         await pilot.press("tab", "end")
         await settle(pilot)
-        # The last page (and the one on screen above it) arrived; the middle did not.
+        # The pages on screen (rows 29-45) arrived; the one between (20-24) did not.
         assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
-        assert 45 in found.rows and 25 not in found.rows
+        assert sorted(found.rows) == [*range(20), *range(25, 46)]
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
 
@@ -397,3 +397,143 @@ async def test_mouse_click_highlights_then_opens(tui_db):
         await pilot.click("#results", offset=(5, 2))
         assert isinstance(b.app.screen, DetailScreen)
         assert b.app.screen.article["title"].startswith("Turkmenistan-Russia")
+
+
+# ---- what a keystroke costs: a screenful searched, counted after, recent texts cached ----
+
+
+class CountGate:
+    """Holds every count until ``release()``: what the screen shows while counting."""
+
+    def __init__(self, monkeypatch) -> None:
+        import threading
+
+        from irarchive.tui.source import Reader
+
+        self.open = threading.Event()
+        real = Reader.count
+
+        def count(reader, results):
+            self.open.wait(10)
+            return real(reader, results)
+
+        monkeypatch.setattr(Reader, "count", count)
+
+    def release(self) -> None:
+        self.open.set()
+
+
+def status(app: BrowseApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+async def shown(pilot, text: str) -> None:
+    """Wait (up to 20 s: the machine may be busy) until results for ``text`` are shown."""
+    for _ in range(1000):
+        await pilot.pause()
+        found = pilot.app.results.results
+        if found.text == text and found.generation == pilot.app.generation and found.rows:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"results for {text!r} never came")
+
+
+@run_async
+async def test_the_count_says_at_least_n_until_the_results_are_counted(tui_db, monkeypatch):
+    monkeypatch.setattr(BrowseApp, "rows_wanted", lambda self: 5)
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 10)
+    gate = CountGate(monkeypatch)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await shown(pilot, "")  # the first page is on screen, its count held back
+        assert "≥ 10 articles" in status(b.app)
+        assert b.app.results.results.total == 10 and not b.app.results.results.counted
+        gate.release()
+        await settle(pilot)
+        assert f"{len(ARTICLES)} articles" in status(b.app) and "≥" not in status(b.app)
+        gate.open.clear()
+        await type_text(pilot, "bulletin")
+        await shown(pilot, "bulletin")
+        # Five rows searched for; the rest of the 40 bulletins are not known yet.
+        assert sorted(b.app.results.results.rows) == [0, 1, 2, 3, 4]
+        assert "≥ 5 results" in status(b.app)
+        gate.release()
+        await settle(pilot)
+        assert "40 results" in status(b.app) and "≥" not in status(b.app)
+
+
+@run_async
+async def test_search_rows_load_as_they_scroll_in_and_never_repeat(tui_db, monkeypatch):
+    monkeypatch.setattr(BrowseApp, "rows_wanted", lambda self: 3)
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 7)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 12)) as pilot:
+        await type_text(pilot, "regional bulletin")
+        await settle(pilot)
+        await pilot.press("tab", "end")
+        await settle(pilot)
+        shown = ids(b.app)
+        assert len(shown) == len(set(shown)) == b.app.results.results.total == 40
+        assert sorted(b.app.results.results.rows) == list(range(40))
+        assert b.app.results.current["title"].startswith("Regional Trade Bulletin")
+        assert "loading" not in screen_text(b.app)
+
+
+@run_async
+async def test_results_of_a_stale_keystroke_are_never_shown(tui_db, monkeypatch):
+    import threading
+
+    b = Browser(tui_db)
+    late = threading.Event()
+    real = b.app.reader.query
+
+    def query(text, filters, generation, first=40):
+        found = real(text, filters, generation, first)
+        if text == "iran":  # answered, then held until a newer keystroke is on screen
+            late.wait(10)
+        return found
+
+    b.app.reader.query = query
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "iran")
+        await pilot.pause()
+        await type_text(pilot, "ian nuclear")
+        await shown(pilot, "iranian nuclear")
+        newer = ids(b.app)
+        late.set()  # now the stale answer arrives
+        await settle(pilot)
+        assert b.app.results.results.text == "iranian nuclear"
+        assert ids(b.app) == newer and newer[0] == IRAN
+
+
+@run_async
+async def test_a_text_searched_a_moment_ago_is_shown_without_searching(tui_db):
+    b = Browser(tui_db)
+    searched: list[str] = []
+    real = b.app.reader.query
+
+    def query(text, filters, generation, first=40):
+        searched.append(text)
+        return real(text, filters, generation, first)
+
+    b.app.reader.query = query
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarkand")
+        await settle(pilot)
+        first = ids(b.app)
+        assert searched[-1] == "samarkand"
+        searched.clear()
+        await pilot.press("space")  # "samarkand ": the same words
+        await settle(pilot)
+        await pilot.press("backspace", "backspace", "d")  # "samarkan", then back
+        await settle(pilot)
+        assert searched == []  # all three texts were searched while typing
+        assert b.app.query_text == "samarkand" and ids(b.app) == first
+        assert b.app.results.results.generation == b.app.generation
+        # Every key got results on screen (and the empty box at the start did).
+        assert len(b.app.latencies) == 1 + len("samarkand") + 4
+        await pilot.press("s")
+        await settle(pilot)
+        assert searched == ["samarkands"]

@@ -26,6 +26,7 @@ a query with nothing searchable (punctuation, emoji) finds nothing.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -418,15 +419,28 @@ def _proximity(positions: list[int]) -> float:
     return total / len(pairs)
 
 
+@functools.lru_cache(maxsize=2048)
+def _article_words(
+    title: str, excerpt: str | None
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """A candidate's plain title words, title words, title initials and excerpt words.
+
+    Cached (read-only lists: never modify them): typing a query letter by letter in
+    ``browse`` searches again on every key, and most candidates recur from one key
+    to the next; reading their words is most of the cost of scoring them.
+    """
+    return plain_tokens(title), tokens(title), title_initials(title), tokens(excerpt)
+
+
 def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict, list[str]]:
     """Score one candidate 0-100: title coverage first, then excerpt, order and proximity."""
     from rapidfuzz import fuzz, process
 
-    plain = plain_tokens(article["title"])
-    # With the joined forms of hyphenated words, so "indopacific" meets "Indo-Pacific".
-    title_words = tokens(article["title"])
-    initials = title_initials(article["title"])
-    excerpt_words = tokens(article.get("excerpt"))
+    # title_words has the joined forms of hyphenated words, so "indopacific" meets
+    # "Indo-Pacific"; plain has the title's words only.
+    plain, title_words, initials, excerpt_words = _article_words(
+        article["title"], article.get("excerpt")
+    )
     total_w = sum(t.weight for t in query.terms) or 1.0
     title_cov = excerpt_cov = 0.0
     matched: dict[str, list[str]] = {"title": [], "excerpt": []}

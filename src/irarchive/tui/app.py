@@ -2,11 +2,14 @@
 
 Every keystroke in the search box starts a search in an exclusive thread worker, so
 a newer keystroke cancels the stale search (in SQLite too, see ``source``) and the
-UI never waits for the archive.
+UI never waits for the archive. A keystroke asks only for a screenful of rows; the
+results are counted once they are on screen, and a text searched a moment ago
+(a space typed, a letter deleted) is shown again from a cache without a search.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Callable
@@ -31,7 +34,7 @@ from irarchive.tui.preview import Preview
 from irarchive.tui.related import RelatedScreen
 from irarchive.tui.results import ResultList
 from irarchive.tui.search_bar import SearchBar
-from irarchive.tui.source import Reader, Results, Stale
+from irarchive.tui.source import FIRST, Page, Reader, ResultCache, Results, Stale
 from irarchive.tui.status import StatusLine
 
 # Actions about the highlighted article: not while a dialog is open.
@@ -39,6 +42,8 @@ ARTICLE_ACTIONS = {"open_url", "copy_id", "copy_bibtex", "related"}
 # A damaged or vanished archive: said on the status line, the browser stays up.
 READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
+# Seconds a search may take before the status line says "searching…".
+BUSY_AFTER = 0.15
 
 
 class BrowseApp(App[dict[str, Any] | None]):
@@ -77,6 +82,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         super().__init__()
         self.archive_path = path
         self.reader = Reader(path)
+        self.cache = ResultCache()
         self.initial_query = query
         self.filters = filters or Filters()
         self.dates_text = dates_text
@@ -134,13 +140,23 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.generation += 1
         self.reader.want(self.generation)
         self._typed[self.generation] = (self.query_text, time.perf_counter())
-        self.say(busy=True)
-        self.run_query(self.query_text, self.filters, self.generation)
+        cached = self.cache.get(self.query_text, self.filters, self.generation)
+        if cached is not None:
+            self.show_results(cached)
+            return
+        # "searching…" only if it takes a while: a flash of it on every keystroke would
+        # cost a redraw each time and tell nobody anything.
+        self.set_timer(BUSY_AFTER, functools.partial(self._busy, self.generation))
+        self.run_query(self.query_text, self.filters, self.generation, self.rows_wanted())
+
+    def rows_wanted(self) -> int:
+        """Search rows a keystroke asks for: a screenful and a few more (the rest on demand)."""
+        return max(FIRST, self.results.size.height + 5)
 
     @work(exclusive=True, thread=True, group="query")
-    def run_query(self, text: str, filters: Filters, generation: int) -> None:
+    def run_query(self, text: str, filters: Filters, generation: int, first: int) -> None:
         try:
-            found = self.reader.query(text, filters, generation)
+            found = self.reader.query(text, filters, generation, first)
         except Stale:
             return
         except READ_ERRORS as exc:
@@ -148,12 +164,38 @@ class BrowseApp(App[dict[str, Any] | None]):
             return
         self.call_from_thread(self.show_results, found)
 
+    def _busy(self, generation: int) -> None:
+        if generation != self.generation or not self.query(ResultList):
+            return  # a newer keystroke, or the app is closing (its widgets are gone)
+        if self.results.results.generation != generation:
+            self.say(busy=True)
+
     def show_results(self, found: Results) -> None:
         if found.generation != self.generation:
             return  # a newer keystroke is being searched
+        self.cache.put(found)
         self.results.show(found)
         self.say()
         self.call_after_refresh(self._shown, found.generation)
+        if not found.counted:
+            self.call_after_refresh(self.run_count, found)
+
+    @work(exclusive=True, thread=True, group="count")
+    def run_count(self, found: Results) -> None:
+        """Count the results once the first rows are on screen (cancelled by a keystroke)."""
+        try:
+            total = self.reader.count(found)
+        except Stale:
+            return
+        except READ_ERRORS as exc:
+            self.call_from_thread(self.say, note=f"Error: {exc}")
+            return
+        self.call_from_thread(self._counted, found, total)
+
+    def _counted(self, found: Results, total: int) -> None:
+        self.results.counted(found, total)
+        if found is self.results.results:
+            self.say()
 
     def _shown(self, generation: int) -> None:
         now = time.perf_counter()
@@ -164,18 +206,23 @@ class BrowseApp(App[dict[str, Any] | None]):
             self.latencies.append((text, now - typed_at))
 
     def on_result_list_need_page(self, event: ResultList.NeedPage) -> None:
-        self.load_page(event.results, event.start)
+        self.load_page(event.results, event.start, event.end)
 
     @work(thread=True, group="pages")
-    def load_page(self, found: Results, start: int) -> None:
+    def load_page(self, found: Results, start: int, end: int) -> None:
         try:
-            rows = self.reader.page(found, start, found.generation)
+            page = self.reader.page(found, start, end)
         except Stale:
             return
         except READ_ERRORS as exc:
             self.call_from_thread(self.say, note=f"Error: {exc}")
             return
-        self.call_from_thread(self.results.loaded, found, start, rows)
+        self.call_from_thread(self._loaded, found, page)
+
+    def _loaded(self, found: Results, page: Page) -> None:
+        self.results.loaded(found, page)
+        if found is self.results.results:
+            self.say()
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
@@ -210,6 +257,7 @@ class BrowseApp(App[dict[str, Any] | None]):
             note = note or "did you mean: " + " ".join(found.suggestions)
         self.query_one(StatusLine).say(
             count=found.total if current else None,
+            more=current and not found.counted,
             total=self.total,
             query=self.query_text,
             filters=filters,

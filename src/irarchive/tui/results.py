@@ -1,8 +1,8 @@
 """The result list: a virtual list that renders only the rows on screen.
 
-It holds a ``Results`` (all rows of a search, or the pages loaded so far of the
-newest-first listing) and asks for missing pages with a ``NeedPage`` message, so a
-million-article listing never becomes a million widgets or rows in memory.
+It holds a ``Results`` (the rows loaded so far of a search or of the newest-first
+listing) and asks for missing rows with a ``NeedPage`` message, so a million-article
+listing never becomes a million widgets or rows in memory.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from textual.strip import Strip
 
 from irarchive.store import Filters
 from irarchive.tui import render
-from irarchive.tui.source import Results
+from irarchive.tui.source import Page, Results
+
+# Drawn rows kept (a few screens' worth of a 200-row-high terminal).
+STRIPS = 250
 
 
 class ResultList(ScrollView, can_focus=True):
@@ -53,17 +56,19 @@ class ResultList(ScrollView, can_focus=True):
             self.article = article
 
     class NeedPage(Message):
-        """Rows from ``start`` are on screen but not loaded."""
+        """Rows ``start..end`` are wanted on screen but not loaded."""
 
-        def __init__(self, results: Results, start: int) -> None:
+        def __init__(self, results: Results, start: int, end: int) -> None:
             super().__init__()
             self.results = results
             self.start = start
+            self.end = end
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.results = Results("", Filters(), 0)
         self._asked: set[tuple[int, int]] = set()
+        self._strips: dict[tuple[int, bool, int], Strip] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
@@ -71,24 +76,46 @@ class ResultList(ScrollView, can_focus=True):
         """Replace the rows (a new query), cursor on the first."""
         self.results = results
         self._asked.clear()
+        self._strips.clear()
         self.virtual_size = Size(self.size.width, results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
         self.refresh()
 
-    def loaded(self, results: Results, start: int, rows: list[dict[str, Any]]) -> None:
+    def loaded(self, results: Results, page: Page) -> None:
         """A page arrived (ignored if the query changed meanwhile)."""
         if results is not self.results:
             return
-        for i, article in enumerate(rows, start):
+        for i, article in enumerate(page.rows, page.start):
             results.rows[i] = article
-        if self.virtual_size.height != results.total:
+        results.terms.update(page.terms)
+        self.forget_drawn()
+        if page.total is not None:
             # A search's count is "about N": the last page says where it really ends.
-            self.virtual_size = Size(self.size.width, results.total)
-            self.cursor = min(self.cursor, max(0, results.total - 1))
+            results.total, results.counted = page.total, True
+        elif results.searched and not results.counted:
+            results.total = max(results.total, len(results.rows))
+        self.resized()
         self.refresh()
-        if start <= self.cursor < start + len(rows):
+        if page.start <= self.cursor < page.start + len(page.rows):
             self.post_message(self.Highlighted(self.current))
+
+    def counted(self, results: Results, total: int) -> None:
+        """The count arrived: the list grows to it (pages load as they come on screen)."""
+        if results.counted:
+            return  # the last page already said where the results end
+        results.total = max(total, len(results.rows)) if results.searched else total
+        results.counted = True
+        if results is self.results:
+            self.resized()
+            self.refresh()
+
+    def resized(self) -> None:
+        """The list's length follows ``results.total``; the cursor stays on a row."""
+        if self.virtual_size.height != self.results.total:
+            self.virtual_size = Size(self.size.width, self.results.total)
+            if self.results.total and self.cursor >= self.results.total:
+                self.cursor = self.results.total - 1
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -102,35 +129,60 @@ class ResultList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
-        base = self.rich_style
         if index >= self.results.total:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
         article = self.results.get(index)
         if article is None:
             self._ask(index)
-            style = base + self.get_component_rich_style("result-list--loading")
+            style = self.rich_style + self.get_component_rich_style("result-list--loading")
             return Strip([Segment("  loading…".ljust(width), style)], width)
+        # Drawn rows are kept until the rows, the size, the focus or the theme change:
+        # a redraw for the status line or the cursor then costs a lookup per row.
+        key = (index, index == self.cursor, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw(article, width, index == self.cursor)
+            if len(self._strips) > 4 * STRIPS:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def _draw(self, article: dict[str, Any], width: int, cursor: bool) -> Strip:
         text = render.row(article, self.terms(article), width)
         segments = list(text.render(self.app.console, end=""))
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("result-list--cursor")
+        style = self.rich_style
+        if cursor:
+            style = style + self.get_component_rich_style("result-list--cursor")
         strip = Strip(segments).crop_extend(0, width, None)
         return strip.apply_style(style) if style else strip
 
+    def forget_drawn(self) -> None:
+        self._strips.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.forget_drawn()  # the theme or the focus changed the colours
+
+    def on_focus(self) -> None:
+        self.forget_drawn()  # the cursor row is coloured by whether the list has focus
+
+    def on_blur(self) -> None:
+        self.forget_drawn()
+
     def _ask(self, index: int) -> None:
-        start = self.results.missing_page(index)
-        if start is None or (self.results.generation, start) in self._asked:
+        wanted = self.results.missing_page(index)
+        if wanted is None or (self.results.generation, wanted[0]) in self._asked:
             return
-        self._asked.add((self.results.generation, start))
+        self._asked.add((self.results.generation, wanted[0]))
         # Not posted from here: render_line runs in the screen's context, and a message
         # made there counts the screen as its sender and stops bubbling at the screen.
-        self.call_later(self._request, self.results, start)
+        self.call_later(self._request, self.results, *wanted)
 
-    def _request(self, results: Results, start: int) -> None:
-        self.post_message(self.NeedPage(results, start))
+    def _request(self, results: Results, start: int, end: int) -> None:
+        self.post_message(self.NeedPage(results, start, end))
 
     def on_resize(self, event: events.Resize) -> None:
+        self.forget_drawn()
         self.virtual_size = Size(event.size.width, self.results.total)
 
     # ---- moving ---------------------------------------------------------------------------

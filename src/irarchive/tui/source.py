@@ -10,18 +10,30 @@ aborted inside SQLite by a progress handler, so it never delays the next one.
 
 This module is also the thin adapter between the browser and the library: the
 browser never sees SQL, only ``Results`` (a query's rows, loaded page by page).
-Search results are loaded a page at a time (``search(limit=PAGE, offset=...)``, the
-same bounded ranking as ``irarchive search``), with ``search.count`` for the total.
-Paging the newest-first listing uses ``Archive.list_articles(limit=...)`` and skips
-the rows before the page (the listing API has no offset), so a listing page costs
-time in proportion to its offset.
+
+What a keystroke costs is kept to what the screen needs:
+
+- A keystroke searches for a screenful (``first`` rows, ``search(limit=first)``), not
+  a whole page: ranking fewer candidates is most of the saving.
+- The number of results is counted after the rows are on screen, as its own
+  cancellable read (``search.count``); until then the status line says "≥ N".
+- Texts already searched (a space typed, a letter deleted) are answered from a small
+  cache of recent ``Results`` without reading the archive at all.
+
+Further search rows are loaded on demand, always extending the rows already shown:
+rows ``n..end`` come from ``search(limit=end)`` minus the articles already listed, so
+a row never appears twice nor moves once shown. Paging the newest-first listing uses
+``Archive.list_articles(limit=...)`` and skips the rows before the page (the listing
+API has no offset), so a listing page costs time in proportion to its offset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,8 +45,12 @@ from irarchive.store import Filters
 
 T = TypeVar("T")
 PAGE = 200
+# Search rows a keystroke asks for when the list's height is not known yet.
+FIRST = 40
 # How many SQLite VM steps between checks whether the running read is still wanted.
 CHECK_EVERY = 1000
+# Recent queries whose results are kept (the first rows, and any pages loaded since).
+CACHED = 64
 
 
 class Stale(Exception):
@@ -43,7 +59,11 @@ class Stale(Exception):
 
 @dataclass
 class Results:
-    """A query's result rows: all of them (search) or loaded page by page (listing)."""
+    """A query's result rows, loaded page by page.
+
+    ``total`` is exact once ``counted``; before that it is a lower bound (the rows
+    found so far), shown as "≥ N".
+    """
 
     text: str
     filters: Filters
@@ -54,15 +74,78 @@ class Results:
     suggestions: list[str] = field(default_factory=list)
     paged: bool = False
     generation: int = 0
+    counted: bool = True
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.text.strip())
 
     def get(self, index: int) -> dict[str, Any] | None:
         return self.rows.get(index)
 
-    def missing_page(self, index: int) -> int | None:
-        """The first row of the page holding ``index`` if it is not loaded yet."""
+    def missing_page(self, index: int) -> tuple[int, int] | None:
+        """Rows ``(start, end)`` to load so that ``index`` is, if it is not loaded yet.
+
+        A search's rows always extend the rows loaded so far (they are a ranking), up
+        to the end of the page holding ``index``; the listing loads that page alone.
+        """
         if not self.paged or index in self.rows or not 0 <= index < self.total:
             return None
-        return index - index % PAGE
+        if self.searched:
+            start = len(self.rows)
+            return start, max(start + PAGE, index - index % PAGE + PAGE)
+        start = index - index % PAGE
+        return start, start + PAGE
+
+    def copy(self, generation: int) -> Results:
+        return dataclasses.replace(
+            self,
+            rows=dict(self.rows),
+            terms=dict(self.terms),
+            suggestions=list(self.suggestions),
+            generation=generation,
+        )
+
+
+@dataclass
+class Page:
+    """Rows loaded from ``start``; ``total`` is set when they are the last ones."""
+
+    start: int
+    rows: list[dict[str, Any]]
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    total: int | None = None
+
+
+def cache_key(text: str, filters: Filters) -> tuple[str, Filters]:
+    # Whitespace only separates words: "war " finds what "war" found.
+    return " ".join(text.split()), filters
+
+
+class ResultCache:
+    """The ``Results`` of recent queries, newest last; used on the UI thread only."""
+
+    def __init__(self, size: int = CACHED) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, Filters], Results] = OrderedDict()
+
+    def get(self, text: str, filters: Filters, generation: int) -> Results | None:
+        """A copy of the cached results for this query, renumbered ``generation``."""
+        key = cache_key(text, filters)
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        hit = found.copy(generation)
+        hit.text = text
+        return hit
+
+    def put(self, results: Results) -> None:
+        key = cache_key(results.text, results.filters)
+        self._entries[key] = results
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 class Reader:
@@ -78,6 +161,7 @@ class Reader:
         # CPU seconds each finished query took on the db thread, by generation (for the
         # benchmark: on a busy machine wall time says more about the neighbours).
         self.query_cpu: dict[int, float] = {}
+        self.count_cpu: dict[int, float] = {}
 
     # ---- the db thread --------------------------------------------------------------
 
@@ -101,8 +185,9 @@ class Reader:
         started = time.thread_time()
         try:
             result = fn(archive, *args)
-            if fn is _query and generation is not None:
-                self.query_cpu[generation] = time.thread_time() - started
+            if generation is not None and fn in (_query, _count):
+                spent = self.query_cpu if fn is _query else self.count_cpu
+                spent[generation] = time.thread_time() - started
             return result
         except sqlite3.OperationalError as exc:
             if generation is not None and "interrupted" in str(exc):
@@ -137,14 +222,19 @@ class Reader:
     def total(self) -> int:
         return self.run(lambda a: a.count())
 
-    def query(self, text: str, filters: Filters, generation: int) -> Results:
-        """Search results for ``text``, or the newest articles (first page) if it is blank."""
-        return self.run(_query, text, filters, generation, generation=generation)
+    def query(self, text: str, filters: Filters, generation: int, first: int = FIRST) -> Results:
+        """The first ``first`` results for ``text``, or the newest articles if it is blank."""
+        return self.run(_query, text, filters, generation, first, generation=generation)
 
-    def page(self, results: Results, start: int, generation: int) -> list[dict[str, Any]]:
-        if results.text.strip():
-            return self.run(_search_page, results, start, generation=generation)
-        return self.run(_page, results.filters, start, generation=generation)
+    def count(self, results: Results) -> int:
+        """How many articles the query of ``results`` finds (cancelled if it goes stale)."""
+        return self.run(_count, results.text, results.filters, generation=results.generation)
+
+    def page(self, results: Results, start: int, end: int) -> Page:
+        if results.searched:
+            return self.run(_search_page, results, start, end, generation=results.generation)
+        rows = self.run(_page, results.filters, start, generation=results.generation)
+        return Page(start, rows)
 
     def categories(self) -> list[str]:
         return self.run(lambda a: a.categories())
@@ -171,46 +261,62 @@ def _noted(archive: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(with_notes(archive.conn, rows))
 
 
-def _query(archive: Any, text: str, filters: Filters, generation: int) -> Results:
+def _query(archive: Any, text: str, filters: Filters, generation: int, first: int) -> Results:
     if not text.strip():
-        total = archive.count_articles(filters)
-        first = _page(archive, filters, 0)
-        rows = dict(enumerate(first))
-        return Results(text, filters, total, rows, paged=True, generation=generation)
-    from irarchive.search import count, search
+        rows = dict(enumerate(_page(archive, filters, 0)))
+        # A short first page is the whole listing; a full one is counted after the paint.
+        counted = len(rows) < PAGE
+        return Results(
+            text, filters, len(rows), rows, paged=True, generation=generation, counted=counted
+        )
+    from irarchive.search import search
 
     try:
-        result = search(archive, text, filters=filters, limit=PAGE)
+        result = search(archive, text, filters=filters, limit=first)
     except IrarchiveError:
         return Results(text, filters, 0, generation=generation)
     rows = dict(enumerate(_noted(archive, [h.article for h in result.hits])))
     words = [t.word for t in result.query.terms]
     terms = {h.article["id"]: h.matched["title"] + words for h in result.hits}
-    total = len(rows)
-    if total == PAGE:
-        # More pages may follow: the count of articles with every word is cheap, and
-        # paging stops by itself where the ranking runs out.
-        total = max(total, count(archive, text, filters=filters))
     return Results(
         text,
         filters,
-        total,
+        len(rows),
         rows,
         terms=terms,
         suggestions=result.suggestions,
         paged=True,
         generation=generation,
+        # Fewer than asked for: the ranking ran out, this is every result.
+        counted=len(rows) < first,
     )
 
 
-def _search_page(archive: Any, results: Results, start: int) -> list[dict[str, Any]]:
-    """Rows ``start..start+PAGE`` of a search, with the words to highlight recorded."""
+def _count(archive: Any, text: str, filters: Filters) -> int:
+    if not text.strip():
+        return archive.count_articles(filters)
+    from irarchive.search import count
+
+    try:
+        return count(archive, text, filters=filters)
+    except IrarchiveError:
+        return 0
+
+
+def _search_page(archive: Any, results: Results, start: int, end: int) -> Page:
+    """Search rows ``start..end``: the best ``end`` results not among the first ``start``.
+
+    The first rows came from a smaller search, whose ranking can differ a little from
+    a bigger one's; leaving out what is already listed keeps every article once.
+    """
     from irarchive.search import search
 
-    result = search(archive, results.text, filters=results.filters, limit=PAGE, offset=start)
+    result = search(archive, results.text, filters=results.filters, limit=end)
+    shown = {results.rows[i]["id"] for i in range(start) if i in results.rows}
+    hits = [h for h in result.hits if h.article["id"] not in shown][: end - start]
     words = [t.word for t in result.query.terms]
-    for h in result.hits:
-        results.terms[h.article["id"]] = h.matched["title"] + words
-    if len(result.hits) < PAGE:
-        results.total = start + len(result.hits)  # the ranking ran out before the count
-    return _noted(archive, [h.article for h in result.hits])
+    terms = {h.article["id"]: h.matched["title"] + words for h in hits}
+    page = Page(start, _noted(archive, [h.article for h in hits]), terms)
+    if len(result.hits) < end:
+        page.total = start + len(hits)  # the ranking ran out: these are the last rows
+    return page

@@ -9,12 +9,16 @@ from irarchive.output import cell
 
 
 class StatusLine(Static):
-    """One line, e.g. ``27,043 of 1,000,000 articles · since 2020 · searching…``."""
+    """One line, e.g. ``27,043 results · archive: 1,000,000 · dates: 2020..``.
+
+    While the results are still being counted the count reads ``≥ 40 results``.
+    """
 
     def say(
         self,
         *,
         count: int | None,
+        more: bool = False,
         total: int | None,
         query: str,
         filters: list[str],
@@ -24,7 +28,8 @@ class StatusLine(Static):
         parts: list[str] = []
         noun = "result" if query.strip() else "article"
         if count is not None:
-            parts.append(f"{count:,} {noun}{'' if count == 1 else 's'}")
+            plural = "" if count == 1 and not more else "s"
+            parts.append(f"{'≥ ' if more else ''}{count:,} {noun}{plural}")
         if total is not None:
             parts.append(f"archive: {total:,}")
         parts += filters
@@ -32,4 +37,5 @@ class StatusLine(Static):
             parts.append("searching…")
         if note:
             parts.append(note)
-        self.update(Text(cell(" · ".join(parts))))
+        # One line, always: no layout pass for the whole screen on every keystroke.
+        self.update(Text(cell(" · ".join(parts))), layout=False)

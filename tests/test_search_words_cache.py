@@ -1,0 +1,31 @@
+"""Scoring reads a candidate's words once: browse searches again on every key."""
+
+from __future__ import annotations
+
+from irarchive import search
+
+ARTICLE = {
+    "title": "Iranian Nuclear Deal Crisis",
+    "excerpt": "The Joint Comprehensive Plan of Action (JCPOA) agreement signed in 2015",
+}
+
+
+def test_a_candidates_words_are_read_once_and_never_served_stale(monkeypatch):
+    read: list[str | None] = []
+    real = search.tokens
+
+    def tokens(s):
+        read.append(s)
+        return real(s)
+
+    monkeypatch.setattr(search, "tokens", tokens)
+    search._article_words.cache_clear()
+    query = search.parse_query("nuclear jcpoa")
+    first = search.score_candidate(query, ARTICLE)
+    assert read == [ARTICLE["title"], ARTICLE["excerpt"]]
+    assert search.score_candidate(query, dict(ARTICLE)) == first  # a new dict, same text
+    assert len(read) == 2
+    changed = dict(ARTICLE, excerpt="Talks resumed in Vienna")
+    score, matched, _ = search.score_candidate(query, changed)
+    assert read[-1] == "Talks resumed in Vienna"  # other text is read again
+    assert matched["excerpt"] != first[1]["excerpt"] and score < first[0]
