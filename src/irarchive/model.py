@@ -60,6 +60,10 @@ class Article:
     authors: tuple[Name, ...] = ()
     #: A bare DOI (``10.1234/abc``), without ``https://doi.org/``.
     doi: str | None = None
+    #: Normalised tags the record carries (an irarchive export's ``tags``), sorted.
+    tags: tuple[str, ...] = ()
+    #: Notes the record carries, as ``(created_at, text)`` pairs in creation order.
+    notes: tuple[tuple[str, str], ...] = ()
 
     def __reduce__(self) -> tuple[type[Article], tuple[Any, ...]]:
         # Positional fields instead of a per-object dict of names: import workers
@@ -106,6 +110,31 @@ def authors_text(authors: Any) -> str:
     if not isinstance(authors, (list, tuple)):
         return ""
     return "; ".join(t for t in (name_text(n) for n in authors) if t)
+
+
+TAG_MAX = 64
+
+
+def tag_or_none(raw: Any) -> str | None:
+    """The stored form of a tag (NFKC, stripped, casefolded, inner spaces collapsed), or
+    None when it is not a valid tag (empty, starting with ``+``/``-``, holding a comma
+    or a control character, or longer than ``TAG_MAX``). Reading an import uses it:
+    a record's ``tags`` that are not all valid stay in ``extra`` untouched.
+    """
+    import unicodedata
+
+    if not isinstance(raw, str):
+        return None
+    tag = " ".join(unicodedata.normalize("NFKC", raw).strip().casefold().split())
+    if (
+        not tag
+        or tag[0] in "+-"
+        or "," in tag
+        or len(tag) > TAG_MAX
+        or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in tag)
+    ):
+        return None
+    return tag
 
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")

@@ -368,6 +368,7 @@ def record_to_article(
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
     authors, doi = take_authors_doi(rec, lowered, used)
+    tags, notes = _annotations(rec, lowered, used)
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -402,4 +403,41 @@ def record_to_article(
         extra=extra,
         authors=tuple(authors),
         doi=doi,
+        tags=tags,
+        notes=notes,
     )
+
+
+def _annotations(
+    rec: dict[str, Any], lowered: dict[str, Any], used: set[str]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``tags`` and ``notes`` as irarchive's JSON exports write them.
+
+    Taken only when every member is valid (tags: strings that are valid tags; notes:
+    objects with text ``created_at`` and ``text``); anything else stays in ``extra``
+    exactly as it was, so nothing is dropped.
+    """
+    tags: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+    key = lowered.get("tags")
+    if key is not None and isinstance(rec[key], list):
+        from irarchive.model import tag_or_none
+
+        found = [tag_or_none(t) for t in rec[key]]
+        if all(found):
+            tags = tuple(sorted(set(found)))  # type: ignore[arg-type]
+            used.add(key)
+    key = lowered.get("notes")
+    if key is not None and isinstance(rec[key], list):
+        raw = rec[key]
+        if all(
+            isinstance(n, dict)
+            and set(n) == {"created_at", "text"}
+            and isinstance(n["created_at"], str)
+            and isinstance(n["text"], str)
+            and n["text"].strip()
+            for n in raw
+        ):
+            notes = tuple(dict.fromkeys((n["created_at"], n["text"]) for n in raw))
+            used.add(key)
+    return tags, notes
