@@ -112,6 +112,7 @@ class _BatchWriter:
         self.acronyms: dict[tuple[str, str], int] = {}
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
+        self.filled: set[int] = set()  # positions in the batch matched by url/title
         self.new_tags: list[tuple[str, str, str]] = []
         self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
@@ -164,6 +165,7 @@ class _BatchWriter:
         existing = self._existing(k for _, k, _ in keyed)
         if not self.bulk:
             self._match_others(keyed, existing)
+            self._fill_merged(keyed, existing)
         self._keep_feed_data(keyed, existing)
         self._keep_edits(keyed, existing)
         # In a bulk load everything in the table was written by this run.
@@ -290,6 +292,31 @@ class _BatchWriter:
             keyed[i] = (prepare(merged), target, self._values(merged))
             if k != target:
                 self.new_aliases.append((k, target))
+            self.filled.add(i)
+
+    def _fill_merged(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """An article other records were matched to (it has id aliases) is several
+        sources' work: each of them, found by its id, also only adds what it brings, so
+        re-importing the listing never erases the link a JSON file gave."""
+        differing = {
+            k: i
+            for i, (_p, k, values) in enumerate(keyed)
+            if i not in self.filled
+            and (row := existing.get(k)) is not None
+            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+        }
+        self.filled = set()
+        if not differing:
+            return
+        ids = list(differing)
+        marks = ", ".join("?" * len(ids))
+        for (k,) in self.c.execute(
+            f"SELECT DISTINCT article_id FROM aliases WHERE kind = 'id' AND article_id IN ({marks})",
+            ids,
+        ):
+            i = differing[k]
+            merged = _fill_from(existing[k][2:], keyed[i][0].article)
+            keyed[i] = (prepare(merged), k, self._values(merged))
 
     def _aliases(self, ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
