@@ -21,8 +21,9 @@ from typing import Any
 # Commands that write records (the names of the CLI commands); ``import`` reads INPUTS.
 LIST, SEARCH, SHOW, RELATED, STATS, EXPORT = "list", "search", "show", "related", "stats", "export"
 SOURCES = "sources"  # ``sources list``
+DEDUPE = "dedupe"
 #: Commands that print listings of records (they share one set of formats).
-LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS, SOURCES})
+LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS, SOURCES, DEDUPE})
 
 #: ``default_fields`` of a format: the record as it is (JSON), every field with the id
 #: first (CSV/TSV data), the command's short columns (what a person reads: its table),

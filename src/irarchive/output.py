@@ -718,6 +718,9 @@ SEARCH_RESULTS = View(SEARCH_FIELDS, RANKED_COLUMNS)
 RELATED = View(RELATED_FIELDS, RANKED_COLUMNS)
 #: ``export``: data formats carry every field by default.
 EXPORTED = View(FIELDS, FIELDS)
+#: ``dedupe``: one row per article of each group of likely duplicates, the kept one first.
+DEDUPE_FIELDS = ("group", "score", "reason", "keep", *FIELDS)
+DUPLICATES = View(DEDUPE_FIELDS, ("group", "score", "reason", "id", "date", "title"))
 
 
 def stats_view(key: str) -> View:

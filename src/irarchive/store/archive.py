@@ -194,6 +194,12 @@ class Archive:
         row = self.conn.execute(sql + "slug = ?", (lowered,)).fetchone()
         if row:
             return _row_to_dict(row)
+        # An id or slug an article had before a merge (``dedupe --merge``, import).
+        row = self.conn.execute(
+            sql + "id = (SELECT article_id FROM aliases WHERE alias = ?)", (lowered,)
+        ).fetchone()
+        if row:
+            return _row_to_dict(row)
         if 4 <= len(lowered) < 16 and all(c in "0123456789abcdef" for c in lowered):
             rows = self.conn.execute(
                 sql + "id >= ? AND id < ? ORDER BY id LIMIT 11", (lowered, lowered + "g")
