@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from irarchive.text import ascii_fold
+from irarchive.text import ascii_fold, lazy_re
 
 
 def title_key(title: str | None) -> str:
@@ -65,6 +65,7 @@ from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 
+_NUMBERS = lazy_re(r"\d+")
 SAME_URL = "same url"
 SAME_TITLE = "same title and date"
 SIMILAR = "similar title and excerpt"
@@ -228,7 +229,13 @@ def _by_date(conn: sqlite3.Connection, pairs: _Pairs, min_score: float) -> None:
 
 
 def _similarity(fuzz, key: str, excerpt: str | None, other_key: str, other_excerpt: str) -> float:
-    """Title similarity, averaged with the excerpts' when both have one (0-100)."""
+    """Title similarity, averaged with the excerpts' when both have one (0-100).
+
+    Titles with different numbers ("Part 1"/"Part 2", "2021"/"2022") are different
+    articles however alike the rest is: 0.
+    """
+    if _NUMBERS.findall(key) != _NUMBERS.findall(other_key):
+        return 0.0
     title = fuzz.ratio(key, other_key)
     if title < 80:
         return title
