@@ -8,7 +8,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 from tests.conftest import IRARCHIVE, checkpoint
@@ -221,25 +220,36 @@ def _big_archive(cli, path: Path, tmp_path: Path, n: int, *, twins: bool = False
     checkpoint(path)
 
 
-def _kill_mid_way(args: list[str], db: Path, wal_bytes: int) -> tuple[bool, str]:
-    """Run irarchive, SIGKILL it once its transaction has written ``wal_bytes`` to the
-    WAL; returns whether it was still running then, and what it had said."""
-    p = subprocess.Popen(
-        [*IRARCHIVE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+#: Runs irarchive with one function wrapped to SIGKILL the process on its Nth call:
+#: a kill -9 at a known point inside the transaction, not a guess at the time.
+KILLER = """
+import os, signal, sys, importlib
+module, name, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+owner, _, attr = name.rpartition(".")
+target = importlib.import_module(module)
+holder = getattr(target, owner) if owner else target
+original = getattr(holder, attr)
+calls = [0]
+def wrapped(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kwargs)
+setattr(holder, attr, wrapped)
+from irarchive.cli import main
+main(sys.argv[4:])
+"""
+
+
+def _kill_mid_way(where: str, nth: int, args: list[str]) -> subprocess.CompletedProcess:
+    module, _, name = where.partition(":")
+    proc = subprocess.run(
+        [IRARCHIVE[0], "-c", KILLER, module, name, str(nth), *args],
+        capture_output=True,
+        timeout=300,
     )
-    wal = Path(f"{db}-wal")
-    running = False
-    try:
-        deadline = time.monotonic() + 120
-        while p.poll() is None and time.monotonic() < deadline:
-            if wal.exists() and wal.stat().st_size > wal_bytes:
-                running = p.poll() is None
-                break
-            time.sleep(0.001)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        _, said = p.communicate()
-    return running, said.decode()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    return proc
 
 
 def test_kill_9_during_import_of_another_archive_leaves_before_or_after(cli, tmp_path, db_path):
@@ -254,11 +264,14 @@ def test_kill_9_during_import_of_another_archive_leaves_before_or_after(cli, tmp
     assert cli("--db", str(ref), "import", str(other)).code == 0
     checkpoint(ref)
     after = all_tables(ref)
-    running, said = _kill_mid_way(["--db", str(db_path), "import", str(other)], db_path, 200_000)
-    assert running, said  # killed mid-way, not after it ended
-    state = all_tables(db_path)
-    assert state == (after if "added" in said else before)
+    # After three of its six batches of articles were written.
+    _kill_mid_way(
+        "irarchive.store.writer:_BatchWriter.write", 4, ["--db", str(db_path), "import", str(other)]
+    )
+    assert all_tables(db_path) == before
     assert cli("db", "check").code == 0
+    assert cli("import", str(other)).code == 0
+    assert all_tables(db_path) == after
 
 
 def test_kill_9_during_dedupe_merge_leaves_before_or_after(cli, tmp_path, db_path):
@@ -270,9 +283,13 @@ def test_kill_9_during_dedupe_merge_leaves_before_or_after(cli, tmp_path, db_pat
     assert r.code == 0 and "merged 4000 articles into 2000" in r.err, r
     checkpoint(ref)
     after = all_tables(ref)
-    args = ["--db", str(db_path), "dedupe", "--merge", "--yes"]
-    running, said = _kill_mid_way(args, db_path, 200_000)
-    assert running, said
-    state = all_tables(db_path)
-    assert state == (after if "merged" in said else before)
+    # After a thousand of its two thousand groups were merged.
+    _kill_mid_way(
+        "irarchive.store.duplicates:_merge_group",
+        1001,
+        ["--db", str(db_path), "dedupe", "--merge", "--yes"],
+    )
+    assert all_tables(db_path) == before
     assert cli("db", "check").code == 0
+    assert cli("dedupe", "--merge", "--yes").code == 0
+    assert all_tables(db_path) == after

@@ -21,13 +21,14 @@ def dupes(cli, seeded, tmp_path):
             "date": "2022-10-12",
             "url": "https://mirror.example/caspian",
             "excerpt": "The start […]",
+            "author": "Ann Lee",
+            "doi": "10.5555/caspian",
         },
         {
             "title": "Caspian  transit",
             "date": "2022-10",
             "url": "https://e.org/caspian",
             "excerpt": "The whole article, not truncated.",
-            "author": "Ann Lee",
         },
         {"title": "Gas prices", "date": "2020-05-01", "url": "https://e.org/gas/"},
         {"title": "Gas prices rise", "date": "2020-06-01", "url": "HTTPS://E.ORG/gas#top"},
@@ -118,6 +119,11 @@ def test_merge_keeps_the_richest_fields_annotations_and_old_refs(cli, dupes):
     assert kept["id"] == whole["id"]  # the whole excerpt decides
     assert kept["excerpt"] == "The whole article, not truncated." and kept["truncated"] == 0
     assert kept["date"] == "2022-10"  # the kept article's own
+    # What only the other had: its authors and DOI.
+    assert (kept["authors"], kept["doi"]) == (
+        '[{"family": "Lee", "given": "Ann"}]',
+        "10.5555/caspian",
+    )
     assert rows(dupes, "SELECT tag FROM tags WHERE article_id = ? ORDER BY tag", kept["id"]) == [
         ("caspian",),
         ("energy",),
