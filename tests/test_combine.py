@@ -103,7 +103,7 @@ def test_import_another_archive_merges_articles_and_annotations(cli, seeded, tmp
     r = cli("import", str(other))
     assert r.code == 0, r
     assert r.err == (
-        f"{other}: 1 added, 1 updated, 9 unchanged, 0 rejected\n"
+        f"{other}: 1 added, 0 updated, 10 unchanged, 0 rejected\n"
         "  added 2 tags, 1 note, 0 lists, 2 list items, 1 alias, 1 edit\n"
     )
     assert other.read_bytes() == untouched  # never modified
@@ -293,3 +293,25 @@ def test_kill_9_during_dedupe_merge_leaves_before_or_after(cli, tmp_path, db_pat
     assert cli("db", "check").code == 0
     assert cli("dedupe", "--merge", "--yes").code == 0
     assert all_tables(db_path) == after
+
+
+def test_the_other_copy_only_adds_what_this_one_lacks(cli, seeded, tmp_path):
+    other = tmp_path / "other.db"
+    shutil.copy(seeded, other)
+    conn = sqlite3.connect(other)
+    with conn:  # there: another category, and a url this archive does not have
+        conn.execute(
+            "UPDATE articles SET category = 'Theirs', url = 'https://e.org/sco' "
+            "WHERE id = 'a510295c9c3d6635'"
+        )
+    conn.close()
+    conn = sqlite3.connect(seeded)
+    with conn:  # here: a doi the other does not have
+        conn.execute("UPDATE articles SET doi = '10.5555/sco' WHERE id = 'a510295c9c3d6635'")
+    conn.close()
+    r = cli("import", str(other))
+    assert r.err.startswith(f"{other}: 0 added, 1 updated, 9 unchanged"), r
+    [(category, url, doi)] = rows(
+        seeded, "SELECT category, url, doi FROM articles WHERE id = 'a510295c9c3d6635'"
+    )
+    assert (category, url, doi) == ("International Relations", "https://e.org/sco", "10.5555/sco")

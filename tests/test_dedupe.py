@@ -55,7 +55,7 @@ def test_dedupe_lists_groups_with_reason_and_score(cli, dupes):
         ("100.0", "same url", "Gas prices", "Gas prices rise"),
         (
             "97.6",
-            "similar title and excerpt",
+            "similar title",
             "Post-Pandemic India-Central Asia Dialogue",
             "Post-Pandemic India–Central Asia Dialogue",
         ),

@@ -666,6 +666,7 @@ class Archive:
         progress: Callable[[int], None] | None = None,
         now: str | None = None,
         before_commit: Callable[[ImportReport], None] | None = None,
+        fill_only: bool = False,
     ) -> ImportReport:
         """Import one file's articles in one transaction: all of it or none of it.
 
@@ -705,6 +706,7 @@ class Archive:
                 )
                 c.execute("DELETE FROM run_ids")
             writer = _BatchWriter(c, stamp, report, bulk=bulk)
+            writer.fill_only = fill_only
             batch: list[Prepared] = []
             seen = 0
             for item in items:

@@ -2,7 +2,9 @@
 
 Two researchers (or two machines) combine their archives: OTHER's articles go
 through the import's matching (id, alias, url, title and date; see
-``store.writer``), so an article both have is one article, and OTHER's annotations
+``store.writer``), so an article both have is one article. OTHER's copy only adds
+what this archive's lacks (a url, authors, a whole excerpt): neither side's work is
+overwritten by the other's, and edits travel as edits. OTHER's annotations
 follow them: tags unioned, notes added once (same ``created_at`` and text = same
 note), reading lists merged (OTHER's items appended in its order, an article
 already in the list stays where it is), aliases and edits carried where this
@@ -112,7 +114,11 @@ def import_archive(
 
         start = (_count(archive.conn, "tags"), _count(archive.conn, "notes"))
         report.articles = archive.import_items(
-            reader.articles(), dry_run=dry_run, now=now, before_commit=annotations
+            reader.articles(),
+            dry_run=dry_run,
+            now=now,
+            before_commit=annotations,
+            fill_only=True,
         )
         return report
     except sqlite3.DatabaseError as exc:
@@ -284,17 +290,53 @@ def _merge_edits(c: sqlite3.Connection, other: _Reader) -> int:
     rows = other.c.execute(
         "SELECT article_id, field, value, source_value, edited_at FROM edits"
     ).fetchall()
+    from irarchive.store import indexing
+
     ids = _local_ids(c, {r[0] for r in rows})
     added = 0
+    # The article rows change like another tool's change would: the m004 triggers
+    # queue them for the index (the import's own marker is lifted meanwhile).
+    c.execute("DELETE FROM irarchive_writing")
     for article_id, name, value, source_value, edited_at in rows:
         local = ids.get(article_id)
-        if local is None:
+        if local is None or name not in _EDIT_COLUMNS:
             continue
         cur = c.execute(
             "INSERT OR IGNORE INTO edits(article_id, field, value, source_value, edited_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (local, name, value, source_value, edited_at),
         )
-        added += cur.rowcount
+        if cur.rowcount:
+            added += 1
+            _apply_edit(c, local, name, value)
+    indexing.sync(c)
+    c.execute("INSERT OR IGNORE INTO irarchive_writing(one) VALUES (1)")
     return added
+
+
+#: Fields an edit may name, as article columns.
+_EDIT_COLUMNS = ("title", "date", "excerpt", "category", "url", "authors", "doi")
+
+
+def _apply_edit(c: sqlite3.Connection, article_id: str, name: str, value: str | None) -> None:
+    """Set an edited field as OTHER's researcher set it (a JSON value, as ``edits`` keeps)."""
+    import json
+
+    from irarchive.dates import date_range
+
+    try:
+        data = json.loads(value) if value is not None else None
+    except ValueError:
+        return
+    if name == "authors":
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None
+        c.execute("UPDATE articles SET authors = ? WHERE id = ?", (text, article_id))
+    elif name == "date":
+        start, end = date_range(data) if data else (None, None)
+        c.execute(
+            "UPDATE articles SET date = ?, date_start = ?, date_end = ? WHERE id = ?",
+            (data, start, end, article_id),
+        )
+    elif data is None or isinstance(data, str):
+        c.execute(f"UPDATE articles SET {name} = ? WHERE id = ?", (data, article_id))
 

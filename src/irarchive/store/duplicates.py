@@ -69,6 +69,7 @@ _NUMBERS = lazy_re(r"\d+")
 SAME_URL = "same url"
 SAME_TITLE = "same title and date"
 SIMILAR = "similar title and excerpt"
+SIMILAR_TITLE = "similar title"
 #: Near-identical articles are looked for among those at most this many days apart,
 #: with titles starting alike (the block): bounded work at any archive size.
 FUZZY_DAYS = 3
@@ -223,7 +224,8 @@ def _by_date(conn: sqlite3.Connection, pairs: _Pairs, min_score: float) -> None:
             for _s, other_id, other_key, other_excerpt in near.get(prefix, []):
                 score = _similarity(fuzz, key, excerpt, other_key, other_excerpt)
                 if score >= min_score:
-                    pairs.add(other_id, article_id, score, SIMILAR)
+                    why = SIMILAR if excerpt and other_excerpt else SIMILAR_TITLE
+                    pairs.add(other_id, article_id, score, why)
         near.setdefault(prefix, []).append((start, article_id, key, excerpt or ""))
         near_order.append((start, prefix))
 

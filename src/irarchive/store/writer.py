@@ -109,6 +109,8 @@ class _BatchWriter:
         self.stamp = stamp
         self.report = report
         self.bulk = bulk
+        #: Set by ``import OTHER.db``: every record only adds what the stored article lacks.
+        self.fill_only = False
         self.acronyms: dict[tuple[str, str], int] = {}
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
@@ -288,7 +290,7 @@ class _BatchWriter:
             p, k, _ = keyed[i]
             if target not in existing:
                 continue
-            merged = _fill_from(existing[target][2:], replace(p.article, given_id=target))
+            merged = self._merged(existing[target][2:], replace(p.article, given_id=target))
             keyed[i] = (prepare(merged), target, self._values(merged))
             if k != target:
                 self.new_aliases.append((k, target))
@@ -310,13 +312,29 @@ class _BatchWriter:
             return
         ids = list(differing)
         marks = ", ".join("?" * len(ids))
-        for (k,) in self.c.execute(
-            f"SELECT DISTINCT article_id FROM aliases WHERE kind = 'id' AND article_id IN ({marks})",
-            ids,
-        ):
+        merged_ids = (
+            ids
+            if self.fill_only
+            else [
+                r[0]
+                for r in self.c.execute(
+                    "SELECT DISTINCT article_id FROM aliases "
+                    f"WHERE kind = 'id' AND article_id IN ({marks})",
+                    ids,
+                )
+            ]
+        )
+        for k in merged_ids:
             i = differing[k]
-            merged = _fill_from(existing[k][2:], keyed[i][0].article)
+            merged = self._merged(existing[k][2:], keyed[i][0].article)
             keyed[i] = (prepare(merged), k, self._values(merged))
+
+    def _merged(self, stored: tuple, a: Article) -> Article:
+        """A record for an article stored already: it adds what it brings (``_fill_from``)
+        or, for ``import OTHER.db``, only what the stored one lacks (``_fill_gaps``)."""
+        if self.fill_only:
+            return replace(_fill_gaps(stored, a), given_id=a.given_id)
+        return _fill_from(stored, a)
 
     def _aliases(self, ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
