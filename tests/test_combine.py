@@ -13,7 +13,6 @@ from pathlib import Path
 from tests.conftest import IRARCHIVE, checkpoint
 from tests.test_import_matching import articles, rows, write
 
-
 #: Stamped with the time of the run: two runs of one import differ only there.
 VOLATILE = {"tags": "added_at", "aliases": "created_at", "undo_log": "at"}
 
@@ -35,10 +34,10 @@ def all_tables(db: Path) -> dict[str, str]:
             cur = conn.execute(f"SELECT * FROM {name}")
             cols = [d[0] for d in cur.description]
             skip = cols.index(VOLATILE[name]) if VOLATILE.get(name) in cols else None
-            found = sorted(
-                repr(tuple(v for i, v in enumerate(r) if i != skip)) for r in cur
-            )
-            out[name] = hashlib.sha256("\n".join(found).encode("utf-8", "surrogatepass")).hexdigest()
+            found = sorted(repr(tuple(v for i, v in enumerate(r) if i != skip)) for r in cur)
+            out[name] = hashlib.sha256(
+                "\n".join(found).encode("utf-8", "surrogatepass")
+            ).hexdigest()
         return out
     finally:
         conn.close()
@@ -131,9 +130,7 @@ def test_import_another_archive_merges_articles_and_annotations(cli, seeded, tmp
 def test_an_article_both_have_under_other_ids_is_one_article(cli, db_path, tmp_path):
     """Here the listing made the article; there a JSON file did: matched by title and
     date, and OTHER's tags follow it to this archive's id."""
-    listing = write(
-        tmp_path, "ir.txt", "Politics\n\nMarch 14, 2022\nGas Deal\nThe deal […]\n"
-    )
+    listing = write(tmp_path, "ir.txt", "Politics\n\nMarch 14, 2022\nGas Deal\nThe deal […]\n")
     other = tmp_path / "other.db"
     cli("--db", str(other), "--no-seed", "db", "init")
     rec = [{"title": "Gas Deal", "date": "2022-03-14", "url": "https://e.org/gas", "tags": ["x"]}]

@@ -214,9 +214,7 @@ def test_tags_and_notes_in_a_record_are_added_once_and_never_removed(cli, empty,
     ]
     conn = sqlite3.connect(empty)
     with conn:  # made here, after the import
-        conn.execute(
-            "INSERT INTO tags VALUES ('0123456789abcdef', 'mine', '2026-01-02T00:00:00Z')"
-        )
+        conn.execute("INSERT INTO tags VALUES ('0123456789abcdef', 'mine', '2026-01-02T00:00:00Z')")
         conn.execute(
             "INSERT INTO notes(article_id, created_at, text) "
             "VALUES ('0123456789abcdef', '2026-01-02T00:00:00Z', 'my note')"
@@ -235,5 +233,8 @@ def test_tags_and_notes_in_a_record_are_added_once_and_never_removed(cli, empty,
 
 
 def test_two_records_sharing_a_url_in_one_file_stay_two(cli, empty, tmp_path):
-    recs = [{"title": "One", "url": "https://e.org/same"}, {"title": "Two", "url": "https://e.org/same/"}]
+    recs = [
+        {"title": "One", "url": "https://e.org/same"},
+        {"title": "Two", "url": "https://e.org/same/"},
+    ]
     assert "2 added" in cli("import", write(tmp_path, "a.jsonl", recs)).err

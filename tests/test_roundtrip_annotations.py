@@ -48,9 +48,12 @@ def annotated_export(db: Path) -> list[dict]:
         for rec in out:
             rec.setdefault(
                 "tags",
-                [t for (t,) in conn.execute(
-                    "SELECT tag FROM tags WHERE article_id = ? ORDER BY tag", (rec["id"],)
-                )],
+                [
+                    t
+                    for (t,) in conn.execute(
+                        "SELECT tag FROM tags WHERE article_id = ? ORDER BY tag", (rec["id"],)
+                    )
+                ],
             )
             rec.setdefault(
                 "notes",

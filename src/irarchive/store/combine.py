@@ -339,4 +339,3 @@ def _apply_edit(c: sqlite3.Connection, article_id: str, name: str, value: str | 
         )
     elif data is None or isinstance(data, str):
         c.execute(f"UPDATE articles SET {name} = ? WHERE id = ?", (data, article_id))
-

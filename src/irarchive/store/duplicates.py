@@ -375,7 +375,7 @@ def _combined(rows: list[dict]) -> dict:
 
 def _merge_group(c: sqlite3.Connection, ids: list[str], now: str) -> None:
     rows = [row for _, row in article_rows(c, ids)]
-    keeper, others = rows[0]["id"], [r for r in rows[1:]]
+    keeper, others = rows[0]["id"], rows[1:]
     new = _combined(rows)
     other_ids = [r["id"] for r in others]
     marks = ", ".join("?" * len(other_ids))
@@ -412,24 +412,25 @@ def _merge_group(c: sqlite3.Connection, ids: list[str], now: str) -> None:
         f"(SELECT min(id) FROM notes WHERE article_id IN ({marks}) GROUP BY text))",
         [*other_ids, keeper, *other_ids],
     )
-    c.execute(f"UPDATE notes SET article_id = ? WHERE article_id IN ({marks})", [keeper, *other_ids])
-    for lst, position, article_id in c.execute(
-        f"SELECT list, position, article_id FROM list_items WHERE article_id IN ({marks}) "
-        "ORDER BY position",
+    c.execute(
+        f"UPDATE notes SET article_id = ? WHERE article_id IN ({marks})", [keeper, *other_ids]
+    )
+    for lst, article_id in c.execute(
+        f"SELECT list, article_id FROM list_items WHERE article_id IN ({marks}) ORDER BY position",
         other_ids,
     ).fetchall():
         if c.execute(
             "SELECT 1 FROM list_items WHERE list = ? AND article_id = ?", (lst, keeper)
         ).fetchone():
-            c.execute(
-                "DELETE FROM list_items WHERE list = ? AND article_id = ?", (lst, article_id)
-            )
+            c.execute("DELETE FROM list_items WHERE list = ? AND article_id = ?", (lst, article_id))
         else:
             c.execute(
                 "UPDATE list_items SET article_id = ? WHERE list = ? AND article_id = ?",
                 (keeper, lst, article_id),
             )
-    c.execute(f"UPDATE aliases SET article_id = ? WHERE article_id IN ({marks})", [keeper, *other_ids])
+    c.execute(
+        f"UPDATE aliases SET article_id = ? WHERE article_id IN ({marks})", [keeper, *other_ids]
+    )
     c.execute(
         f"INSERT OR IGNORE INTO edits(article_id, field, value, source_value, edited_at) "
         f"SELECT ?, field, value, source_value, edited_at FROM edits WHERE article_id IN ({marks})",

@@ -115,6 +115,7 @@ class _BatchWriter:
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
         self.filled: set[int] = set()  # positions in the batch matched by url/title
+        self.windows: dict[tuple[str, str] | None, dict[str, list[tuple]]] = {}
         self.new_tags: list[tuple[str, str, str]] = []
         self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
@@ -243,43 +244,40 @@ class _BatchWriter:
             target = aliased.get(keyed[i][1])
             if target:
                 found[i] = target
-        by_url = [i for i in todo if i not in found and keyed[i][0].article.url]
+        rest = [i for i in todo if i not in found]
+        by_url = [i for i in rest if keyed[i][0].article.url]
         url_rows: dict[str, list[tuple]] = {}
         if by_url:
-            for row in self._candidates_by_url(list({url_key(keyed[i][0].article.url) for i in by_url})):
-                url_rows.setdefault(normal_url(row[7]) or "", []).append(row)
-        by_title = [i for i in todo if i not in found]
-        windows: dict[tuple | None, dict[str, list[tuple]]] = {}
-        for i in by_title:
-            span = date_range(keyed[i][0].article.date) if keyed[i][0].article.date else None
-            if span not in windows:
-                windows[span] = {}
-                for row in self._candidates_by_date(span):
-                    windows[span].setdefault(title_key(row[2]), []).append(row)
-        seen = {row[1] for rows in url_rows.values() for row in rows}
-        seen |= {row[1] for w in windows.values() for rows in w.values() for row in rows}
-        touched = self._touched(list(seen)) if seen else set()
-        for i in by_title:
+            keys = list({url_key(keyed[i][0].article.url) for i in by_url})
+            for row in self._candidates_by_url(keys):
+                url_rows.setdefault(normal_url(row[3]) or "", []).append(row)
+        # Per record: the stored articles it could be, best first (url, then title).
+        options: dict[int, list[tuple[tuple, bool]]] = {}
+        for i in rest:
             a = keyed[i][0].article
-            if a.url:
-                hits = [r for r in url_rows.get(normal_url(a.url) or "", []) if r[1] not in touched]
-                if hits:
-                    found[i] = hits[0][1]
-                    existing.setdefault(hits[0][1], hits[0][:-1])
-                    continue
-            span = date_range(a.date) if a.date else None
-            for row in windows[span].get(title_key(a.title), []):
+            hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
+            window = self._window(date_range(a.date) if a.date else None)
+            hits += [(r, False) for r in window.get(title_key(a.title), [])]
+            if hits:
+                options[i] = hits
+        ids = list({r[1] for hits in options.values() for r, _ in hits})
+        touched: set[str] = set()
+        for n in range(0, len(ids), 900):
+            touched |= self._touched(ids[n : n + 900])
+        for i, hits in options.items():
+            a = keyed[i][0].article
+            for row, by_link in hits:
                 if row[1] in touched:
                     continue
                 if (
-                    a.url
-                    and row[7]
-                    and normal_url(a.url) != normal_url(row[7])
-                    and a.source != row[-1]
+                    not by_link
+                    and a.url
+                    and row[3]
+                    and normal_url(a.url) != normal_url(row[3])
+                    and a.source != row[4]
                 ):
                     continue  # another link from another source: a mirror, kept apart
                 found[i] = row[1]
-                existing.setdefault(row[1], row[:-1])
                 break
         if not found:
             return
@@ -343,42 +341,61 @@ class _BatchWriter:
             marks = ", ".join("?" * len(chunk))
             out.update(
                 self.c.execute(
-                    f"SELECT alias, article_id FROM aliases WHERE kind = 'id' AND alias IN ({marks})",
+                    "SELECT alias, article_id FROM aliases "
+                    f"WHERE kind = 'id' AND alias IN ({marks})",
                     chunk,
                 )
             )
         return out
 
     def _candidates_by_url(self, keys: list[str]) -> list[tuple]:
+        """(rowid, id, title, url, source) of articles whose url has one of these keys."""
         from irarchive.migrations import URL_KEY_SQL
 
-        cols = ", ".join(_CONTENT)
         out: list[tuple] = []
         for i in range(0, len(keys), 900):
             chunk = keys[i : i + 900]
             marks = ", ".join("?" * len(chunk))
             out += self.c.execute(
-                f"SELECT rowid, id, {cols}, source FROM articles "
+                "SELECT rowid, id, title, url, source FROM articles "
                 f"WHERE url IS NOT NULL AND {URL_KEY_SQL} IN ({marks}) ORDER BY rowid",
                 chunk,
             ).fetchall()
         return out
 
-    def _candidates_by_date(self, span: tuple | None) -> list[tuple]:
-        """Articles whose dates overlap ``span`` (undated ones for None), through the
-        date index: a stored date spans at most a year, which bounds the scan."""
-        cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE "
-        if span is None:
-            return self.c.execute(sql + "date_start IS NULL ORDER BY rowid").fetchall()
-        from datetime import date, timedelta
+    def _window(self, span: tuple[str, str] | None) -> dict[str, list[tuple]]:
+        """Folded title -> (rowid, id, title, url, source) of the articles whose dates
+        overlap ``span`` (the undated ones for None).
 
-        start, end = span
-        lower = (date.fromisoformat(start) - timedelta(days=366)).isoformat()
-        return self.c.execute(
-            sql + "date_start >= ? AND date_start <= ? AND date_end >= ? ORDER BY rowid",
-            (lower, end, start),
-        ).fetchall()
+        Stored dates are a day, a month or a year, so an article overlapping a period
+        starts inside it, or on the first day of its first day's month or year: index
+        seeks, not a scan of the year before. Month and year windows (wide, and asked
+        for again and again by a big import) are kept for the run: the articles it
+        writes are never candidates anyway.
+        """
+        from irarchive.store.duplicates import title_key
+
+        cached = self.windows.get(span)
+        if cached is not None:
+            return cached
+        sql = "SELECT rowid, id, title, url, source FROM articles WHERE "
+        if span is None:
+            rows = self.c.execute(sql + "date_start IS NULL ORDER BY rowid")
+        else:
+            start, end = span
+            rows = self.c.execute(
+                sql + "(date_start BETWEEN ? AND ? OR date_start IN (?, ?)) AND date_end >= ? "
+                "ORDER BY rowid",
+                (start, end, start[:8] + "01", start[:5] + "01-01", start),
+            )
+        window: dict[str, list[tuple]] = {}
+        for row in rows:
+            window.setdefault(title_key(row[2]), []).append(row)
+        if span is None or span[0] != span[1]:
+            if len(self.windows) >= 64:
+                self.windows.clear()
+            self.windows[span] = window
+        return window
 
     # ---- the researcher's work wins over a re-import ------------------------------------
 
@@ -393,8 +410,7 @@ class _BatchWriter:
             chunk = ids[i : i + 900]
             marks = ", ".join("?" * len(chunk))
             for article_id, name, source_value in self.c.execute(
-                "SELECT article_id, field, source_value FROM edits "
-                f"WHERE article_id IN ({marks})",
+                f"SELECT article_id, field, source_value FROM edits WHERE article_id IN ({marks})",
                 chunk,
             ):
                 edits.setdefault(article_id, {})[name] = source_value
