@@ -19,6 +19,7 @@ import argparse
 import itertools
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -68,6 +69,13 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="irarchive-matching-"))
+    try:
+        measure(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, folder: Path) -> None:
     db = args.db or folder / "big.db"
     part = folder / "part.jsonl"
     with args.big.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as out:

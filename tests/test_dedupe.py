@@ -191,3 +191,46 @@ def test_finding_is_bounded_by_blocks(cli, empty_archive, tmp_path):
 def empty_archive(cli, db_path):
     assert cli("--no-seed", "db", "init").code == 0
     return db_path
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "said"), [(b"n\n", 1, "nothing merged"), (b"y\n", 0, "merged 6")]
+)
+def test_merge_asks_on_a_terminal(dupes, answer, code, said):
+    """stdin and stderr on a terminal: it asks, and only 'y' merges."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import IRARCHIVE, digest
+
+    before = digest(dupes)
+    main, side = pty.openpty()
+    proc = subprocess.Popen(
+        [*IRARCHIVE, "--db", str(dupes), "dedupe", "--merge"],
+        stdin=side,
+        stdout=subprocess.DEVNULL,
+        stderr=side,
+    )
+    os.close(side)
+    seen = b""
+    try:
+        while b"[y/N] " not in seen:
+            chunk = os.read(main, 1024)
+            assert chunk, seen
+            seen += chunk
+        assert b"Merge 6 articles into 3? [y/N] " in seen
+        os.write(main, answer)
+        assert proc.wait(timeout=60) == code
+        try:
+            while chunk := os.read(main, 1024):
+                seen += chunk
+        except OSError:  # the terminal closes with the process
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+    assert said.encode() in seen
+    assert (digest(dupes) == before) is (code == 1)
