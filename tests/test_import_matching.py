@@ -238,3 +238,36 @@ def test_two_records_sharing_a_url_in_one_file_stay_two(cli, empty, tmp_path):
         {"title": "Two", "url": "https://e.org/same/"},
     ]
     assert "2 added" in cli("import", write(tmp_path, "a.jsonl", recs)).err
+
+
+def test_an_archive_of_schema_4_is_upgraded_and_matches_by_url(cli, db_path, tmp_path):
+    """The released schema (4) gains the url index (m008) on first open; nothing else."""
+    from irarchive import migrations
+
+    conn = sqlite3.connect(db_path)
+    for step in migrations.MIGRATIONS[:4]:
+        step(conn)
+    conn.execute(
+        "INSERT INTO articles(id, slug, title, date, date_start, date_end, url, added_at) "
+        "VALUES ('00000000000000aa', 'old', 'Old title', '2001', '2001-01-01', '2001-12-31', "
+        "'https://e.org/old/', '2001-01-01T00:00:00Z')"
+    )
+    conn.execute("PRAGMA user_version = 4")
+    conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+    conn.commit()
+    conn.close()
+    assert cli("db", "check").code == 0  # opening upgrades it (and indexes the new row)
+    assert rows(db_path, "PRAGMA user_version") == [(migrations.LATEST,)]
+    assert rows(db_path, "SELECT name FROM sqlite_master WHERE name = 'articles_url'") == [
+        ("articles_url",)
+    ]
+    rec = [{"title": "New title", "url": "https://E.org/old"}]
+    r = cli("import", write(tmp_path, "a.jsonl", rec))
+    assert r.err.endswith(": 0 added, 1 updated, 0 unchanged, 0 rejected\n"), r
+    assert rows(db_path, "SELECT id, title FROM articles") == [("00000000000000aa", "New title")]
+    plan = rows(
+        db_path,
+        f"EXPLAIN QUERY PLAN SELECT id FROM articles WHERE url IS NOT NULL "
+        f"AND {migrations.URL_KEY_SQL} IN ('x')",
+    )
+    assert "articles_url" in repr(plan)
