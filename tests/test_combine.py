@@ -133,8 +133,12 @@ def test_an_article_both_have_under_other_ids_is_one_article(cli, db_path, tmp_p
     listing = write(tmp_path, "ir.txt", "Politics\n\nMarch 14, 2022\nGas Deal\nThe deal […]\n")
     other = tmp_path / "other.db"
     cli("--db", str(other), "--no-seed", "db", "init")
-    rec = [{"title": "Gas Deal", "date": "2022-03-14", "url": "https://e.org/gas", "tags": ["x"]}]
+    rec = [{"title": "Gas Deal", "date": "2022-03-14", "url": "https://e.org/gas"}]
     assert cli("--db", str(other), "import", write(tmp_path, "g.jsonl", rec)).code == 0
+    conn = sqlite3.connect(other)
+    with conn:
+        conn.execute("INSERT INTO tags SELECT id, 'x', '2026-01-01T00:00:00Z' FROM articles")
+    conn.close()
     cli("--no-seed", "db", "init")
     assert cli("import", listing).code == 0
     [here] = articles(db_path)
@@ -193,7 +197,8 @@ def test_refusals_name_the_fix(cli, seeded, tmp_path):
 def test_dry_run_writes_nothing(cli, seeded, tmp_path):
     other = tmp_path / "other.db"
     cli("--db", str(other), "--no-seed", "db", "init")
-    cli("--db", str(other), "import", write(tmp_path, "a.jsonl", [{"title": "New", "tags": ["t"]}]))
+    new = [{"id": "00000000000000ab", "title": "New", "tags": ["t"]}]
+    cli("--db", str(other), "import", write(tmp_path, "a.jsonl", new))
     before = all_tables(seeded)
     r = cli("import", str(other), "--dry-run")
     assert r.err.startswith(f"{other}: 1 would add"), r

@@ -368,7 +368,9 @@ def record_to_article(
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
     authors, doi = take_authors_doi(rec, lowered, used)
-    tags, notes = _annotations(rec, lowered, used)
+    # Only irarchive's own exports (a record with an irarchive id) carry annotations: a
+    # "tags" field of other data stays in extra, as it always did.
+    tags, notes = _annotations(rec, lowered, used) if given_id else ((), ())
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -411,7 +413,7 @@ def record_to_article(
 def _annotations(
     rec: dict[str, Any], lowered: dict[str, Any], used: set[str]
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """``tags`` and ``notes`` as irarchive's JSON exports write them.
+    """``tags`` and ``notes`` as irarchive's JSON exports write them (records with an id).
 
     Taken only when every member is valid (tags: strings that are valid tags; notes:
     objects with text ``created_at`` and ``text``); anything else stays in ``extra``
