@@ -384,9 +384,10 @@ class _BatchWriter:
         else:
             start, end = span
             rows = self.c.execute(
-                sql + "(date_start BETWEEN ? AND ? OR date_start IN (?, ?)) AND date_end >= ? "
+                sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
+                "OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?) "
                 "ORDER BY rowid",
-                (start, end, start[:8] + "01", start[:5] + "01-01", start),
+                (start, end, start, start[:8] + "01", start[:5] + "01-01", start),
             )
         window: dict[str, list[tuple]] = {}
         for row in rows:
