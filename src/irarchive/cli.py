@@ -67,7 +67,6 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive import export.csv --dry-run", "what would change, writing nothing"),
         ("irarchive import feed.json --map category_guess=category", "a field renamed"),
         ("curl -s URL | irarchive import - -f json", "from standard input"),
-        ("irarchive import other.db", "another archive, its tags, notes and lists too"),
     ],
     "dedupe": [
         ("irarchive dedupe", "likely duplicates, with a reason and a score"),

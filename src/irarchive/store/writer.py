@@ -115,7 +115,7 @@ class _BatchWriter:
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
         self.filled: set[int] = set()  # positions in the batch matched by url/title
-        self.windows: dict[tuple[str, str] | None, dict[str, list[tuple]]] = {}
+        self.windows: dict[tuple, dict[str, list[tuple]]] = {}
         self.new_tags: list[tuple[str, str, str]] = []
         self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
@@ -256,7 +256,7 @@ class _BatchWriter:
         for i in rest:
             a = keyed[i][0].article
             hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
-            window = self._window(date_range(a.date) if a.date else None)
+            window = self._window(date_range(a.date) if a.date else None, a.url, a.source)
             hits += [(r, False) for r in window.get(title_key(a.title), [])]
             if hits:
                 options[i] = hits
@@ -363,9 +363,13 @@ class _BatchWriter:
             ).fetchall()
         return out
 
-    def _window(self, span: tuple[str, str] | None) -> dict[str, list[tuple]]:
+    def _window(
+        self, span: tuple[str, str] | None, url: str | None, source: str | None
+    ) -> dict[str, list[tuple]]:
         """Folded title -> (rowid, id, title, url, source) of the articles whose dates
-        overlap ``span`` (the undated ones for None).
+        overlap ``span`` (the undated ones for None). For a record with a url, only
+        articles it may be are read: those without a url or from the same source (one
+        with another url from elsewhere is a mirror), which spares folding most titles.
 
         Stored dates are a day, a month or a year, so an article overlapping a period
         starts inside it, or on the first day of its first day's month or year: index
@@ -375,19 +379,22 @@ class _BatchWriter:
         """
         from irarchive.store.duplicates import title_key
 
-        cached = self.windows.get(span)
+        key = (span, source) if url else (span, None, None)
+        cached = self.windows.get(key)
         if cached is not None:
             return cached
         sql = "SELECT rowid, id, title, url, source FROM articles WHERE "
+        which = " AND (url IS NULL OR source IS ?)" if url else ""
+        args: tuple = (source,) if url else ()
         if span is None:
-            rows = self.c.execute(sql + "date_start IS NULL ORDER BY rowid")
+            rows = self.c.execute(sql + f"date_start IS NULL{which} ORDER BY rowid", args)
         else:
             start, end = span
             rows = self.c.execute(
                 sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
-                "OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?) "
+                f"OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
                 "ORDER BY rowid",
-                (start, end, start, start[:8] + "01", start[:5] + "01-01", start),
+                (start, end, start, start[:8] + "01", start[:5] + "01-01", start, *args),
             )
         window: dict[str, list[tuple]] = {}
         for row in rows:
@@ -395,7 +402,7 @@ class _BatchWriter:
         if span is None or span[0] != span[1]:
             if len(self.windows) >= 64:
                 self.windows.clear()
-            self.windows[span] = window
+            self.windows[key] = window
         return window
 
     # ---- the researcher's work wins over a re-import ------------------------------------
