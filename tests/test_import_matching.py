@@ -271,3 +271,13 @@ def test_an_archive_of_schema_4_is_upgraded_and_matches_by_url(cli, db_path, tmp
         f"AND {migrations.URL_KEY_SQL} IN ('x')",
     )
     assert "articles_url" in repr(plan)
+
+
+def test_records_sharing_a_url_in_different_batches_of_one_file_stay_two(cli, empty, tmp_path):
+    """The second is read after the first was written (a batch holds 1,000 records)."""
+    filler = [{"title": f"Filler {i}", "url": f"https://e.org/f{i}"} for i in range(1000)]
+    recs = [{"title": "One", "url": "https://e.org/same"}, *filler]
+    recs.append({"title": "Two", "url": "https://e.org/same/"})
+    cli("import", write(tmp_path, "first.jsonl", [{"title": "Not empty"}]))  # no bulk load
+    assert "1,002 added" in cli("import", write(tmp_path, "a.jsonl", recs)).err
+    assert rows(empty, "SELECT count(*) FROM aliases") == [(0,)]  # "Two" is not "One"
