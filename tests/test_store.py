@@ -40,7 +40,13 @@ def test_schema_shape(tmp_path):
     assert db["articles"].columns_dict == EXPECTED_COLUMNS
     assert set(db.table_names()) >= {"articles", "articles_fts", "titles_fts", "vocab", "acronyms"}
     indexes = {i.name for i in db["articles"].indexes}
-    assert indexes == {"articles_id", "articles_slug", "articles_date", "articles_category"}
+    assert indexes == {
+        "articles_id",
+        "articles_slug",
+        "articles_date",
+        "articles_category",
+        "articles_url",
+    }
     assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert archive.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
 

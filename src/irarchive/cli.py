@@ -68,6 +68,11 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("irarchive import feed.json --map category_guess=category", "a field renamed"),
         ("curl -s URL | irarchive import - -f json", "from standard input"),
     ],
+    "dedupe": [
+        ("irarchive dedupe", "likely duplicates, with a reason and a score"),
+        ("irarchive dedupe --merge --dry-run", "what a merge would do"),
+        ("irarchive dedupe --merge --yes --min-score 95", "merge the surest, without asking"),
+    ],
     "stats": [
         ("irarchive stats", "articles per year"),
         ("irarchive stats --by month --since 2021", "per month, with a sparkline"),
@@ -933,6 +938,7 @@ def import_cmd(
     from irarchive import ingest, output, sources
     from irarchive.errors import ImportFailed, UsageError
     from irarchive.sources import remote
+    from irarchive.store import combine
 
     rename = parse_map(map_ or [], tuple(sources.ALIASES))
 
@@ -949,6 +955,10 @@ def import_cmd(
             or (in_fmt is None and remote.looks_like_feed_file(path))
         ):
             ok = _import_feed(archive, path, order, dry_run, strict, results)
+            failed += not ok
+            continue
+        if in_fmt is None and combine.is_archive_file(path):
+            ok = _import_archive(archive, path, dry_run, results)
             failed += not ok
             continue
         opened = _open_input(path)
@@ -983,6 +993,34 @@ def import_cmd(
         sys.stdout.write(output.dumps({"dry_run": dry_run, "files": results}, indent=2) + "\n")
     if failed:
         raise typer.Exit(1)
+
+
+def _import_archive(archive: "Archive", path: str, dry_run: bool, results: list) -> bool:
+    """``import OTHER.db``: another archive's articles and annotations, in one transaction."""
+    from irarchive.errors import ImportFailed
+    from irarchive.store import combine
+
+    try:
+        report = combine.import_archive(archive, path, dry_run=dry_run)
+    except ImportFailed as exc:
+        err(f"Error: {exc}")
+        results.append({"file": path, "error": str(exc)})
+        return False
+    results.append({"file": path, **report.to_dict()})
+    _say_imported(path, report.articles, dry_run)
+    counts = [
+        (report.tags, "tag"),
+        (report.notes, "note"),
+        (report.lists, "list"),
+        (report.list_items, "list item"),
+        (report.aliases, "alias"),
+        (report.edits, "edit"),
+    ]
+    said = ", ".join(
+        f"{n:,} {word}{'' if n == 1 else ('es' if word == 'alias' else 's')}" for n, word in counts
+    )
+    err(f"  {'would add' if dry_run else 'added'} {said}")
+    return True
 
 
 def _say_imported(label: str, report: Any, dry_run: bool) -> None:
@@ -1997,6 +2035,79 @@ def undo_cmd(
     if entry is None:
         _fail("Error: nothing to undo (the undo log is empty)", 1)
     err(f"undone: {entry.summary}, made at {entry.at}")
+
+
+# ---- curation: duplicates ------------------------------------------------------------------
+
+
+@app.command("dedupe", cls=Command, epilog=examples("dedupe"))
+def dedupe_cmd(
+    ctx: typer.Context,
+    merge: Annotated[
+        bool,
+        typer.Option("--merge", help="Merge each group into its richest article (asks first)."),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Merge without asking (needed on a pipe).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --merge: show what would merge; change nothing.")
+    ] = False,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            "--min-score",
+            help="Only groups whose every pair scores at least this (0-100; same url or "
+            "same title and date score 100).",
+        ),
+    ] = 90.0,
+    fmt: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+) -> None:
+    """List likely duplicate articles (same url, same title and date, or near-identical)."""
+    from irarchive import output
+    from irarchive.store import duplicates
+
+    min_score = _finite(min_score, "--min-score")
+    if not 0 <= min_score <= 100:
+        raise UsageError(f"--min-score must be between 0 and 100, not {min_score:g}")
+    out_fmt = choose_format(fmt, json_, formats.DEDUPE)
+    chosen = output.parse_fields(fields, output.DUPLICATES.fields)
+    archive = state(ctx).archive()
+    groups = duplicates.find(archive.conn, min_score=min_score)
+    rows = [
+        {"group": n, "score": g.score, "reason": g.reason, "keep": i == 0, **archive.get(aid)}
+        for n, g in enumerate(groups, 1)
+        for i, aid in enumerate(g.ids)
+    ]
+    emit(rows, out_fmt, chosen, output.DUPLICATES)
+    if not groups:
+        err("no likely duplicates")
+        return
+    what = f"{len(rows)} articles into {len(groups)}"
+    if not merge:
+        err(f"{len(groups)} group{'s' if len(groups) != 1 else ''}; merge them with --merge")
+        return
+    if dry_run:
+        err(f"would merge {what} (the first of each group is kept)")
+        return
+    if not yes:
+        if not (_isatty(sys.stdin) and _isatty(sys.stderr)):
+            raise UsageError(
+                f"refusing to merge {what} without confirmation: not a terminal; "
+                "add --yes (or see what would change with --dry-run)"
+            )
+        sys.stderr.write(f"Merge {what}? [y/N] ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            err("nothing merged")
+            raise typer.Exit(1)
+    report = duplicates.merge(archive, groups, now=_utc_now())
+    err(
+        f"merged {report.merged + report.groups} articles into {report.groups}; "
+        "their old ids and slugs still resolve"
+    )
 
 
 def _isatty(stream: Any) -> bool:

@@ -22,10 +22,11 @@ from typing import Any
 LIST, SEARCH, SHOW, RELATED, STATS, EXPORT = "list", "search", "show", "related", "stats", "export"
 SOURCES = "sources"  # ``sources list``
 # Curation: ``tags`` (tags with counts), ``note`` (``note REF --list``), ``lists``
-# (``lists`` and ``lists show NAME``).
+# (``lists`` and ``lists show NAME``), ``dedupe`` (groups of likely duplicates).
 TAGS, NOTE, LISTS = "tags", "note", "lists"
+DEDUPE = "dedupe"
 #: Commands that print listings of records (they share one set of formats).
-LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS, SOURCES, TAGS, NOTE, LISTS})
+LISTING = frozenset({LIST, SEARCH, SHOW, RELATED, STATS, SOURCES, TAGS, NOTE, LISTS, DEDUPE})
 
 #: ``default_fields`` of a format: the record as it is (JSON), every field with the id
 #: first (CSV/TSV data), the command's short columns (what a person reads: its table),

@@ -62,6 +62,10 @@ class Article:
     authors: tuple[Name, ...] = ()
     #: A bare DOI (``10.1234/abc``), without ``https://doi.org/``.
     doi: str | None = None
+    #: Normalised tags the record carries (an irarchive export's ``tags``), sorted.
+    tags: tuple[str, ...] = ()
+    #: Notes the record carries, as ``(created_at, text)`` pairs in creation order.
+    notes: tuple[tuple[str, str], ...] = ()
 
     def __reduce__(self) -> tuple[type[Article], tuple[Any, ...]]:
         # Positional fields instead of a per-object dict of names: import workers
@@ -108,6 +112,38 @@ def authors_text(authors: Any) -> str:
     if not isinstance(authors, (list, tuple)):
         return ""
     return "; ".join(t for t in (name_text(n) for n in authors) if t)
+
+
+TAG_MAX = 64
+
+
+def check_tag(raw: str) -> tuple[str, str | None]:
+    """A tag's stored form (NFKC, stripped, casefolded, inner spaces collapsed) and what
+    is wrong with it, or None when it is a valid tag."""
+    import unicodedata
+
+    tag = " ".join(unicodedata.normalize("NFKC", raw).strip().casefold().split())
+    if not tag:
+        return tag, "is empty"
+    if tag[0] in "+-":
+        return tag, "may not start with + or -"
+    if "," in tag:
+        return tag, "may not contain a comma (one tag per +TAG)"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in tag):
+        return tag, "may not contain control or invisible characters"
+    if len(tag) > TAG_MAX:
+        return tag, f"is longer than {TAG_MAX} characters"
+    return tag, None
+
+
+def tag_or_none(raw: Any) -> str | None:
+    """The stored form of a tag, or None when it is not a valid tag (``check_tag``).
+    Reading an import uses it: a record's ``tags`` that are not all valid stay in
+    ``extra`` untouched."""
+    if not isinstance(raw, str):
+        return None
+    tag, problem = check_tag(raw)
+    return None if problem else tag
 
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")

@@ -752,6 +752,9 @@ NOTES = View(("created_at", "text"), ("created_at", "text"))
 LISTED = View(("position", *FIELDS), ("position", *ARTICLE_COLUMNS))
 #: ``lists``: every reading list with its size.
 LIST_COUNTS = View(("name", "count", "created_at"), ("name", "count", "created_at"))
+#: ``dedupe``: one row per article of each group of likely duplicates, the kept one first.
+DEDUPE_FIELDS = ("group", "score", "reason", "keep", *FIELDS)
+DUPLICATES = View(DEDUPE_FIELDS, ("group", "score", "reason", "id", "date", "title"))
 
 
 def stats_view(key: str) -> View:

@@ -368,8 +368,9 @@ def record_to_article(
             source_id = raw_id
     source_id = source_id or _text(take("source_id"))
     authors, doi = take_authors_doi(rec, lowered, used)
-    if given_id:
-        _skip_annotations(rec, lowered, used)
+    # Only irarchive's own exports (a record with an irarchive id) carry annotations: a
+    # "tags" field of other data stays in extra, as it always did.
+    tags, notes = _annotations(rec, lowered, used) if given_id else ((), ())
     extra: dict[str, Any] = {}
     kept = {}
     for own in ("slug", "added_at", "source"):
@@ -404,26 +405,54 @@ def record_to_article(
         extra=extra,
         authors=tuple(authors),
         doi=doi,
+        tags=tags,
+        notes=notes,
     )
 
 
-def _skip_annotations(rec: dict[str, Any], lowered: dict[str, str], used: set[str]) -> None:
-    """irarchive's own exports carry ``tags`` and ``notes`` (lists, or their JSON text
-    in CSV): those are annotations, not fields of the article, so they never land in
-    ``extra`` (importing them back into the annotation tables is done elsewhere)."""
+def _annotations(
+    rec: dict[str, Any], lowered: dict[str, Any], used: set[str]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``tags`` and ``notes`` as irarchive's exports write them (records with an id):
+    lists in JSON, their JSON text in CSV (an empty cell: none).
+
+    Taken only when every member is valid (tags: strings that are valid tags; notes:
+    objects with text ``created_at`` and ``text``); anything else stays in ``extra``
+    exactly as it was, so nothing is dropped.
+    """
     import json
 
-    for name in ("tags", "notes"):
-        if name not in lowered:
-            continue
-        value = rec[lowered[name]]
+    def listed(name: str) -> list[Any] | None:
+        key = lowered.get(name)
+        if key is None:
+            return None
+        value = rec[key]
         if isinstance(value, str):
-            if value.strip() == "":
-                value = []
-            else:
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    continue
-        if isinstance(value, list):
-            used.add(lowered[name])
+            try:
+                value = json.loads(value) if value.strip() else []
+            except ValueError:
+                return None
+        return value if isinstance(value, list) else None
+
+    tags: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+    raw_tags = listed("tags")
+    if raw_tags is not None:
+        from irarchive.model import tag_or_none
+
+        found = [tag_or_none(t) for t in raw_tags]
+        if all(found):
+            tags = tuple(sorted(set(found)))  # type: ignore[arg-type]
+            used.add(lowered["tags"])
+    raw_notes = listed("notes")
+    if raw_notes is not None and all(
+        isinstance(n, dict)
+        and set(n) == {"created_at", "text"}
+        and isinstance(n["created_at"], str)
+        and isinstance(n["text"], str)
+        and n["text"].strip()
+        for n in raw_notes
+    ):
+        notes = tuple(dict.fromkeys((n["created_at"], n["text"]) for n in raw_notes))
+        used.add(lowered["notes"])
+    return tags, notes

@@ -12,7 +12,6 @@ exactly as written.
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +22,6 @@ from irarchive.errors import IrarchiveError, UsageError
 
 if TYPE_CHECKING:
     from irarchive.store.archive import Archive
-
-TAG_MAX = 64
 
 
 def utc_now() -> str:
@@ -40,20 +37,13 @@ def _shown(text: str) -> str:
 
 def normalise_tag(raw: str) -> str:
     """The stored form of a tag, or a ``UsageError`` naming it and what is wrong."""
-    tag = " ".join(unicodedata.normalize("NFKC", raw).strip().casefold().split())
-    if not tag:
+    from irarchive.model import check_tag
+
+    tag, problem = check_tag(raw)
+    if problem == "is empty":
         raise UsageError("a tag is empty; give some text, e.g. +energy")
-    what = None
-    if tag[0] in "+-":
-        what = "may not start with + or -"
-    elif "," in tag:
-        what = "may not contain a comma (one tag per +TAG)"
-    elif any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in tag):
-        what = "may not contain control or invisible characters"
-    elif len(tag) > TAG_MAX:
-        what = f"is longer than {TAG_MAX} characters"
-    if what:
-        raise UsageError(f"tag {_shown(tag[:80])!r} {what}")
+    if problem:
+        raise UsageError(f"tag {_shown(tag[:80])!r} {problem}")
     return tag
 
 

@@ -903,6 +903,7 @@ class Archive:
         progress: Callable[[int], None] | None = None,
         now: str | None = None,
         before_commit: Callable[[ImportReport], None] | None = None,
+        fill_only: bool = False,
     ) -> ImportReport:
         """Import one file's articles in one transaction: all of it or none of it.
 
@@ -934,7 +935,7 @@ class Archive:
                 # Building secondary indexes once at the end is far cheaper than
                 # updating them row by row (about 9x for a million articles). The
                 # id and slug indexes stay: each batch looks ids and slugs up.
-                for name in ("articles_date", "articles_category"):
+                for name in ("articles_date", "articles_category", "articles_url"):
                     c.execute(f"DROP INDEX IF EXISTS {name}")
             else:
                 c.execute(
@@ -942,6 +943,7 @@ class Archive:
                 )
                 c.execute("DELETE FROM run_ids")
             writer = _BatchWriter(c, stamp, report, bulk=bulk)
+            writer.fill_only = fill_only
             batch: list[Prepared] = []
             seen = 0
             for item in items:
@@ -970,6 +972,9 @@ class Archive:
                     "CREATE INDEX articles_category "
                     "ON articles(category COLLATE NOCASE, date_start)"
                 )
+                from irarchive.migrations import URL_INDEX_SQL
+
+                c.execute(URL_INDEX_SQL)
                 if report.added > 10_000:
                     # Merge the index segments written batch by batch into one b-tree:
                     # smaller on disk and faster to query.

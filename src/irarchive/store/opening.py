@@ -138,8 +138,12 @@ def open_archive(
     create: bool = True,
     seed: Callable[[Archive], None] | None = None,
     readonly: bool = False,
+    upgrade: bool = True,
 ) -> Archive:
     """Open (creating, migrating and seeding as needed) the archive at ``path``.
+
+    ``upgrade=False`` (read-only only) reads an archive of an older schema as it is,
+    never migrating it: ``import OTHER.db`` reads another archive that way.
 
     The only place an archive is opened. A new archive is built in a temporary
     file beside the target and renamed into place, so a crash while creating it
@@ -228,7 +232,7 @@ def open_archive(
         )
     foreign_triggers = [name for what, kind, name in differences if kind == "trigger"]
     try:
-        if version < migrations.LATEST:
+        if version < migrations.LATEST and (writable or upgrade):
             if not writable:
                 raise ArchiveError(
                     f"{path} needs upgrading to schema {migrations.LATEST} but is read-only; "

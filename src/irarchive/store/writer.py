@@ -134,8 +134,15 @@ class _BatchWriter:
         self.stamp = stamp
         self.report = report
         self.bulk = bulk
+        #: Set by ``import OTHER.db``: every record only adds what the stored article lacks.
+        self.fill_only = False
         self.acronyms: dict[tuple[str, str], int] = {}
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
+        self.new_aliases: list[tuple[str, str]] = []
+        self.filled: set[int] = set()  # positions in the batch matched by url/title
+        self.windows: dict[tuple, dict[str, list[tuple]]] = {}
+        self.new_tags: list[tuple[str, str, str]] = []
+        self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
             "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
         ).fetchone()[0]
@@ -184,7 +191,11 @@ class _BatchWriter:
         keyed = [(p, p.id, self._values(p.article)) for p in batch]
         self.sources = {}  # per batch: a re-import of a million articles keeps no map of them
         existing = self._existing(k for _, k, _ in keyed)
+        if not self.bulk:
+            self._match_others(keyed, existing)
+            self._fill_merged(keyed, existing)
         self._keep_feed_data(keyed, existing)
+        self._keep_edits(keyed, existing)
         # In a bulk load everything in the table was written by this run.
         touched = self._touched(list(existing))
         # Same identity but different content: look up the content-derived ids.
@@ -204,11 +215,13 @@ class _BatchWriter:
             row = existing.get(k)
             if row is not None and (tuple(row[2:]) == content or _display_copy(row[2:], content)):
                 self.report.unchanged += 1
+                self._annotate(k, p.article)
                 continue
             if row is not None:
                 alt = _alt_id(k, values)
                 if alt in existing:
                     self.report.unchanged += 1
+                    self._annotate(alt, p.article)
                     continue
                 if k in touched:
                     # Same identity, different content, both in this import: keep both.
@@ -221,12 +234,280 @@ class _BatchWriter:
                 existing[k] = (row[0], k, *content)
             touched.add(k)
             written.append(k)
+            self._annotate(k, p.article)
         if new:
             self._insert(new, fts_rows)
+        self._flush_annotations()
         if fts_rows:
             index(c, fts_rows)
         if not self.bulk and written:
             c.executemany("INSERT OR IGNORE INTO run_ids(id) VALUES (?)", [(k,) for k in written])
+
+    # ---- matching a record to the article it is, by url or by title and date ----------
+
+    def _match_others(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """Records whose id is not stored: find the article they are, if any.
+
+        In order: an alias of an article (a merged or re-identified id), the same
+        normalised url, the same folded title with an overlapping date (unless both
+        have urls that differ and come from different sources: a mirror is another
+        article until ``dedupe`` says otherwise). Articles this import run wrote
+        already are never matched: two records of one file stay two articles.
+        Matched records take the stored article's id (their own becomes an alias)
+        and fill in only what they bring: an empty field never erases a stored one.
+        """
+        from irarchive.store.duplicates import normal_url, title_key, url_key
+
+        todo = [i for i, (_, k, _) in enumerate(keyed) if k not in existing]
+        if not todo:
+            return
+        found: dict[int, str] = {}
+        aliased = self._aliases([keyed[i][1] for i in todo])
+        for i in todo:
+            target = aliased.get(keyed[i][1])
+            if target:
+                found[i] = target
+        rest = [i for i in todo if i not in found]
+        by_url = [i for i in rest if keyed[i][0].article.url]
+        url_rows: dict[str, list[tuple]] = {}
+        if by_url:
+            keys = list({url_key(keyed[i][0].article.url) for i in by_url})
+            for row in self._candidates_by_url(keys):
+                url_rows.setdefault(normal_url(row[3]) or "", []).append(row)
+        # Per record: the stored articles it could be, best first (url, then title).
+        options: dict[int, list[tuple[tuple, bool]]] = {}
+        for i in rest:
+            a = keyed[i][0].article
+            hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
+            window = self._window(date_range(a.date) if a.date else None, a.url, a.source)
+            hits += [(r, False) for r in window.get(title_key(a.title), [])]
+            if hits:
+                options[i] = hits
+        ids = list({r[1] for hits in options.values() for r, _ in hits})
+        touched: set[str] = set()
+        for n in range(0, len(ids), 900):
+            touched |= self._touched(ids[n : n + 900])
+        for i, hits in options.items():
+            a = keyed[i][0].article
+            for row, by_link in hits:
+                if row[1] in touched:
+                    continue
+                if (
+                    not by_link
+                    and a.url
+                    and row[3]
+                    and normal_url(a.url) != normal_url(row[3])
+                    and a.source != row[4]
+                ):
+                    continue  # another link from another source: a mirror, kept apart
+                found[i] = row[1]
+                break
+        if not found:
+            return
+        missing = [t for t in set(found.values()) if t not in existing]
+        if missing:
+            existing.update(self._existing(missing))
+        for i, target in found.items():
+            p, k, _ = keyed[i]
+            if target not in existing:
+                continue
+            merged = self._merged(existing[target][2:], replace(p.article, given_id=target))
+            keyed[i] = (prepare(merged), target, self._values(merged))
+            if k != target:
+                self.new_aliases.append((k, target))
+            self.filled.add(i)
+
+    def _fill_merged(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """An article other records were matched to (it has id aliases) is several
+        sources' work: each of them, found by its id, also only adds what it brings, so
+        re-importing the listing never erases the link a JSON file gave."""
+        differing = {
+            k: i
+            for i, (_p, k, values) in enumerate(keyed)
+            if i not in self.filled
+            and (row := existing.get(k)) is not None
+            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+        }
+        self.filled = set()
+        if not differing:
+            return
+        ids = list(differing)
+        marks = ", ".join("?" * len(ids))
+        merged_ids = (
+            ids
+            if self.fill_only
+            else [
+                r[0]
+                for r in self.c.execute(
+                    "SELECT DISTINCT article_id FROM aliases "
+                    f"WHERE kind = 'id' AND article_id IN ({marks})",
+                    ids,
+                )
+            ]
+        )
+        for k in merged_ids:
+            i = differing[k]
+            merged = self._merged(existing[k][2:], keyed[i][0].article)
+            keyed[i] = (prepare(merged), k, self._values(merged))
+
+    def _merged(self, stored: tuple, a: Article) -> Article:
+        """A record for an article stored already: it adds what it brings (``_fill_from``)
+        or, for ``import OTHER.db``, only what the stored one lacks (``_fill_gaps``)."""
+        if self.fill_only:
+            return replace(_fill_gaps(stored, a), given_id=a.given_id)
+        return _fill_from(stored, a)
+
+    def _aliases(self, ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            out.update(
+                self.c.execute(
+                    "SELECT alias, article_id FROM aliases "
+                    f"WHERE kind = 'id' AND alias IN ({marks})",
+                    chunk,
+                )
+            )
+        return out
+
+    def _candidates_by_url(self, keys: list[str]) -> list[tuple]:
+        """(rowid, id, title, url, source) of articles whose url has one of these keys."""
+        from irarchive.migrations import URL_KEY_SQL
+
+        out: list[tuple] = []
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            out += self.c.execute(
+                "SELECT rowid, id, title, url, source FROM articles "
+                f"WHERE url IS NOT NULL AND {URL_KEY_SQL} IN ({marks}) ORDER BY rowid",
+                chunk,
+            ).fetchall()
+        return out
+
+    def _window(
+        self, span: tuple[str, str] | None, url: str | None, source: str | None
+    ) -> dict[str, list[tuple]]:
+        """Folded title -> (rowid, id, title, url, source) of the articles whose dates
+        overlap ``span`` (the undated ones for None). For a record with a url, only
+        articles it may be are read: those without a url or from the same source (one
+        with another url from elsewhere is a mirror), which spares folding most titles.
+
+        Stored dates are a day, a month or a year, so an article overlapping a period
+        starts inside it, or on the first day of its first day's month or year: index
+        seeks, not a scan of the year before. Month and year windows (wide, and asked
+        for again and again by a big import) are kept for the run: the articles it
+        writes are never candidates anyway.
+        """
+        from irarchive.store.duplicates import title_key
+
+        key = (span, source) if url else (span, None, None)
+        cached = self.windows.get(key)
+        if cached is not None:
+            return cached
+        sql = "SELECT rowid, id, title, url, source FROM articles WHERE "
+        which = " AND (url IS NULL OR source IS ?)" if url else ""
+        args: tuple = (source,) if url else ()
+        if span is None:
+            rows = self.c.execute(sql + f"date_start IS NULL{which} ORDER BY rowid", args)
+        else:
+            start, end = span
+            rows = self.c.execute(
+                sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
+                f"OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
+                "ORDER BY rowid",
+                (start, end, start, start[:8] + "01", start[:5] + "01-01", start, *args),
+            )
+        window: dict[str, list[tuple]] = {}
+        for row in rows:
+            window.setdefault(title_key(row[2]), []).append(row)
+        if span is None or span[0] != span[1]:
+            if len(self.windows) >= 64:
+                self.windows.clear()
+            self.windows[key] = window
+        return window
+
+    # ---- the researcher's work wins over a re-import ------------------------------------
+
+    def _keep_edits(self, keyed: list, existing: dict[str, tuple]) -> None:
+        """Fields edited here (the ``edits`` table) keep their edited value; what the
+        source now says is kept as the edit's ``source_value`` (``edit --reset``)."""
+        ids = [k for _, k, _ in keyed if k in existing]
+        if not ids:
+            return
+        edits: dict[str, dict[str, str | None]] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            for article_id, name, source_value in self.c.execute(
+                f"SELECT article_id, field, source_value FROM edits WHERE article_id IN ({marks})",
+                chunk,
+            ):
+                edits.setdefault(article_id, {})[name] = source_value
+        if not edits:
+            return
+        for i, (p, k, _values) in enumerate(keyed):
+            fields = edits.get(k)
+            if not fields:
+                continue
+            stored = dict(zip(_CONTENT, existing[k][2:], strict=True))
+            changes: dict[str, Any] = {}
+            for name, source_value in fields.items():
+                if name not in _EDITABLE:
+                    continue
+                incoming = getattr(p.article, name)
+                said = json.dumps(
+                    list(incoming) if isinstance(incoming, tuple) else incoming,
+                    ensure_ascii=False,
+                )
+                if said != source_value:
+                    self.c.execute(
+                        "UPDATE edits SET source_value = ? WHERE article_id = ? AND field = ?",
+                        (said, k, name),
+                    )
+                value = stored[name]
+                changes[name] = tuple(json.loads(value)) if name == "authors" and value else value
+                if name == "authors" and not value:
+                    changes[name] = ()
+                if name == "excerpt":
+                    changes["truncated"] = bool(stored["truncated"])
+            kept = replace(p.article, **changes)
+            keyed[i] = (prepare(kept), k, self._values(kept))
+
+    # ---- tags and notes a record carries (an irarchive export) -------------------------
+
+    def _annotate(self, article_id: str, a: Article) -> None:
+        for tag in a.tags:
+            self.new_tags.append((article_id, tag, self.stamp))
+        for created_at, text in a.notes:
+            self.new_notes.append((article_id, created_at, text))
+
+    def _flush_annotations(self) -> None:
+        """Tags are unioned and notes added once (same time and text = same note):
+        a re-import never removes or changes what was written here."""
+        c = self.c
+        if self.new_aliases:
+            c.executemany(
+                "INSERT OR IGNORE INTO aliases(alias, article_id, kind, created_at) "
+                "SELECT ?, ?, 'id', ? WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = ?)",
+                [(alias, target, self.stamp, alias) for alias, target in self.new_aliases],
+            )
+            self.new_aliases = []
+        if self.new_tags:
+            c.executemany(
+                "INSERT OR IGNORE INTO tags(article_id, tag, added_at) VALUES (?, ?, ?)",
+                self.new_tags,
+            )
+            self.new_tags = []
+        if self.new_notes:
+            c.executemany(
+                "INSERT INTO notes(article_id, created_at, text) SELECT ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM notes WHERE article_id = ? "
+                "AND created_at = ? AND text = ?)",
+                [(*n, *n) for n in self.new_notes],
+            )
+            self.new_notes = []
 
     def _keep_feed_data(self, keyed: list, existing: dict[str, tuple]) -> None:
         """Same article from another source, one of them a feed: only fill in gaps.
@@ -379,6 +660,31 @@ def _fill_gaps(stored: tuple, a: Article) -> Article:
             changes[f] = value
     if old["excerpt"] not in (None, ""):
         changes["truncated"] = bool(old["truncated"])
+    return replace(a, **changes)
+
+
+#: Fields ``irarchive edit`` can set: an edited one is never overwritten by an import.
+_EDITABLE = ("title", "date", "excerpt", "category", "url", "authors", "doi")
+
+
+def _fill_from(stored: tuple, a: Article) -> Article:
+    """A record matched by url or title and date: what it brings wins, but an empty
+    field never erases a stored one, and a truncated excerpt never replaces a whole
+    one."""
+    old = dict(zip(_CONTENT, stored, strict=True))
+    changes: dict[str, Any] = {}
+    for f in ("title", "date", "category", "url", "doi"):
+        if getattr(a, f) in (None, "") and old[f] not in (None, ""):
+            changes[f] = old[f]
+    if not a.authors and old["authors"]:
+        changes["authors"] = tuple(json.loads(old["authors"]))
+    if old["excerpt"] not in (None, "") and (
+        a.excerpt in (None, "") or (a.truncated and not old["truncated"])
+    ):
+        changes["excerpt"] = old["excerpt"]
+        changes["truncated"] = bool(old["truncated"])
+    if old["extra"]:
+        changes["extra"] = {**json.loads(old["extra"]), **a.extra}
     return replace(a, **changes)
 
 
