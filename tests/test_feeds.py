@@ -562,6 +562,22 @@ def test_an_item_whose_title_was_edited_updates_its_article(cli, empty, server):
     assert len(after) == 4
 
 
+def test_an_article_removed_here_does_not_come_back_from_its_feed(cli, empty, server):
+    wordpress(server, etag=None)
+    assert cli("sources", "add", server.url(FEED), "--name", "eri").code == 0
+    assert cli("update").code == 0
+    sco = {a["url"]: a for a in articles(empty)}[SCO_URL]
+    assert cli("rm", sco["id"], "--yes").code == 0
+    r = cli("update")
+    assert r.code == 0, r.err
+    assert SCO_URL not in {a["url"] for a in articles(empty)}
+    assert len(articles(empty)) == 3
+    assert cli("undo").code == 0  # undo is how it comes back
+    assert {a["url"]: a["id"] for a in articles(empty)}[SCO_URL] == sco["id"]
+    r = cli("update")
+    assert r.code == 0 and len(articles(empty)) == 4
+
+
 def _json_feed(items: list[dict]) -> bytes:
     return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
 

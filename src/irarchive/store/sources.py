@@ -185,7 +185,25 @@ def match_items(archive: Any, feed_url: str, articles: Iterable[Any]) -> Iterato
         if not isinstance(a, Article):
             yield a
             continue
+        if a.url and _removed_here(c, a.url):
+            continue  # 'irarchive rm' took it out: a feed does not bring it back
         yield replace(a, given_id=_match_one(c, feed_url, a))
+
+
+def _removed_here(c: sqlite3.Connection, url: str) -> bool:
+    """A feed delivered this link before and its article is gone (removed with ``rm``
+    or another tool), not merged into another (a merge leaves an alias)."""
+    return (
+        c.execute(
+            "SELECT 1 FROM source_items i WHERE i.url = ? "
+            "AND NOT EXISTS (SELECT 1 FROM articles WHERE id = i.article_id) "
+            "AND NOT EXISTS (SELECT 1 FROM aliases WHERE alias = i.article_id) "
+            "AND NOT EXISTS (SELECT 1 FROM source_items j JOIN articles a ON a.id = j.article_id "
+            "WHERE j.url = i.url) LIMIT 1",
+            (url,),
+        ).fetchone()
+        is not None
+    )
 
 
 def _match_one(c: sqlite3.Connection, feed_url: str, a: Article) -> str:
