@@ -56,10 +56,14 @@ class Browser:
 async def settle(pilot) -> None:
     """Wait until every search, page and lookup worker has finished and the screen is drawn."""
     app = pilot.app
-    for _ in range(50):
+    quiet = 0
+    for _ in range(100):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not app.workers._workers and not app._typed:
+        # Quiet for three rounds in a row: drawing the rows that just arrived can ask
+        # for more pages (on a loaded machine that comes a round later).
+        quiet = quiet + 1 if not app.workers._workers and not app._typed else 0
+        if quiet == 3:
             return
     raise AssertionError("the browser did not settle")
 
