@@ -7,6 +7,8 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irarchive.store.duplicates import normal_url, url_key
 
@@ -281,3 +283,60 @@ def test_records_sharing_a_url_in_different_batches_of_one_file_stay_two(cli, em
     cli("import", write(tmp_path, "first.jsonl", [{"title": "Not empty"}]))  # no bulk load
     assert "1,002 added" in cli("import", write(tmp_path, "a.jsonl", recs)).err
     assert rows(empty, "SELECT count(*) FROM aliases") == [(0,)]  # "Two" is not "One"
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéüİıçşÉÜ"
+_FOLD = {"é": "e", "ü": "u", "ç": "c", "ş": "s", "É": "E", "Ü": "U"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.lists(st.text(_LETTERS, min_size=1, max_size=9), min_size=1, max_size=5),
+    flips=st.lists(st.sampled_from(["same", "upper", "lower", "fold"]), min_size=45, max_size=45),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\u00a0"]), min_size=5, max_size=5),
+)
+def test_a_title_in_another_case_spacing_or_accents_on_the_same_day_matches(
+    tmp_path_factory, words, flips, gaps
+):
+    """The SQL narrowing of a day's candidates (``writer._filter_word``) loses no match."""
+    from hypothesis import assume
+
+    from irarchive.model import Article
+    from irarchive.store import open_archive
+    from irarchive.store.duplicates import title_key
+
+    stored = " ".join(words)
+    chars = []
+    for n, c in enumerate(stored):
+        how = flips[n % len(flips)]
+        if c == " ":
+            chars.append(gaps[n % len(gaps)])
+        elif how == "fold":
+            chars.append(_FOLD.get(c, c))
+        else:
+            chars.append(c.upper() if how == "upper" else c.lower() if how == "lower" else c)
+    variant = "".join(chars)
+    assume(title_key(variant) == title_key(stored))
+    path = tmp_path_factory.mktemp("m") / "a.db"
+    archive = open_archive(str(path))
+    try:
+        noise = [
+            Article(title=f"{w} other {n}", date="2022-03-04", source="listing")
+            for n, w in enumerate(words * 3)
+        ]
+        archive.import_items([*noise, Article(title=stored, date="2022-03-04", source="listing")])
+        report = archive.import_items(
+            # With a link: its id differs from the stored one, so only the title matches.
+            [
+                Article(
+                    title=variant,
+                    date="2022-03-04",
+                    source="feed.json",
+                    url="https://example.org/a",
+                    excerpt="More.",
+                )
+            ]
+        )
+        assert (report.added, report.updated + report.unchanged) == (0, 1), (stored, variant)
+    finally:
+        archive.close()
