@@ -298,7 +298,7 @@ _FOLD = {"é": "e", "ü": "u", "ç": "c", "ş": "s", "É": "E", "Ü": "U"}
 def test_a_title_in_another_case_spacing_or_accents_on_the_same_day_matches(
     tmp_path_factory, words, flips, gaps
 ):
-    """The SQL narrowing of a day's candidates (``writer._filter_word``) loses no match."""
+    """Case, spacing and accents do not keep a record from the article it is (same day)."""
     from hypothesis import assume
 
     from irarchive.model import Article

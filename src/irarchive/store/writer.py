@@ -279,10 +279,8 @@ class _BatchWriter:
         for i in rest:
             a = keyed[i][0].article
             hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
-            folded = title_key(a.title)
-            span = date_range(a.date) if a.date else None
-            window = self._window(span, a.url, a.source, _filter_word(folded))
-            hits += [(r, False) for r in window.get(folded, [])]
+            window = self._window(date_range(a.date) if a.date else None, a.url, a.source)
+            hits += [(r, False) for r in window.get(title_key(a.title), [])]
             if hits:
                 options[i] = hits
         ids = list({r[1] for hits in options.values() for r, _ in hits})
@@ -389,11 +387,7 @@ class _BatchWriter:
         return out
 
     def _window(
-        self,
-        span: tuple[str, str] | None,
-        url: str | None,
-        source: str | None,
-        word: str | None = None,
+        self, span: tuple[str, str] | None, url: str | None, source: str | None
     ) -> dict[str, list[tuple]]:
         """Folded title -> (rowid, id, title, url, source) of the articles whose dates
         overlap ``span`` (the undated ones for None). For a record with a url, only
@@ -405,11 +399,6 @@ class _BatchWriter:
         seeks, not a scan of the year before. Month and year windows (wide, and asked
         for again and again by a big import) are kept for the run: the articles it
         writes are never candidates anyway.
-        A day's window (read per record, never kept) is narrowed in SQL by ``word``, a
-        word of the record's folded title (``_filter_word``): an ASCII title whose
-        folded form is the record's contains it in lower case, and other titles are
-        all read, so the narrowing never loses a match. At 1M articles most rows of
-        a day are skipped without being folded in Python.
         """
         from irarchive.store.duplicates import title_key
 
@@ -424,9 +413,6 @@ class _BatchWriter:
             rows = self.c.execute(sql + f"date_start IS NULL{which} ORDER BY rowid", args)
         else:
             start, end = span
-            if word and start == end:
-                which += " AND (title GLOB '*[^ -~]*' OR instr(lower(title), ?) > 0)"
-                args = (*args, word)
             rows = self.c.execute(
                 sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
                 f"OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
@@ -638,12 +624,6 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
-
-
-def _filter_word(folded: str) -> str | None:
-    """The longest ASCII word of a folded title, to narrow a day's candidates in SQL."""
-    words = [w for w in folded.split() if w.isascii() and len(w) >= 3]
-    return max(words, key=len) if words else None
 
 
 def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
