@@ -153,9 +153,22 @@ def test_one_undo_entry_holds_every_article_of_the_run(cli, dupes):
     from irarchive.store import open_archive, undo
     from tests.conftest import digest
 
+    conn = sqlite3.connect(dupes)
+    # Feed items delivered two of the duplicates: a merge moves them to the kept one.
+    conn.executemany(
+        "INSERT INTO source_items(feed_url, article_id, url) "
+        "SELECT 'https://example.org/feed', id, 'https://example.org/' || id FROM articles "
+        "WHERE id IN (SELECT id FROM articles ORDER BY rowid DESC LIMIT ?)",
+        [(len(rows(dupes, "SELECT id FROM articles")),)],
+    )
+    conn.commit()
+    conn.close()
     before = digest(dupes)
-    tables = {t: rows(dupes, f"SELECT * FROM {t} ORDER BY 1, 2") for t in ("tags", "aliases")}
+    names = ("tags", "aliases", "source_items")
+    tables = {t: rows(dupes, f"SELECT * FROM {t} ORDER BY 1, 2") for t in names}
+    assert tables["source_items"]
     assert cli("dedupe", "--merge", "--yes").code == 0
+    assert rows(dupes, "SELECT * FROM source_items ORDER BY 1, 2") != tables["source_items"]
     archive = open_archive(str(dupes))
     try:
         [entry] = undo.entries(archive.conn)

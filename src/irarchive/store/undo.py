@@ -25,6 +25,8 @@ _RELATED = {
     "list_items": "article_id",
     "aliases": "article_id",
     "edits": "article_id",
+    # Which feed item each article is: a merge moves these to the kept article.
+    "source_items": "article_id",
 }
 
 
@@ -124,7 +126,8 @@ def restore_last(conn: sqlite3.Connection) -> Entry | None:
         chunk = ids[i : i + 500]
         marks = ", ".join("?" * len(chunk))
         for table, column in _RELATED.items():
-            conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+            if table in state:  # entries recorded before a table was kept leave it be
+                conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
         conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
     # A later change may have given an old rowid or slug to another article: the
     # restored one then takes a new rowid, or the id-suffixed slug.
@@ -142,7 +145,7 @@ def restore_last(conn: sqlite3.Connection) -> Entry | None:
             article["slug"] = f"{article['slug']}-{article['id'][:6]}"
         _insert(conn, "articles", {"rowid": rowid, **article} if rowid else article)
     for table in _RELATED:
-        for related in state[table]:
+        for related in state.get(table, []):
             related = dict(related)
             if table == "notes":
                 related.pop("_rowid_", None)
