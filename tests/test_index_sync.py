@@ -290,3 +290,20 @@ def test_a_committed_writer_mark_is_reported(seeded):
         ]
     finally:
         archive.close()
+
+
+def test_repair_removes_a_committed_writer_mark_so_changes_queue_again(cli, seeded):
+    conn = sqlite3.connect(seeded)
+    conn.execute("INSERT INTO irarchive_writing(one) VALUES (1)")
+    conn.commit()
+    conn.close()
+    r = cli("db", "check", "--repair")
+    assert r.code == 0, r.err
+    assert "repaired: index queue: removed a committed writer mark" in r.err
+    conn = sqlite3.connect(seeded)
+    assert conn.execute("SELECT count(*) FROM irarchive_writing").fetchone()[0] == 0
+    conn.execute("DELETE FROM articles WHERE rowid = (SELECT min(rowid) FROM articles)")
+    conn.commit()
+    assert indexing.pending(conn) == 1  # another tool's change is queued again
+    conn.close()
+    assert cli("db", "check").code == 0
