@@ -307,3 +307,63 @@ def test_repair_removes_a_committed_writer_mark_so_changes_queue_again(cli, seed
     assert indexing.pending(conn) == 1  # another tool's change is queued again
     conn.close()
     assert cli("db", "check").code == 0
+
+
+def _vocab_indexes(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'vocab' "
+        "AND sql IS NOT NULL ORDER BY name"
+    )
+    return [r[0] for r in rows]
+
+
+def test_a_full_vocabulary_rebuild_keeps_its_indexes(cli, seeded, tmp_path):
+    """Above VOCAB_REBUILD_AT queued rows the vocabulary is rebuilt whole, without its
+    indexes and then indexed again: the same indexes as the migrations make."""
+    conn = sqlite3.connect(seeded)
+    rows = [
+        (f"{i:016x}", f"Walrus summit number {i} in Tashkent", "Tusks.", "x")
+        for i in range(indexing.VOCAB_REBUILD_AT + 5)
+    ]
+    conn.executemany("INSERT INTO articles(id, title, excerpt, added_at) VALUES (?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    r = cli("search", "walrsu", "--json", "-n", "1")  # a typo: read through the indexes
+    assert r.code == 0, r.err
+    assert "Walrus summit" in __import__("json").loads(r.out)[0]["title"]
+    conn = sqlite3.connect(seeded)
+    assert indexing.pending(conn) == 0
+    assert _vocab_indexes(conn) == sorted(migrations.VOCAB_INDEXES, key=lambda s: s.split()[2])
+    assert _vocab(conn) == _fresh_vocab(seeded, tmp_path)
+    assert cli("db", "check").code == 0
+
+
+def test_a_correction_reads_the_vocabulary_by_index_never_whole(seeded):
+    """Each vocabulary read of a correction seeks an index by length (m007): at a
+    million articles a scan of the words sharing a first letter cost ~11 ms a word."""
+    archive = open_archive(str(seeded), create=False)
+    real = archive.conn
+    reads: list[tuple[str, tuple]] = []
+
+    class Spy:  # the statements as run, with their parameters unexpanded
+        def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+            reads.append((sql, params))
+            return real.execute(sql, params)
+
+    archive.conn = Spy()  # type: ignore[assignment]
+    try:
+        for min_df, lead in ((2, 1), (1, 2)):
+            archive.vocab_near("kazakstan", 2, min_df=min_df, lead=lead)
+        assert len(reads) == 4
+        plans = [
+            " ".join(r[-1] for r in real.execute("EXPLAIN QUERY PLAN " + sql, params))
+            for sql, params in reads
+        ]
+    finally:
+        archive.conn = real
+        archive.close()
+    assert "INDEX vocab_common (<expr>=? AND term>? AND term<?)" in plans[0], plans
+    assert "INDEX vocab_k2 (<expr>=? AND <expr>=?" in plans[1], plans
+    assert "PRIMARY KEY (term>? AND term<?)" in plans[2], plans
+    assert "INDEX vocab_k2 (<expr>=? AND <expr>=?" in plans[3], plans
+    assert not any("SCAN" in p for p in plans), plans

@@ -372,6 +372,26 @@ def m006_index_url_key(conn: sqlite3.Connection) -> None:
     conn.execute(URL_INDEX_SQL)
 
 
+#: The typo vocabulary's indexes since m007 (``store/indexing.refresh_vocab`` drops and
+#: recreates them around a full rebuild, which is faster than keeping them row by row).
+VOCAB_INDEXES = (
+    # Words seen twice or more, by length then text: a correction reads the few
+    # lengths it allows within the words sharing a first letter.
+    "CREATE INDEX vocab_common ON vocab(length(term), term) WHERE df >= 2",
+    # A typo in the first letter: the second and third letters, then the length.
+    "CREATE INDEX vocab_k2 ON vocab(substr(term, 2, 2), length(term), df)",
+)
+
+
+def m007_index_vocab_by_length(conn: sqlite3.Connection) -> None:
+    """Index the typo vocabulary by word length, so a correction reads only the words
+    it could be (a few thousand at a million articles) instead of every word sharing
+    its first letter (up to 58,000: about 11 ms per misspelt word)."""
+    conn.execute("DROP INDEX IF EXISTS vocab_k2")
+    for sql in VOCAB_INDEXES:
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     m001_create_articles,
     m002_add_authors_doi,
@@ -379,6 +399,7 @@ MIGRATIONS: list[Migration] = [
     m004_create_curation,
     m005_index_positions,
     m006_index_url_key,
+    m007_index_vocab_by_length,
 ]
 
 LATEST = len(MIGRATIONS)

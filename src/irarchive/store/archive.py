@@ -574,17 +574,28 @@ class Archive:
         small slice of the table. ``min_df`` skips rarer words.
         """
         lo, hi = max(1, len(word) - max_len_diff), len(word) + max_len_diff
+        # Lengths as an IN list, so the indexes (m007) seek each length in turn.
+        lengths = ", ".join(str(n) for n in range(lo, hi + 1))
         start = word[: max(1, lead)]
-        rows = self.conn.execute(
-            "SELECT term, df FROM vocab "
-            "WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ? AND df >= ?",
-            (start, start + "\uffff", lo, hi, min_df),
-        ).fetchall()
+        if min_df >= 2:
+            # "df >= 2" as written lets SQLite use the partial index of such words.
+            rows = self.conn.execute(
+                "SELECT term, df FROM vocab "
+                f"WHERE df >= 2 AND length(term) IN ({lengths}) "
+                "AND term >= ? AND term < ? AND df >= ?",
+                (start, start + "\uffff", min_df),
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                "SELECT term, df FROM vocab "
+                f"WHERE term >= ? AND term < ? AND length(term) IN ({lengths}) AND df >= ?",
+                (start, start + "\uffff", min_df),
+            ).fetchall()
         if len(word) >= 4:
             rows += self.conn.execute(
                 "SELECT term, df FROM vocab "
-                "WHERE substr(term, 2, 2) = ? AND length(term) BETWEEN ? AND ? AND df >= ?",
-                (word[1:3], lo, hi, min_df),
+                f"WHERE substr(term, 2, 2) = ? AND length(term) IN ({lengths}) AND df >= ?",
+                (word[1:3], min_df),
             ).fetchall()
         return rows
 

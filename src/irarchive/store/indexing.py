@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from irarchive.migrations import VOCAB_INDEXES
+
 #: Above this many queued rows, the typo vocabulary is rebuilt in one pass over the
 #: index (about a second at 1M articles) instead of term by term.
 VOCAB_REBUILD_AT = 2000
@@ -145,11 +147,18 @@ def refresh_vocab(conn: sqlite3.Connection, terms: set[str] | None) -> None:
     ``terms=None`` rebuilds it whole; otherwise only those terms are looked up.
     """
     if terms is None:
+        # Built without its indexes, then indexed: sorting once beats keeping two
+        # indexes in step with 700,000 inserts.
+        names = [sql.split()[2] for sql in VOCAB_INDEXES]
+        for name in names:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM vocab")
         conn.execute(
             "INSERT INTO vocab(term, df) SELECT term, doc FROM articles_fts_vocab "
             "WHERE length(term) BETWEEN 2 AND 40"
         )
+        for sql in VOCAB_INDEXES:
+            conn.execute(sql)
         return
     for term in terms:
         if not 2 <= len(term) <= 40:
