@@ -82,6 +82,9 @@ def in_process(db: str, runs: int) -> list[tuple[str, str, str, float, int]]:
 def run_process(argv: list[str], runs: int) -> float:
     times = []
     env = {**os.environ, "COLUMNS": "120"}
+    # As after `pip install` (bytecode compiled): PYTHONDONTWRITEBYTECODE would
+    # otherwise recompile an editable install on every run (as bench/run.py does).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for i in range(runs + 1):
         start = time.perf_counter()
         subprocess.run(
