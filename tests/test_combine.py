@@ -256,7 +256,7 @@ def _kill_mid_way(where: str, nth: int, args: list[str]) -> subprocess.Completed
 
 def test_kill_9_during_import_of_another_archive_leaves_before_or_after(cli, tmp_path, db_path):
     other = tmp_path / "other.db"
-    _big_archive(cli, other, tmp_path, 6000)
+    _big_archive(cli, other, tmp_path, 3000)
     cli("--no-seed", "db", "init")
     assert cli("import", write(tmp_path, "one.jsonl", [{"title": "Mine", "tags": ["m"]}])).code == 0
     checkpoint(db_path)
@@ -266,9 +266,9 @@ def test_kill_9_during_import_of_another_archive_leaves_before_or_after(cli, tmp
     assert cli("--db", str(ref), "import", str(other)).code == 0
     checkpoint(ref)
     after = all_tables(ref)
-    # After three of its six batches of articles were written.
+    # After two of its three batches of articles were written.
     _kill_mid_way(
-        "irarchive.store.writer:_BatchWriter.write", 4, ["--db", str(db_path), "import", str(other)]
+        "irarchive.store.writer:_BatchWriter.write", 3, ["--db", str(db_path), "import", str(other)]
     )
     assert all_tables(db_path) == before
     assert cli("db", "check").code == 0
@@ -277,18 +277,18 @@ def test_kill_9_during_import_of_another_archive_leaves_before_or_after(cli, tmp
 
 
 def test_kill_9_during_dedupe_merge_leaves_before_or_after(cli, tmp_path, db_path):
-    _big_archive(cli, db_path, tmp_path, 4000, twins=True)
+    _big_archive(cli, db_path, tmp_path, 1000, twins=True)
     before = all_tables(db_path)
     ref = tmp_path / "ref.db"
     shutil.copy(db_path, ref)
     r = cli("--db", str(ref), "dedupe", "--merge", "--yes")
-    assert r.code == 0 and "merged 4000 articles into 2000" in r.err, r
+    assert r.code == 0 and "merged 1000 articles into 500" in r.err, r
     checkpoint(ref)
     after = all_tables(ref)
-    # After a thousand of its two thousand groups were merged.
+    # After 250 of its 500 groups were merged.
     _kill_mid_way(
         "irarchive.store.duplicates:_merge_group",
-        1001,
+        251,
         ["--db", str(db_path), "dedupe", "--merge", "--yes"],
     )
     assert all_tables(db_path) == before

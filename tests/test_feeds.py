@@ -387,6 +387,7 @@ def test_retry_after_is_honoured_then_the_feed_imports(cli, empty, server, fast_
 #: The total deadline for the stalled and trickling sources (seconds).
 SHORT_DEADLINE = 1.5
 
+SLOW_FAILURES = ("stalled", "trickling")
 FAILURES = {
     "404": (lambda s: s.url("/missing/feed/"), "HTTP 404 Not Found"),
     "500": (
@@ -449,8 +450,9 @@ def _closed_port_url() -> str:
 
 @pytest.mark.parametrize(
     "kind",
-    # The trickle lasts seconds (the server stops it after 5 s): start it first.
-    [pytest.param(k, marks=pytest.mark.slow) if k == "trickling" else k for k in FAILURES],
+    # The trickle lasts seconds (the server stops it after 5 s), and a stall waits for the
+    # deadline twice: start them first.
+    [pytest.param(k, marks=pytest.mark.slow) if k in SLOW_FAILURES else k for k in FAILURES],
 )
 def test_a_failing_source_is_one_line_recorded_and_changes_nothing(
     cli, seeded, server, kind, monkeypatch

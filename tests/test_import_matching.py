@@ -289,6 +289,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéüİıçşÉÜ
 _FOLD = {"é": "e", "ü": "u", "ç": "c", "ş": "s", "É": "E", "Ü": "U"}
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     words=st.lists(st.text(_LETTERS, min_size=1, max_size=9), min_size=1, max_size=5),

@@ -8,28 +8,41 @@ a pipe. Members sit on both sides of the bound.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from irarchive import output
+from tests.conftest import checkpoint, run_cli
 
 LIMIT = output.TERMINAL_MAX_CHARS
 SIZES = [LIMIT - 1, LIMIT, LIMIT + 1, 4_000_000]
 
 
-@pytest.fixture
-def big(tmp_path, db_path, cli):
+@pytest.fixture(scope="module")
+def big_template(tmp_path_factory):
+    """The huge articles, imported once for the module (about 12 MB of text)."""
     records = [
         {"title": f"Size {n}", "slug": f"size-{n}", "excerpt": "x" * n, "date": "2022-01-01"}
         for n in SIZES
     ]
     records.append({"title": "T" * 4_000_000, "slug": "long-title", "excerpt": "short"})
     records.append({"title": "Lines", "slug": "lines", "excerpt": "line\n" * 200_000 + "end"})
-    src = tmp_path / "big.jsonl"
+    folder = tmp_path_factory.mktemp("huge")
+    src, db = folder / "big.jsonl", folder / "big.db"
     src.write_text("".join(json.dumps(r) + "\n" for r in records))
-    r = cli("--no-seed", "import", str(src))
+    r = run_cli("--db", str(db), "--no-seed", "import", str(src))
     assert r.code == 0 and "0 rejected" in r.err, r
-    return {r["slug"]: r for r in records}
+    checkpoint(db)
+    return db, {r["slug"]: r for r in records}
+
+
+@pytest.fixture
+def big(big_template, db_path):
+    """A copy of the module's archive of huge articles at ``db_path``; the records."""
+    template, records = big_template
+    shutil.copyfile(template, db_path)
+    return records
 
 
 @pytest.mark.parametrize("slug", [f"size-{n}" for n in SIZES] + ["long-title", "lines"])

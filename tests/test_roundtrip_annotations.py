@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,6 +75,7 @@ def annotated_export(db: Path) -> list[dict]:
 hex_id = st.text(alphabet="0123456789abcdef", min_size=16, max_size=16)
 
 
+@pytest.mark.slow
 @profile(25)
 @given(st.lists(st.tuples(hex_id, record), min_size=1, max_size=5, unique_by=lambda t: t[0]))
 def test_export_import_export_is_identical(tmp_path_factory, pairs):
