@@ -43,6 +43,7 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "extra": str,
     "authors": str,
     "doi": str,
+    "title_key": int,
 }
 
 
@@ -705,6 +706,12 @@ class Archive:
                 problems.append(f"{name}: {missing} articles are not indexed")
             if orphans:
                 problems.append(f"{name}: {orphans} entries have no article")
+        stale = 0 if queued else len(indexing.stale_title_keys(c))
+        if stale:
+            problems.append(
+                f"title keys: {stale} articles have a stale key, so an import cannot match "
+                "records to them by title (irarchive db check --repair sets them)"
+            )
         nulls = c.execute("SELECT count(*) FROM articles WHERE slug IS NULL").fetchone()[0]
         if nulls:
             problems.append(f"{nulls} articles have no slug")
@@ -935,7 +942,12 @@ class Archive:
                 # Building secondary indexes once at the end is far cheaper than
                 # updating them row by row (about 9x for a million articles). The
                 # id and slug indexes stay: each batch looks ids and slugs up.
-                for name in ("articles_date", "articles_category", "articles_url"):
+                for name in (
+                    "articles_date",
+                    "articles_category",
+                    "articles_url",
+                    "articles_title_key",
+                ):
                     c.execute(f"DROP INDEX IF EXISTS {name}")
             else:
                 c.execute(
@@ -972,9 +984,10 @@ class Archive:
                     "CREATE INDEX articles_category "
                     "ON articles(category COLLATE NOCASE, date_start)"
                 )
-                from irarchive.migrations import URL_INDEX_SQL
+                from irarchive.migrations import TITLE_KEY_INDEX_SQL, URL_INDEX_SQL
 
                 c.execute(URL_INDEX_SQL)
+                c.execute(TITLE_KEY_INDEX_SQL)
                 if report.added > 10_000:
                     # Merge the index segments written batch by batch into one b-tree:
                     # smaller on disk and faster to query.

@@ -74,17 +74,23 @@ class Prepared(NamedTuple):
     fts_title: str
     slug_base: str
     acronyms: list[tuple[str, str]]
+    #: ``store.duplicates.title_hash`` of the title: the stored ``title_key`` column.
+    title_key: int
 
 
 def prepare(a: Article) -> Prepared:
     """Everything about one article that needs Python work but no archive access."""
+    from irarchive.store.duplicates import title_hash
+
     pairs = [
         pair
         for text in (a.title, a.excerpt)
         if text and "(" in text
         for pair in acronym_definitions(text)
     ]
-    return Prepared(a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs)
+    return Prepared(
+        a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs, title_hash(a.title)
+    )
 
 
 def fts_excerpt(excerpt: str | None) -> str:
@@ -140,7 +146,6 @@ class _BatchWriter:
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
         self.filled: set[int] = set()  # positions in the batch matched by url/title
-        self.windows: dict[tuple, dict[str, list[tuple]]] = {}
         self.new_tags: list[tuple[str, str, str]] = []
         self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
@@ -256,7 +261,7 @@ class _BatchWriter:
         Matched records take the stored article's id (their own becomes an alias)
         and fill in only what they bring: an empty field never erases a stored one.
         """
-        from irarchive.store.duplicates import normal_url, title_key, url_key
+        from irarchive.store.duplicates import normal_url, url_key
 
         todo = [i for i, (_, k, _) in enumerate(keyed) if k not in existing]
         if not todo:
@@ -279,8 +284,7 @@ class _BatchWriter:
         for i in rest:
             a = keyed[i][0].article
             hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
-            window = self._window(date_range(a.date) if a.date else None, a.url, a.source)
-            hits += [(r, False) for r in window.get(title_key(a.title), [])]
+            hits += [(r, False) for r in self._same_title(keyed[i][0])]
             if hits:
                 options[i] = hits
         ids = list({r[1] for hits in options.values() for r, _ in hits})
@@ -386,47 +390,49 @@ class _BatchWriter:
             ).fetchall()
         return out
 
-    def _window(
-        self, span: tuple[str, str] | None, url: str | None, source: str | None
-    ) -> dict[str, list[tuple]]:
-        """Folded title -> (rowid, id, title, url, source) of the articles whose dates
-        overlap ``span`` (the undated ones for None). For a record with a url, only
-        articles it may be are read: those without a url or from the same source (one
-        with another url from elsewhere is a mirror), which spares folding most titles.
+    def _same_title(self, p: Prepared) -> list[tuple]:
+        """(rowid, id, title, url, source) of the stored articles with the record's folded
+        title whose dates overlap its date (the undated ones for an undated record), in
+        rowid order. For a record with a url, only articles it may be are read: those
+        without a url or from the same source (one with another url from elsewhere is a
+        mirror).
 
-        Stored dates are a day, a month or a year, so an article overlapping a period
-        starts inside it, or on the first day of its first day's month or year: index
-        seeks, not a scan of the year before. Month and year windows (wide, and asked
-        for again and again by a big import) are kept for the run: the articles it
-        writes are never candidates anyway.
+        Found by the ``title_key`` index (m007), then the folded titles compared (a few
+        titles share a key). Stored dates are a day, a month or a year, so an article
+        overlapping a period starts inside it, or on the first day of its first day's
+        month or year.
         """
         from irarchive.store.duplicates import title_key
 
-        key = (span, source) if url else (span, None, None)
-        cached = self.windows.get(key)
-        if cached is not None:
-            return cached
-        sql = "SELECT rowid, id, title, url, source FROM articles WHERE "
-        which = " AND (url IS NULL OR source IS ?)" if url else ""
-        args: tuple = (source,) if url else ()
-        if span is None:
-            rows = self.c.execute(sql + f"date_start IS NULL{which} ORDER BY rowid", args)
-        else:
-            start, end = span
+        a = p.article
+        sql = "SELECT rowid, id, title, url, source FROM articles WHERE title_key = ? AND "
+        which = " AND (url IS NULL OR source IS ?)" if a.url else ""
+        args: tuple = (a.source,) if a.url else ()
+        # The unary + keeps the planner on the title_key index (a handful of rows)
+        # instead of the date index (every article of the period).
+        if not a.date:
             rows = self.c.execute(
-                sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
-                f"OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
-                "ORDER BY rowid",
-                (start, end, start, start[:8] + "01", start[:5] + "01-01", start, *args),
+                sql + f"+date_start IS NULL{which} ORDER BY rowid", (p.title_key, *args)
             )
-        window: dict[str, list[tuple]] = {}
-        for row in rows:
-            window.setdefault(title_key(row[2]), []).append(row)
-        if span is None or span[0] != span[1]:
-            if len(self.windows) >= 64:
-                self.windows.clear()
-            self.windows[key] = window
-        return window
+        else:
+            start, end = date_range(a.date)
+            rows = self.c.execute(
+                sql + "(+date_start BETWEEN ? AND ? AND date_end >= ? "
+                f"OR +date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
+                "ORDER BY rowid",
+                (
+                    p.title_key,
+                    start,
+                    end,
+                    start,
+                    start[:8] + "01",
+                    start[:5] + "01-01",
+                    start,
+                    *args,
+                ),
+            )
+        key = title_key(a.title)
+        return [row for row in rows if title_key(row[2]) == key]
 
     # ---- the researcher's work wins over a re-import ------------------------------------
 
@@ -555,8 +561,16 @@ class _BatchWriter:
         unindex(self.c, rowid, old["title"], old["excerpt"])
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
-            "truncated=?, category=?, url=?, extra=?, authors=?, doi=? WHERE rowid=?",
-            (*_columns(a, values), values["extra"], values["authors"], values["doi"], rowid),
+            "truncated=?, category=?, url=?, extra=?, authors=?, doi=?, title_key=? "
+            "WHERE rowid=?",
+            (
+                *_columns(a, values),
+                values["extra"],
+                values["authors"],
+                values["doi"],
+                p.title_key,
+                rowid,
+            ),
         )
         fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
         self.report.updated += 1
@@ -580,14 +594,15 @@ class _BatchWriter:
                     values["extra"],
                     values["authors"],
                     values["doi"],
+                    p.title_key,
                 )
             )
             fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
             self._learn(p)
         self.c.executemany(
             "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
-            "truncated, category, url, source, added_at, extra, authors, doi) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "truncated, category, url, source, added_at, extra, authors, doi, title_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.report.added += len(rows)
