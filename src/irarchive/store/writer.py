@@ -151,6 +151,8 @@ class _BatchWriter:
         self.next_rowid = conn.execute(
             "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
         ).fetchone()[0]
+        #: Set for a bulk load whose id and slug indexes were dropped (see ``BulkKeys``).
+        self.keys: BulkKeys | None = None
 
     @staticmethod
     def _values(a: Article) -> dict[str, Any]:
@@ -175,11 +177,19 @@ class _BatchWriter:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        marks = ", ".join("?" * len(ids))
         cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE id IN ({marks})"
+        if self.keys is not None:
+            rowids = self.keys.rows("ids", ids, "id")
+            if rowids is None:  # two ids share a hash: look them up by the index instead
+                self._index_now()
+            elif not rowids:
+                return {}
+        keys: list[Any] = ids if self.keys is None else rowids
+        marks = ", ".join("?" * len(keys))
+        by = "rowid" if self.keys is not None else "id"
+        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE {by} IN ({marks})"
         found = {}
-        for row in self.c.execute(sql, ids):
+        for row in self.c.execute(sql, keys):
             self.sources[row[1]] = row[-1]
             found[row[1]] = row[:-1]
         return found
@@ -605,20 +615,32 @@ class _BatchWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if self.keys is not None:
+            self.keys.add("ids", [(r[1], r[0]) for r in rows])
+            self.keys.add("slugs", [(r[2], r[0]) for r in rows])
         self.report.added += len(rows)
 
     def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
         """Unique slugs: the title's first words, else with the id's first digits added."""
         wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
         choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
-        taken = set()
-        for i in range(0, len(choices), 900):
-            chunk = choices[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            taken |= {
-                r[0]
-                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
-            }
+        taken: set[str] = set()
+        if self.keys is not None:
+            rowids = self.keys.rows("slugs", choices, "slug")
+            if rowids is None:
+                self._index_now()
+            else:
+                taken = set(self.keys.values("slug", rowids))
+        if self.keys is None:
+            for i in range(0, len(choices), 900):
+                chunk = choices[i : i + 900]
+                marks = ", ".join("?" * len(chunk))
+                taken |= {
+                    r[0]
+                    for r in self.c.execute(
+                        f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk
+                    )
+                }
         out = []
         for want, base, k in wants:
             for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
@@ -627,6 +649,12 @@ class _BatchWriter:
             taken.add(candidate)
             out.append(candidate)
         return out
+
+    def _index_now(self) -> None:
+        """Leave the hashed look-ups for the archive's own unique indexes (built now)."""
+        assert self.keys is not None
+        restore_indexes(self.c, self.keys.indexes)
+        self.keys = None
 
     def _learn(self, p: Prepared) -> None:
         for pair in p.acronyms:
@@ -639,6 +667,99 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
+
+
+def drop_indexes(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, str]:
+    """Drop these indexes of the articles table; returns name -> the SQL that made them."""
+    names = list(names)
+    marks = ", ".join("?" * len(names))
+    saved = dict(
+        conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            names,
+        ).fetchall()
+    )
+    for name in saved:
+        conn.execute(f"DROP INDEX {name}")
+    return saved
+
+
+def restore_indexes(conn: sqlite3.Connection, saved: dict[str, str]) -> None:
+    """Build again, exactly as they were, the indexes ``drop_indexes`` dropped."""
+    for name, sql in saved.items():
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+            conn.execute(sql)
+
+
+class BulkKeys:
+    """The ids and slugs a bulk load has written, by hash, in an in-memory database.
+
+    A million random inserts into the archive's unique id and slug b-trees cost more
+    than everything else an import writes (the pages no longer fit the cache and spill
+    to the WAL again and again). A bulk load drops those indexes and builds them, sorted,
+    at the end; meanwhile the ids and slugs it wrote are found here: a 64-bit hash of
+    the text (Python's, stable within the process) -> the article's rowid, in the
+    database ``irarchive_bulk`` attached as ``:memory:`` (about 25 bytes an article).
+    Every hit is checked against the article's stored text; two texts with one hash
+    make the writer build the real indexes at once and use them (``rows`` says None).
+    """
+
+    SCHEMA = "irarchive_bulk"
+    #: How a text is hashed (the tests make every text collide to exercise the fallback).
+    hash_text = staticmethod(hash)
+
+    def __init__(self, conn: sqlite3.Connection, indexes: dict[str, str]) -> None:
+        self.c = conn
+        #: The unique id and slug indexes dropped for the load (name -> SQL).
+        self.indexes = indexes
+        for table in ("ids", "slugs"):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.SCHEMA}.{table}"
+                "(hash INTEGER PRIMARY KEY, row INTEGER NOT NULL)"
+            )
+            conn.execute(f"DELETE FROM {self.SCHEMA}.{table}")
+
+    def add(self, table: str, pairs: list[tuple[str, int]]) -> None:
+        self.c.executemany(
+            f"INSERT INTO {self.SCHEMA}.{table}(hash, row) VALUES (?, ?)",
+            [(self.hash_text(text), row) for text, row in pairs],
+        )
+
+    def rows(self, table: str, texts: list[str], column: str) -> list[int] | None:
+        """Rowids of the articles whose ``column`` is one of ``texts``; None if a hash
+        was shared by another text (then only the real index can tell)."""
+        wanted = {self.hash_text(t): t for t in texts}
+        if len(wanted) < len(set(texts)):
+            return None
+        found: dict[int, int] = {}
+        keys = list(wanted)
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self.c.execute(
+                    f"SELECT row, hash FROM {self.SCHEMA}.{table} WHERE hash IN ({marks})", chunk
+                ).fetchall()
+            )
+        if not found:
+            return []
+        stored = dict(zip(found, self.values(column, list(found)), strict=True))
+        if any(stored[row] != wanted[h] for row, h in found.items()):
+            return None
+        return list(found)
+
+    def values(self, column: str, rowids: list[int]) -> list[str]:
+        """``column`` of these articles, in the order given."""
+        out: dict[int, str] = {}
+        for i in range(0, len(rowids), 900):
+            chunk = rowids[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            out.update(
+                self.c.execute(
+                    f"SELECT rowid, {column} FROM articles WHERE rowid IN ({marks})", chunk
+                ).fetchall()
+            )
+        return [out[r] for r in rowids]
 
 
 def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
