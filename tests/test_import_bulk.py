@@ -72,7 +72,14 @@ def content(db: Path) -> dict[str, list[tuple]]:
             table: conn.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
             for table in ("articles", "notes")
         }
-        for table in ("tags", "aliases", "acronyms", "vocab"):  # WITHOUT ROWID
+        for table in (
+            "tags",
+            "aliases",
+            "acronyms",
+            "vocab",
+            "articles_fts_config",
+            "titles_fts_config",
+        ):
             out[table] = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
         out["schema"] = conn.execute(
             # (a bulk load also runs PRAGMA optimize, which may add sqlite_stat1)

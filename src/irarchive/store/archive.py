@@ -28,7 +28,9 @@ from irarchive.store.writer import (
     _write_error,
     drop_indexes,
     prepare,
+    restore_fts_settings,
     restore_indexes,
+    tune_fts_for_bulk,
 )
 
 #: Secondary indexes a bulk load drops and builds once, sorted, at the end.
@@ -1011,6 +1013,7 @@ class Archive:
                 # Building secondary indexes once at the end is far cheaper than
                 # updating them row by row (about 9x for a million articles).
                 dropped = drop_indexes(c, BULK_INDEXES)
+                fts_settings = tune_fts_for_bulk(c)
             else:
                 c.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS run_ids(id TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -1048,11 +1051,8 @@ class Archive:
                 c.execute(sql)
             if bulk:
                 restore_indexes(c, dropped)
-                if report.added > 10_000:
-                    # Merge the index segments written batch by batch into one b-tree:
-                    # smaller on disk and faster to query.
-                    c.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
-                    c.execute("INSERT INTO titles_fts(titles_fts) VALUES('optimize')")
+                # The segments written batch by batch, merged into one b-tree per index.
+                restore_fts_settings(c, fts_settings)
             if report.added or report.updated:
                 writer.flush_acronyms()
                 self._rebuild_vocab()
