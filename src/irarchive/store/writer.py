@@ -624,29 +624,61 @@ class _BatchWriter:
         """Unique slugs: the title's first words, else with the id's first digits added."""
         wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
         choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
-        taken: set[str] = set()
         if self.keys is not None:
-            rowids = self.keys.rows("slugs", choices, "slug")
-            if rowids is None:
-                self._index_now()
-            else:
-                taken = set(self.keys.values("slug", rowids))
-        if self.keys is None:
-            for i in range(0, len(choices), 900):
-                chunk = choices[i : i + 900]
-                marks = ", ".join("?" * len(chunk))
-                taken |= {
-                    r[0]
-                    for r in self.c.execute(
-                        f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk
-                    )
-                }
+            out = self._slugs_by_hash(wants, choices)
+            if out is not None:
+                return out
+            self._index_now()  # two slugs share a hash: the real index decides
+        taken: set[str] = set()
+        for i in range(0, len(choices), 900):
+            chunk = choices[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            taken |= {
+                r[0]
+                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
+            }
         out = []
         for want, base, k in wants:
             for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
                 if candidate not in taken:
                     break
             taken.add(candidate)
+            out.append(candidate)
+        return out
+
+    def _slugs_by_hash(
+        self, wants: list[tuple[str, str, str]], choices: list[str]
+    ) -> list[str] | None:
+        """``_slugs`` in a bulk load, by ``BulkKeys``: the same choices, but the second
+        one (with id digits) is only looked up when the first is taken, as it rarely
+        is. None when two slugs share a hash."""
+        assert self.keys is not None
+        first = [want for want, _, _ in wants]
+        found = self.keys.rows("slugs", first, "slug")
+        if found is None:
+            return None
+        stored = set(self.keys.values("slug", found))
+        asked = set(first)
+        # What the SQL path treats as taken: a slug stored and among the choices, or
+        # given to an earlier record of the batch.
+        choosable = set(choices)
+        given: set[str] = set()
+        out = []
+        for want, base, k in wants:
+            for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
+                if candidate in given:
+                    continue
+                if candidate in choosable:
+                    if candidate not in asked:
+                        more = self.keys.rows("slugs", [candidate], "slug")
+                        if more is None:
+                            return None
+                        stored.update(self.keys.values("slug", more))
+                        asked.add(candidate)
+                    if candidate in stored:
+                        continue
+                break
+            given.add(candidate)
             out.append(candidate)
         return out
 
