@@ -618,6 +618,8 @@ class _BatchWriter:
         if self.keys is not None:
             self.keys.add("ids", [(r[1], r[0]) for r in rows])
             self.keys.add("slugs", [(r[2], r[0]) for r in rows])
+            if self.keys.count["ids"] > self.keys.LIMIT:
+                self._index_now()
         self.report.added += len(rows)
 
     def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
@@ -686,6 +688,7 @@ class _BatchWriter:
         """Leave the hashed look-ups for the archive's own unique indexes (built now)."""
         assert self.keys is not None
         restore_indexes(self.c, self.keys.indexes)
+        self.keys.clear()
         self.keys = None
 
     def _learn(self, p: Prepared) -> None:
@@ -778,6 +781,9 @@ class BulkKeys:
     """
 
     SCHEMA = "irarchive_bulk"
+    #: Articles past which a load goes on with the real indexes: the in-memory tables
+    #: take about 50 MB a million, and an import's memory must stay bounded.
+    LIMIT = 1_200_000
     #: How a text is hashed (the tests make every text collide to exercise the fallback).
     hash_text = staticmethod(hash)
 
@@ -785,6 +791,7 @@ class BulkKeys:
         self.c = conn
         #: The unique id and slug indexes dropped for the load (name -> SQL).
         self.indexes = indexes
+        self.count: dict[str, int] = {}
         for table in ("ids", "slugs"):
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.SCHEMA}.{table}"
@@ -793,10 +800,15 @@ class BulkKeys:
             conn.execute(f"DELETE FROM {self.SCHEMA}.{table}")
 
     def add(self, table: str, pairs: list[tuple[str, int]]) -> None:
+        self.count[table] = self.count.get(table, 0) + len(pairs)
         self.c.executemany(
             f"INSERT INTO {self.SCHEMA}.{table}(hash, row) VALUES (?, ?)",
             [(self.hash_text(text), row) for text, row in pairs],
         )
+
+    def clear(self) -> None:
+        for table in ("ids", "slugs"):
+            self.c.execute(f"DROP TABLE {self.SCHEMA}.{table}")
 
     def rows(self, table: str, texts: list[str], column: str) -> list[int] | None:
         """Rowids of the articles whose ``column`` is one of ``texts``; None if a hash
