@@ -174,6 +174,44 @@ def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
     )
 
 
+@pytest.mark.slow
+def test_kill_9_during_a_bulk_load_into_an_empty_archive_loses_nothing(tmp_path, kill_input):
+    """The bulk path (an empty archive) drops its indexes and triggers and builds them
+    again before it commits: a kill anywhere leaves the empty archive, whole, or the
+    file's articles, whole, and ``db check`` finds every index and trigger in place."""
+    big, _after, full_time = kill_input
+    empty = tmp_path / "empty.db"
+    assert run_cli("--db", str(empty), "--no-seed", "db", "init").code == 0
+    checkpoint(empty)
+    loaded = tmp_path / "loaded.db"
+    shutil.copy(empty, loaded)
+    assert run_proc("--db", str(loaded), "import", str(big)).code == 0
+    before, after = digest(empty), digest(loaded)
+    assert (before[0], after[0]) == (0, BIG_RECORDS)
+    outcomes = {"empty": 0, "file": 0}
+    rounds = 10 if SLOW else 4
+    for round_ in range(rounds):
+        rng = random.Random(SEED + 1000 + round_)
+        work = tmp_path / f"bulk{round_}.db"
+        shutil.copy(empty, work)
+        p = subprocess.Popen(
+            [*IRARCHIVE, "--db", str(work), "import", str(big)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(rng.uniform(0.0, full_time * 1.2))
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        state = digest(work)
+        assert state in (before, after), f"round {round_}: partial import {state[0]} rows"
+        outcomes["empty" if state == before else "file"] += 1
+        r = run_cli("--db", str(work), "db", "check")
+        assert (r.code, r.err) == (0, ""), r
+    print(f"\nkill -9 of a bulk load: {rounds} rounds: {outcomes}")
+
+
 # ---- disk full -----------------------------------------------------------------------------
 
 

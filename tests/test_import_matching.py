@@ -341,3 +341,41 @@ def test_a_title_in_another_case_spacing_or_accents_on_the_same_day_matches(
         assert (report.added, report.updated + report.unchanged) == (0, 1), (stored, variant)
     finally:
         archive.close()
+
+
+def test_a_title_another_tool_changed_is_matched_by_its_new_title(cli, empty, tmp_path):
+    """The stored title key (m008) follows a title changed by another tool: the next
+    import finds the article by its new title."""
+    first = write(tmp_path, "a.jsonl", [{"title": "Old Name Of It", "date": "2022-03-04"}])
+    assert cli("import", first).code == 0
+    conn = sqlite3.connect(empty)
+    conn.execute("UPDATE articles SET title = 'The New Name' WHERE title = 'Old Name Of It'")
+    conn.commit()
+    conn.close()
+    renamed = write(
+        tmp_path, "b.jsonl", [{"title": "THE  new name", "date": "2022-03-04", "excerpt": "x"}]
+    )
+    r = cli("import", renamed)
+    assert r.err == f"{renamed}: 0 added, 1 updated, 0 unchanged, 0 rejected\n"
+    assert [a["title"] for a in articles(empty)] == ["THE  new name"]  # one article
+    assert cli("db", "check").code == 0
+
+
+def test_db_check_reports_a_stale_title_key_and_repair_sets_it(cli, empty, tmp_path):
+    path = write(tmp_path, "a.jsonl", [{"title": "Grain Deal", "date": "2022-07-22"}])
+    assert cli("import", path).code == 0
+    conn = sqlite3.connect(empty)
+    conn.execute("UPDATE articles SET title_key = title_key + 1")  # queues nothing
+    conn.commit()
+    conn.close()
+    r = cli("db", "check")
+    assert (r.code, r.err.splitlines()[0]) == (
+        1,
+        "problem: title keys: 1 articles have a stale key, so an import cannot match "
+        "records to them by title (irarchive db check --repair sets them)",
+    )
+    r = cli("db", "check", "--repair")
+    assert r.code == 0 and "title keys: set 1 stale key\n" in r.out + r.err
+    assert cli("db", "check").code == 0
+    again = write(tmp_path, "b.jsonl", [{"title": "grain deal", "date": "2022-07-22"}])
+    assert "0 added" in cli("import", again).err

@@ -286,6 +286,7 @@ def test_updates_after_the_upgrade_keep_the_index_in_step(tmp_path: Path) -> Non
 def test_unindex_removes_an_article_from_both_indexes(archive_path: Path) -> None:
     """What an update does to the indexes: forget the old text, then add the new."""
     from irarchive.store import indexing
+    from irarchive.store.duplicates import title_hash
     from irarchive.store.writer import fts_title, index, unindex
 
     archive = open_archive(str(archive_path))
@@ -299,7 +300,10 @@ def test_unindex_removes_an_article_from_both_indexes(archive_path: Path) -> Non
             unindex(conn, rowid, title, excerpt)
             new_title = "Asia Reserve Bank Reports"
             index(conn, [(rowid, fts_title(new_title), excerpt)])
-            conn.execute("UPDATE articles SET title = ? WHERE rowid = ?", (new_title, rowid))
+            conn.execute(  # and the title key, as the writer does (m008)
+                "UPDATE articles SET title = ?, title_key = ? WHERE rowid = ?",
+                (new_title, title_hash(new_title), rowid),
+            )
         conn.execute("COMMIT")
         for table in ("articles_fts", "titles_fts"):
             found = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from irarchive import migrations
 from irarchive.store import indexing, open_archive
+from irarchive.store.duplicates import title_hash
 
 from .conftest import FIXTURES
 
@@ -218,13 +219,19 @@ def test_upgrade_from_the_released_schema_keeps_everything(tmp_path, cli, monkey
     path = tmp_path / "v3.db"
     shutil.copyfile(FIXTURES / "archive-v3.db", path)
     before = sqlite3.connect(path)
-    rows = before.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
+    cursor = before.execute("SELECT * FROM articles ORDER BY rowid")
+    rows = cursor.fetchall()
+    columns = ", ".join(d[0] for d in cursor.description)
     sources = before.execute("SELECT * FROM sources").fetchall()
     before.close()
     archive = open_archive(str(path))
     try:
         assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
-        assert archive.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall() == rows
+        got = archive.conn.execute(f"SELECT {columns} FROM articles ORDER BY rowid").fetchall()
+        assert got == rows
+        # m008 gave every article its title key.
+        keys = archive.conn.execute("SELECT title, title_key FROM articles").fetchall()
+        assert keys and all(key == title_hash(title) for title, key in keys)
         assert archive.conn.execute("SELECT * FROM sources").fetchall() == sources
         assert archive.check() == []
     finally:

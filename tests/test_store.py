@@ -46,6 +46,7 @@ def test_schema_shape(tmp_path):
         "articles_date",
         "articles_category",
         "articles_url",
+        "articles_title_key",
     }
     assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert archive.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000

@@ -6,6 +6,7 @@ never pays for importing sqlite-utils.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -20,12 +21,33 @@ from irarchive.model import FIELDS, ID_PATTERN
 from irarchive.store import indexing
 from irarchive.store.writer import (
     BATCH,
+    BulkKeys,
     ImportReport,
     Prepared,
     _BatchWriter,
     _write_error,
+    drop_indexes,
     prepare,
+    restore_fts_settings,
+    restore_indexes,
+    tune_fts_for_bulk,
 )
+
+#: Secondary indexes a bulk load drops and builds once, sorted, at the end.
+BULK_INDEXES = ("articles_date", "articles_category", "articles_url", "articles_title_key")
+
+
+def _drop_queue_triggers(c: sqlite3.Connection) -> list[str]:
+    """Drop the triggers that do nothing while ``irarchive_writing`` holds a row (the
+    m004 queue triggers); returns the SQL that makes them again."""
+    rows = c.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles' "
+        "AND sql LIKE '%NOT EXISTS (SELECT 1 FROM irarchive_writing)%'"
+    ).fetchall()
+    for name, _sql in rows:
+        c.execute(f'DROP TRIGGER "{name}"')
+    return [sql for _name, sql in rows]
+
 
 EXPECTED_COLUMNS: dict[str, type] = {
     "id": str,
@@ -43,6 +65,7 @@ EXPECTED_COLUMNS: dict[str, type] = {
     "extra": str,
     "authors": str,
     "doi": str,
+    "title_key": int,
 }
 
 
@@ -136,6 +159,9 @@ class Archive:
         #: damaged index), or None; ``db check --repair`` rebuilds it.
         self.index_error: str | None = None
         self._tag_sizes: dict[str, int] = {}
+        #: An import into an empty archive loads in bulk (indexes built at the end);
+        #: False makes it take the path of any other import (the tests compare them).
+        self.bulk_loads = True
 
     def close(self) -> None:
         self.conn.close()
@@ -716,6 +742,12 @@ class Archive:
                 problems.append(f"{name}: {missing} articles are not indexed")
             if orphans:
                 problems.append(f"{name}: {orphans} entries have no article")
+        stale = 0 if queued else len(indexing.stale_title_keys(c))
+        if stale:
+            problems.append(
+                f"title keys: {stale} articles have a stale key, so an import cannot match "
+                "records to them by title (irarchive db check --repair sets them)"
+            )
         nulls = c.execute("SELECT count(*) FROM articles WHERE slug IS NULL").fetchone()[0]
         if nulls:
             problems.append(f"{nulls} articles have no slug")
@@ -921,8 +953,6 @@ class Archive:
         ``before_commit`` runs inside the transaction once every item is written
         (feeds record which articles their items became there).
         """
-        from irarchive.sources import Rejected
-
         if self.readonly and dry_run:
             return self._dry_run_on_a_copy(items, strict=strict, progress=progress, now=now)
         self._require_writable()
@@ -935,19 +965,66 @@ class Archive:
         report = ImportReport()
         stamp = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         c = self.conn
+        # A bulk load (into an empty archive) keeps the ids and slugs it wrote in an
+        # in-memory database (writer.BulkKeys); ATTACH cannot run inside a transaction.
+        attached = (
+            self.bulk_loads
+            and c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
+        )
+        if attached and BulkKeys.SCHEMA not in {r[1] for r in c.execute("PRAGMA database_list")}:
+            c.execute(f"ATTACH DATABASE ':memory:' AS {BulkKeys.SCHEMA}")
+        try:
+            bulk = self._import_in_transaction(
+                items, report, stamp, attached, dry_run, strict, progress, before_commit, fill_only
+            )
+        finally:
+            if attached:
+                with contextlib.suppress(sqlite3.OperationalError):  # kept for the next one
+                    c.execute(f"DETACH DATABASE {BulkKeys.SCHEMA}")
+        if not dry_run and (report.added or report.updated) and (bulk or report.added > 50_000):
+            try:
+                c.execute("PRAGMA analysis_limit=1000")
+                c.execute("PRAGMA optimize")
+            except sqlite3.OperationalError:
+                pass
+        return report
+
+    def _import_in_transaction(
+        self,
+        items: Iterable[Any],
+        report: ImportReport,
+        stamp: str,
+        attached: bool,
+        dry_run: bool,
+        strict: bool,
+        progress: Callable[[int], None] | None,
+        before_commit: Callable[[ImportReport], None] | None,
+        fill_only: bool,
+    ) -> bool:
+        """The body of ``import_items``: one transaction; returns whether it was a bulk load."""
+        from irarchive.sources import Rejected
+
+        c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
             # Changes other tools made since the archive was opened reach the index
             # first: the writer below tells the index what it holds for a row.
             indexing.sync(c)
             c.execute("INSERT INTO irarchive_writing(one) VALUES (1)")
-            bulk = c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
+            bulk = (
+                self.bulk_loads
+                and c.execute("SELECT NOT EXISTS (SELECT 1 FROM articles)").fetchone()[0] == 1
+            )
+            # The m004 triggers skip every row this transaction writes (irarchive_writing),
+            # but testing that costs as much as writing the row: they are set aside and
+            # made again, exactly as they were, before anything else may change articles.
+            triggers = _drop_queue_triggers(c)
+            dropped: dict[str, str] = {}
             if bulk:
                 # Building secondary indexes once at the end is far cheaper than
-                # updating them row by row (about 9x for a million articles). The
-                # id and slug indexes stay: each batch looks ids and slugs up.
-                for name in ("articles_date", "articles_category", "articles_url"):
-                    c.execute(f"DROP INDEX IF EXISTS {name}")
+                # updating them row by row (about 9x for a million articles).
+                dropped = drop_indexes(c, BULK_INDEXES)
+                fts_settings = tune_fts_for_bulk(c)
             else:
                 c.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS run_ids(id TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -955,6 +1032,10 @@ class Archive:
                 c.execute("DELETE FROM run_ids")
             writer = _BatchWriter(c, stamp, report, bulk=bulk)
             writer.fill_only = fill_only
+            if bulk and attached:
+                unique = drop_indexes(c, ("articles_id", "articles_slug"))
+                dropped.update(unique)
+                writer.keys = BulkKeys(c, unique)
             batch: list[Prepared] = []
             seen = 0
             for item in items:
@@ -977,20 +1058,12 @@ class Archive:
                 seen += len(batch)
                 if progress:
                     progress(seen)
+            for sql in triggers:
+                c.execute(sql)
             if bulk:
-                c.execute("CREATE INDEX articles_date ON articles(date_start, date_end)")
-                c.execute(
-                    "CREATE INDEX articles_category "
-                    "ON articles(category COLLATE NOCASE, date_start)"
-                )
-                from irarchive.migrations import URL_INDEX_SQL
-
-                c.execute(URL_INDEX_SQL)
-                if report.added > 10_000:
-                    # Merge the index segments written batch by batch into one b-tree:
-                    # smaller on disk and faster to query.
-                    c.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
-                    c.execute("INSERT INTO titles_fts(titles_fts) VALUES('optimize')")
+                restore_indexes(c, dropped)
+                # The segments written batch by batch, merged into one b-tree per index.
+                restore_fts_settings(c, fts_settings)
             if report.added or report.updated:
                 writer.flush_acronyms()
                 self._rebuild_vocab()
@@ -1009,13 +1082,7 @@ class Archive:
             if isinstance(exc, sqlite3.IntegrityError):
                 raise ImportFailed(f"import failed: {exc}; the archive was not changed") from None
             raise
-        if not dry_run and (report.added or report.updated) and (bulk or report.added > 50_000):
-            try:
-                c.execute("PRAGMA analysis_limit=1000")
-                c.execute("PRAGMA optimize")
-            except sqlite3.OperationalError:
-                pass
-        return report
+        return bulk
 
     def _dry_run_on_a_copy(self, items: Iterable[Any], **options: Any) -> ImportReport:
         """A dry run needs a writable transaction: run it on a temporary copy.

@@ -54,6 +54,7 @@ def sync(conn: sqlite3.Connection) -> int:
     (nothing, for a row inserted by another tool). Slugs missing on rows another tool
     inserted are filled in, and the typo vocabulary follows the changed terms.
     """
+    from irarchive.store.duplicates import title_hash
     from irarchive.store.writer import fts_excerpt, fts_title, index, unindex
 
     first: dict[int, tuple[str | None, str | None, int]] = {}
@@ -72,6 +73,7 @@ def sync(conn: sqlite3.Connection) -> int:
             # tool): one pass over the articles beats a delete and insert per row.
             rebuild(conn)
             with writing(conn):
+                refresh_title_keys(conn)
                 _fill_slugs(conn)
             return len(first)
     texts: list[str] = []
@@ -81,11 +83,14 @@ def sync(conn: sqlite3.Connection) -> int:
                 unindex(conn, row, old_title or "", old_excerpt)
                 texts += [fts_title(old_title or ""), fts_excerpt(old_excerpt)]
             current = conn.execute(
-                "SELECT title, excerpt FROM articles WHERE rowid = ?", (row,)
+                "SELECT title, excerpt, title_key FROM articles WHERE rowid = ?", (row,)
             ).fetchone()
             if current is None:
                 continue
-            title, excerpt = current
+            title, excerpt, stored_key = current
+            key = title_hash(title)
+            if stored_key != key:
+                conn.execute("UPDATE articles SET title_key = ? WHERE rowid = ?", (key, row))
             indexed = (row, fts_title(title or ""), fts_excerpt(excerpt))
             index(conn, [indexed])
             texts += indexed[1:]
@@ -198,3 +203,23 @@ def rebuild(conn: sqlite3.Connection) -> int:
         conn.execute("DELETE FROM index_queue")
         refresh_vocab(conn, None)
     return n
+
+
+def stale_title_keys(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(right key, rowid) of the articles whose ``title_key`` (m008) is not their title's
+    (other tools change titles without knowing the key; ``sync`` fixes the ones it
+    sees queued)."""
+    from irarchive.store.duplicates import title_hash
+
+    return [
+        (key, row)
+        for row, title, stored in conn.execute("SELECT rowid, title, title_key FROM articles")
+        if stored != (key := title_hash(title))
+    ]
+
+
+def refresh_title_keys(conn: sqlite3.Connection) -> int:
+    """Set every stale ``title_key``; returns how many were."""
+    wrong = stale_title_keys(conn)
+    conn.executemany("UPDATE articles SET title_key = ? WHERE rowid = ?", wrong)
+    return len(wrong)

@@ -35,6 +35,10 @@ def repair(conn: sqlite3.Connection) -> list[str]:
             _empty_index(conn, name)
         n = indexing.rebuild(conn)
         done.append(f"search index and vocabulary: rebuilt from {n:,} article{_s(n)}")
+        with indexing.writing(conn):
+            stale = indexing.refresh_title_keys(conn)
+        if stale:
+            done.append(f"title keys: set {stale:,} stale key{_s(stale)}")
         conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
         notes = conn.execute("SELECT count(*) FROM notes").fetchone()[0]
         done.append(f"notes index: rebuilt from {notes:,} note{_s(notes)}")

@@ -74,17 +74,23 @@ class Prepared(NamedTuple):
     fts_title: str
     slug_base: str
     acronyms: list[tuple[str, str]]
+    #: ``store.duplicates.title_hash`` of the title: the stored ``title_key`` column.
+    title_key: int
 
 
 def prepare(a: Article) -> Prepared:
     """Everything about one article that needs Python work but no archive access."""
+    from irarchive.store.duplicates import title_hash
+
     pairs = [
         pair
         for text in (a.title, a.excerpt)
         if text and "(" in text
         for pair in acronym_definitions(text)
     ]
-    return Prepared(a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs)
+    return Prepared(
+        a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs, title_hash(a.title)
+    )
 
 
 def fts_excerpt(excerpt: str | None) -> str:
@@ -140,12 +146,13 @@ class _BatchWriter:
         self.sources: dict[str, str | None] = {}  # stored article id -> its source
         self.new_aliases: list[tuple[str, str]] = []
         self.filled: set[int] = set()  # positions in the batch matched by url/title
-        self.windows: dict[tuple, dict[str, list[tuple]]] = {}
         self.new_tags: list[tuple[str, str, str]] = []
         self.new_notes: list[tuple[str, str, str]] = []
         self.next_rowid = conn.execute(
             "SELECT coalesce(max(rowid), 0) + 1 FROM articles"
         ).fetchone()[0]
+        #: Set for a bulk load whose id and slug indexes were dropped (see ``BulkKeys``).
+        self.keys: BulkKeys | None = None
 
     @staticmethod
     def _values(a: Article) -> dict[str, Any]:
@@ -170,11 +177,19 @@ class _BatchWriter:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        marks = ", ".join("?" * len(ids))
         cols = ", ".join(_CONTENT)
-        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE id IN ({marks})"
+        if self.keys is not None:
+            rowids = self.keys.rows("ids", ids, "id")
+            if rowids is None:  # two ids share a hash: look them up by the index instead
+                self._index_now()
+            elif not rowids:
+                return {}
+        keys: list[Any] = ids if self.keys is None else rowids
+        marks = ", ".join("?" * len(keys))
+        by = "rowid" if self.keys is not None else "id"
+        sql = f"SELECT rowid, id, {cols}, source FROM articles WHERE {by} IN ({marks})"
         found = {}
-        for row in self.c.execute(sql, ids):
+        for row in self.c.execute(sql, keys):
             self.sources[row[1]] = row[-1]
             found[row[1]] = row[:-1]
         return found
@@ -256,7 +271,7 @@ class _BatchWriter:
         Matched records take the stored article's id (their own becomes an alias)
         and fill in only what they bring: an empty field never erases a stored one.
         """
-        from irarchive.store.duplicates import normal_url, title_key, url_key
+        from irarchive.store.duplicates import normal_url, url_key
 
         todo = [i for i, (_, k, _) in enumerate(keyed) if k not in existing]
         if not todo:
@@ -279,8 +294,7 @@ class _BatchWriter:
         for i in rest:
             a = keyed[i][0].article
             hits = [(r, True) for r in url_rows.get(normal_url(a.url) or "", [])] if a.url else []
-            window = self._window(date_range(a.date) if a.date else None, a.url, a.source)
-            hits += [(r, False) for r in window.get(title_key(a.title), [])]
+            hits += [(r, False) for r in self._same_title(keyed[i][0])]
             if hits:
                 options[i] = hits
         ids = list({r[1] for hits in options.values() for r, _ in hits})
@@ -386,47 +400,49 @@ class _BatchWriter:
             ).fetchall()
         return out
 
-    def _window(
-        self, span: tuple[str, str] | None, url: str | None, source: str | None
-    ) -> dict[str, list[tuple]]:
-        """Folded title -> (rowid, id, title, url, source) of the articles whose dates
-        overlap ``span`` (the undated ones for None). For a record with a url, only
-        articles it may be are read: those without a url or from the same source (one
-        with another url from elsewhere is a mirror), which spares folding most titles.
+    def _same_title(self, p: Prepared) -> list[tuple]:
+        """(rowid, id, title, url, source) of the stored articles with the record's folded
+        title whose dates overlap its date (the undated ones for an undated record), in
+        rowid order. For a record with a url, only articles it may be are read: those
+        without a url or from the same source (one with another url from elsewhere is a
+        mirror).
 
-        Stored dates are a day, a month or a year, so an article overlapping a period
-        starts inside it, or on the first day of its first day's month or year: index
-        seeks, not a scan of the year before. Month and year windows (wide, and asked
-        for again and again by a big import) are kept for the run: the articles it
-        writes are never candidates anyway.
+        Found by the ``title_key`` index (m007), then the folded titles compared (a few
+        titles share a key). Stored dates are a day, a month or a year, so an article
+        overlapping a period starts inside it, or on the first day of its first day's
+        month or year.
         """
         from irarchive.store.duplicates import title_key
 
-        key = (span, source) if url else (span, None, None)
-        cached = self.windows.get(key)
-        if cached is not None:
-            return cached
-        sql = "SELECT rowid, id, title, url, source FROM articles WHERE "
-        which = " AND (url IS NULL OR source IS ?)" if url else ""
-        args: tuple = (source,) if url else ()
-        if span is None:
-            rows = self.c.execute(sql + f"date_start IS NULL{which} ORDER BY rowid", args)
-        else:
-            start, end = span
+        a = p.article
+        sql = "SELECT rowid, id, title, url, source FROM articles WHERE title_key = ? AND "
+        which = " AND (url IS NULL OR source IS ?)" if a.url else ""
+        args: tuple = (a.source,) if a.url else ()
+        # The unary + keeps the planner on the title_key index (a handful of rows)
+        # instead of the date index (every article of the period).
+        if not a.date:
             rows = self.c.execute(
-                sql + "(date_start BETWEEN ? AND ? AND date_end >= ? "
-                f"OR date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
-                "ORDER BY rowid",
-                (start, end, start, start[:8] + "01", start[:5] + "01-01", start, *args),
+                sql + f"+date_start IS NULL{which} ORDER BY rowid", (p.title_key, *args)
             )
-        window: dict[str, list[tuple]] = {}
-        for row in rows:
-            window.setdefault(title_key(row[2]), []).append(row)
-        if span is None or span[0] != span[1]:
-            if len(self.windows) >= 64:
-                self.windows.clear()
-            self.windows[key] = window
-        return window
+        else:
+            start, end = date_range(a.date)
+            rows = self.c.execute(
+                sql + "(+date_start BETWEEN ? AND ? AND date_end >= ? "
+                f"OR +date_start IN (?, ?) AND date_end > date_start AND date_end >= ?){which} "
+                "ORDER BY rowid",
+                (
+                    p.title_key,
+                    start,
+                    end,
+                    start,
+                    start[:8] + "01",
+                    start[:5] + "01-01",
+                    start,
+                    *args,
+                ),
+            )
+        key = title_key(a.title)
+        return [row for row in rows if title_key(row[2]) == key]
 
     # ---- the researcher's work wins over a re-import ------------------------------------
 
@@ -555,8 +571,16 @@ class _BatchWriter:
         unindex(self.c, rowid, old["title"], old["excerpt"])
         self.c.execute(
             "UPDATE articles SET title=?, date=?, date_start=?, date_end=?, excerpt=?, "
-            "truncated=?, category=?, url=?, extra=?, authors=?, doi=? WHERE rowid=?",
-            (*_columns(a, values), values["extra"], values["authors"], values["doi"], rowid),
+            "truncated=?, category=?, url=?, extra=?, authors=?, doi=?, title_key=? "
+            "WHERE rowid=?",
+            (
+                *_columns(a, values),
+                values["extra"],
+                values["authors"],
+                values["doi"],
+                p.title_key,
+                rowid,
+            ),
         )
         fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
         self.report.updated += 1
@@ -580,23 +604,34 @@ class _BatchWriter:
                     values["extra"],
                     values["authors"],
                     values["doi"],
+                    p.title_key,
                 )
             )
             fts_rows.append((rowid, p.fts_title, fts_excerpt(a.excerpt)))
             self._learn(p)
         self.c.executemany(
             "INSERT INTO articles(rowid, id, slug, title, date, date_start, date_end, excerpt, "
-            "truncated, category, url, source, added_at, extra, authors, doi) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "truncated, category, url, source, added_at, extra, authors, doi, title_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if self.keys is not None:
+            self.keys.add("ids", [(r[1], r[0]) for r in rows])
+            self.keys.add("slugs", [(r[2], r[0]) for r in rows])
+            if self.keys.count["ids"] > self.keys.LIMIT:
+                self._index_now()
         self.report.added += len(rows)
 
     def _slugs(self, new: list[tuple[str, Prepared, dict[str, Any]]]) -> list[str]:
         """Unique slugs: the title's first words, else with the id's first digits added."""
         wants = [(p.article.slug or p.slug_base, p.slug_base, k) for k, p, _ in new]
         choices = [w for want, base, k in wants for w in (want, f"{base}-{k[:6]}")]
-        taken = set()
+        if self.keys is not None:
+            out = self._slugs_by_hash(wants, choices)
+            if out is not None:
+                return out
+            self._index_now()  # two slugs share a hash: the real index decides
+        taken: set[str] = set()
         for i in range(0, len(choices), 900):
             chunk = choices[i : i + 900]
             marks = ", ".join("?" * len(chunk))
@@ -613,6 +648,49 @@ class _BatchWriter:
             out.append(candidate)
         return out
 
+    def _slugs_by_hash(
+        self, wants: list[tuple[str, str, str]], choices: list[str]
+    ) -> list[str] | None:
+        """``_slugs`` in a bulk load, by ``BulkKeys``: the same choices, but the second
+        one (with id digits) is only looked up when the first is taken, as it rarely
+        is. None when two slugs share a hash."""
+        assert self.keys is not None
+        first = [want for want, _, _ in wants]
+        found = self.keys.rows("slugs", first, "slug")
+        if found is None:
+            return None
+        stored = set(self.keys.values("slug", found))
+        asked = set(first)
+        # What the SQL path treats as taken: a slug stored and among the choices, or
+        # given to an earlier record of the batch.
+        choosable = set(choices)
+        given: set[str] = set()
+        out = []
+        for want, base, k in wants:
+            for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
+                if candidate in given:
+                    continue
+                if candidate in choosable:
+                    if candidate not in asked:
+                        more = self.keys.rows("slugs", [candidate], "slug")
+                        if more is None:
+                            return None
+                        stored.update(self.keys.values("slug", more))
+                        asked.add(candidate)
+                    if candidate in stored:
+                        continue
+                break
+            given.add(candidate)
+            out.append(candidate)
+        return out
+
+    def _index_now(self) -> None:
+        """Leave the hashed look-ups for the archive's own unique indexes (built now)."""
+        assert self.keys is not None
+        restore_indexes(self.c, self.keys.indexes)
+        self.keys.clear()
+        self.keys = None
+
     def _learn(self, p: Prepared) -> None:
         for pair in p.acronyms:
             self.acronyms[pair] = self.acronyms.get(pair, 0) + 1
@@ -624,6 +702,149 @@ class _BatchWriter:
             [(a, e, n) for (a, e), n in self.acronyms.items()],
         )
         self.acronyms.clear()
+
+
+def drop_indexes(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, str]:
+    """Drop these indexes of the articles table; returns name -> the SQL that made them."""
+    names = list(names)
+    marks = ", ".join("?" * len(names))
+    saved = dict(
+        conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            names,
+        ).fetchall()
+    )
+    for name in saved:
+        conn.execute(f"DROP INDEX {name}")
+    return saved
+
+
+def restore_indexes(conn: sqlite3.Connection, saved: dict[str, str]) -> None:
+    """Build again, exactly as they were, the indexes ``drop_indexes`` dropped."""
+    for name, sql in saved.items():
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+            conn.execute(sql)
+
+
+#: FTS5 settings for a bulk load: a bigger in-memory buffer (fewer, larger segments)
+#: and no merging as it goes (a crisis merge still bounds the segment count); the
+#: load ends with one 'optimize'. About a third less index work than merging batch
+#: by batch. Name -> (value for the load, FTS5's default).
+BULK_FTS_SETTINGS = {
+    "hashsize": (8 * 1024 * 1024, 1024 * 1024),
+    "automerge": (0, 4),
+    "crisismerge": (64, 16),
+}
+FTS_TABLES = ("articles_fts", "titles_fts")
+
+
+def tune_fts_for_bulk(conn: sqlite3.Connection) -> dict[str, list[tuple[str, Any]]]:
+    """Apply ``BULK_FTS_SETTINGS``; returns what each index's config table held for them."""
+    saved: dict[str, list[tuple[str, Any]]] = {}
+    names = list(BULK_FTS_SETTINGS)
+    marks = ", ".join("?" * len(names))
+    for table in FTS_TABLES:
+        saved[table] = conn.execute(
+            f"SELECT k, v FROM {table}_config WHERE k IN ({marks})", names
+        ).fetchall()
+        for name, (value, _default) in BULK_FTS_SETTINGS.items():
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES(?, ?)", (name, value))
+    return saved
+
+
+def restore_fts_settings(conn: sqlite3.Connection, saved: dict[str, list[tuple[str, Any]]]) -> None:
+    """Merge each index into one segment and put its settings back as they were: a
+    setting it did not have is set to FTS5's default (for this connection) and its row
+    removed, so the config table is as before."""
+    for table, rows in saved.items():
+        conn.execute(f"INSERT INTO {table}({table}) VALUES('optimize')")
+        had = dict(rows)
+        for name, (_value, default) in BULK_FTS_SETTINGS.items():
+            conn.execute(
+                f"INSERT INTO {table}({table}, rank) VALUES(?, ?)", (name, had.get(name, default))
+            )
+            if name not in had:
+                conn.execute(f"DELETE FROM {table}_config WHERE k = ?", (name,))
+
+
+class BulkKeys:
+    """The ids and slugs a bulk load has written, by hash, in an in-memory database.
+
+    A million random inserts into the archive's unique id and slug b-trees cost more
+    than everything else an import writes (the pages no longer fit the cache and spill
+    to the WAL again and again). A bulk load drops those indexes and builds them, sorted,
+    at the end; meanwhile the ids and slugs it wrote are found here: a 64-bit hash of
+    the text (Python's, stable within the process) -> the article's rowid, in the
+    database ``irarchive_bulk`` attached as ``:memory:`` (about 25 bytes an article).
+    Every hit is checked against the article's stored text; two texts with one hash
+    make the writer build the real indexes at once and use them (``rows`` says None).
+    """
+
+    SCHEMA = "irarchive_bulk"
+    #: Articles past which a load goes on with the real indexes: the in-memory tables
+    #: take about 50 MB a million, and an import's memory must stay bounded.
+    LIMIT = 1_200_000
+    #: How a text is hashed (the tests make every text collide to exercise the fallback).
+    hash_text = staticmethod(hash)
+
+    def __init__(self, conn: sqlite3.Connection, indexes: dict[str, str]) -> None:
+        self.c = conn
+        #: The unique id and slug indexes dropped for the load (name -> SQL).
+        self.indexes = indexes
+        self.count: dict[str, int] = {}
+        for table in ("ids", "slugs"):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.SCHEMA}.{table}"
+                "(hash INTEGER PRIMARY KEY, row INTEGER NOT NULL)"
+            )
+            conn.execute(f"DELETE FROM {self.SCHEMA}.{table}")
+
+    def add(self, table: str, pairs: list[tuple[str, int]]) -> None:
+        self.count[table] = self.count.get(table, 0) + len(pairs)
+        self.c.executemany(
+            f"INSERT INTO {self.SCHEMA}.{table}(hash, row) VALUES (?, ?)",
+            [(self.hash_text(text), row) for text, row in pairs],
+        )
+
+    def clear(self) -> None:
+        for table in ("ids", "slugs"):
+            self.c.execute(f"DROP TABLE {self.SCHEMA}.{table}")
+
+    def rows(self, table: str, texts: list[str], column: str) -> list[int] | None:
+        """Rowids of the articles whose ``column`` is one of ``texts``; None if a hash
+        was shared by another text (then only the real index can tell)."""
+        wanted = {self.hash_text(t): t for t in texts}
+        if len(wanted) < len(set(texts)):
+            return None
+        found: dict[int, int] = {}
+        keys = list(wanted)
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self.c.execute(
+                    f"SELECT row, hash FROM {self.SCHEMA}.{table} WHERE hash IN ({marks})", chunk
+                ).fetchall()
+            )
+        if not found:
+            return []
+        stored = dict(zip(found, self.values(column, list(found)), strict=True))
+        if any(stored[row] != wanted[h] for row, h in found.items()):
+            return None
+        return list(found)
+
+    def values(self, column: str, rowids: list[int]) -> list[str]:
+        """``column`` of these articles, in the order given."""
+        out: dict[int, str] = {}
+        for i in range(0, len(rowids), 900):
+            chunk = rowids[i : i + 900]
+            marks = ", ".join("?" * len(chunk))
+            out.update(
+                self.c.execute(
+                    f"SELECT rowid, {column} FROM articles WHERE rowid IN ({marks})", chunk
+                ).fetchall()
+            )
+        return [out[r] for r in rowids]
 
 
 def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
