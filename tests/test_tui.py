@@ -121,8 +121,11 @@ async def test_moving_updates_the_preview(tui_db):
         await pilot.press("j", "j", "k")
         assert b.app.results.cursor == 2
         await pilot.pause()
-        preview = str(b.app.query_one("#preview-body").render())
-        assert "Turkmenistan-Russia" in screen_text(b.app) and preview
+        preview = b.app.query_one("#preview").text
+        assert "Turkmenistan-Russia" in screen_text(b.app)
+        # The preview shows the highlighted article, and only it.
+        assert preview.startswith(b.app.results.current["title"].split()[0])
+        assert b.app.results.current["date"] in preview
         await pilot.press("end")
         await settle(pilot)
         assert b.app.results.cursor == len(ARTICLES) - 1
