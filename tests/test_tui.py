@@ -544,3 +544,19 @@ async def test_a_text_searched_a_moment_ago_is_shown_without_searching(tui_db):
         await pilot.press("s")
         await settle(pilot)
         assert searched == ["samarkands"]
+
+
+@run_async
+async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        words = "samarkand summit shanghai cooperation organization history"
+        await type_text(pilot, words)
+        await settle(pilot)
+        box = screen_text(b.app).splitlines()[0]
+        # The end of the text, where the cursor is, is in view; its start scrolled away.
+        assert "organization history" in box and not box.strip().startswith("samarkand")
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen_text(b.app).splitlines()[0].strip().startswith("samarkand")
