@@ -560,3 +560,71 @@ async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(tui_db):
         await pilot.press("home")
         await pilot.pause()
         assert screen_text(b.app).splitlines()[0].strip().startswith("samarkand")
+
+
+class QueryGate:
+    """Holds every search until ``release()`` (or fails it with ``error``)."""
+
+    def __init__(self, monkeypatch, error: Exception | None = None) -> None:
+        import threading
+
+        from irarchive.tui.source import Reader
+
+        self.open = threading.Event()
+        self.waiting = threading.Event()
+        real = Reader.query
+
+        def query(reader, text, *args):
+            if text.strip():
+                self.waiting.set()
+                self.open.wait(10)
+                if error is not None:
+                    raise error
+            return real(reader, text, *args)
+
+        monkeypatch.setattr(Reader, "query", query)
+
+    def release(self) -> None:
+        self.open.set()
+
+
+@run_async
+async def test_garbage_collection_waits_for_a_keystrokes_results_and_no_longer(tui_db, monkeypatch):
+    import gc
+
+    gate = QueryGate(monkeypatch)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # what lives on is frozen
+        await type_text(pilot, "bulletin")
+        for _ in range(500):
+            if gate.waiting.is_set():
+                break
+            await asyncio.sleep(0.02)
+        assert gate.waiting.is_set() and not gc.isenabled()  # searching: no collection
+        gate.release()
+        await shown(pilot, "bulletin")
+        assert gc.isenabled()
+    # Closed: nothing left frozen or disabled in the program that ran the browser.
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@run_async
+async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeypatch):
+    import gc
+    import sqlite3
+
+    gate = QueryGate(monkeypatch, error=sqlite3.DatabaseError("database disk image is malformed"))
+    gate.release()
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        for _ in range(500):
+            if "Error" in status(b.app):
+                break
+            await asyncio.sleep(0.02)
+        assert "Error: database disk image is malformed" in status(b.app)
+        assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0

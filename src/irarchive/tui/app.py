@@ -27,6 +27,7 @@ from textual.widgets import Footer, Input
 from irarchive.errors import IrarchiveError
 from irarchive.store import Filters
 from irarchive.tui.category_picker import ALL, CategoryPicker
+from irarchive.tui.collector import QuietCollector
 from irarchive.tui.date_dialog import DateDialog, parse_filter
 from irarchive.tui.detail import DetailScreen
 from irarchive.tui.help import HelpScreen
@@ -83,6 +84,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.archive_path = path
         self.reader = Reader(path)
         self.cache = ResultCache()
+        self.collector = QuietCollector()
         self.initial_query = query
         self.filters = filters or Filters()
         self.dates_text = dates_text
@@ -117,6 +119,7 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     def on_unmount(self) -> None:
         self.reader.close()
+        self.collector.close()
 
     @property
     def results(self) -> ResultList:
@@ -140,6 +143,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.generation += 1
         self.reader.want(self.generation)
         self._typed[self.generation] = (self.query_text, time.perf_counter())
+        self.collector.hold()
         cached = self.cache.get(self.query_text, self.filters, self.generation)
         if cached is not None:
             self.show_results(cached)
@@ -160,9 +164,13 @@ class BrowseApp(App[dict[str, Any] | None]):
         except Stale:
             return
         except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
+            self.call_from_thread(self._query_failed, f"Error: {exc}")
             return
         self.call_from_thread(self.show_results, found)
+
+    def _query_failed(self, note: str) -> None:
+        self.collector.release()  # no results are coming
+        self.say(note=note)
 
     def _busy(self, generation: int) -> None:
         if generation != self.generation or not self.query(ResultList):
@@ -201,6 +209,9 @@ class BrowseApp(App[dict[str, Any] | None]):
         now = time.perf_counter()
         if self.first_results_at is None:
             self.first_results_at = now
+            self.collector.settle()
+        if generation == self.generation:
+            self.collector.release()
         for gen in [g for g in self._typed if g <= generation]:
             text, typed_at = self._typed.pop(gen)
             self.latencies.append((text, now - typed_at))
