@@ -628,3 +628,38 @@ async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeyp
         assert "Error: database disk image is malformed" in status(b.app)
         assert gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@run_async
+async def test_results_cached_before_another_program_changed_the_archive_are_not_shown(
+    tui_db, tmp_path, cli, monkeypatch
+):
+    import json
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarkand")
+        await settle(pilot)
+        assert ids(b.app) == [SAMARKAND]
+        await pilot.press("ctrl+a", "ctrl+k")
+        await settle(pilot)
+        # Another program adds an article while the browser is open.
+        extra = tmp_path / "more.jsonl"
+        new = {"title": "Samarkand Revisited", "date": "2023-01-05", "category": "Politics"}
+        extra.write_text(json.dumps(new) + "\n", encoding="utf-8")
+        r = cli("--db", str(tui_db), "import", str(extra))
+        assert r.code == 0, r
+        for _ in range(200):  # until the browser has looked (every 0.05 s here)
+            await pilot.pause()
+            if f"archive: {len(ARTICLES) + 1}" in status(b.app):
+                break
+            await asyncio.sleep(0.02)
+        assert f"archive: {len(ARTICLES) + 1}" in status(b.app)
+        await type_text(pilot, "samarkand")  # searched a moment ago: was in the cache
+        await settle(pilot)
+        titles = [
+            b.app.results.results.rows[i]["title"] for i in sorted(b.app.results.results.rows)
+        ]
+        assert "Samarkand Revisited" in titles and len(titles) == 2

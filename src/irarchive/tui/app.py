@@ -45,6 +45,8 @@ READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
 # Seconds a search may take before the status line says "searching…".
 BUSY_AFTER = 0.15
+# Seconds between looks at whether another program changed the archive.
+CHECK_CHANGES_EVERY = 2.0
 
 
 class BrowseApp(App[dict[str, Any] | None]):
@@ -93,6 +95,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._open_url = open_url
         self.generation = 0
         self.total: int | None = None
+        self.version: tuple[int, int] | None = None  # the archive's, when last read
         self._categories: list[str] | None = None
         # Keystroke timings for the benchmark: generation -> when it was typed, and
         # (query, seconds until results for it or a later keystroke were on screen).
@@ -116,6 +119,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.query_one(SearchBar).focus()
         self.start_query()
         self.load_total()
+        self.set_interval(CHECK_CHANGES_EVERY, self.check_changes)
 
     def on_unmount(self) -> None:
         self.reader.close()
@@ -181,6 +185,8 @@ class BrowseApp(App[dict[str, Any] | None]):
     def show_results(self, found: Results) -> None:
         if found.generation != self.generation:
             return  # a newer keystroke is being searched
+        if found.version is not None:
+            self._seen_version(found.version)
         self.cache.put(found)
         self.results.show(found)
         self.say()
@@ -234,6 +240,24 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.results.loaded(found, page)
         if found is self.results.results:
             self.say()
+
+    @work(thread=True, exclusive=True, group="changes")
+    def check_changes(self) -> None:
+        """Look whether another program changed the archive (see ``_seen_version``)."""
+        try:
+            version = self.reader.version()
+        except Stale:  # the app is quitting
+            return
+        except READ_ERRORS:
+            return  # said by the next search, which meets the same error
+        self.call_from_thread(self._seen_version, version)
+
+    def _seen_version(self, version: tuple[int, int]) -> None:
+        """Cached results from before a change are stale: forget them, recount the archive."""
+        if self.version is not None and version != self.version:
+            self.cache.clear()
+            self.load_total()
+        self.version = version
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
