@@ -121,8 +121,11 @@ async def test_moving_updates_the_preview(tui_db):
         await pilot.press("j", "j", "k")
         assert b.app.results.cursor == 2
         await pilot.pause()
-        preview = str(b.app.query_one("#preview-body").render())
-        assert "Turkmenistan-Russia" in screen_text(b.app) and preview
+        preview = b.app.query_one("#preview").text
+        assert "Turkmenistan-Russia" in screen_text(b.app)
+        # The preview shows the highlighted article, and only it.
+        assert preview.startswith(b.app.results.current["title"].split()[0])
+        assert b.app.results.current["date"] in preview
         await pilot.press("end")
         await settle(pilot)
         assert b.app.results.cursor == len(ARTICLES) - 1
@@ -541,3 +544,122 @@ async def test_a_text_searched_a_moment_ago_is_shown_without_searching(tui_db):
         await pilot.press("s")
         await settle(pilot)
         assert searched == ["samarkands"]
+
+
+@run_async
+async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(tui_db):
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        words = "samarkand summit shanghai cooperation organization history"
+        await type_text(pilot, words)
+        await settle(pilot)
+        box = screen_text(b.app).splitlines()[0]
+        # The end of the text, where the cursor is, is in view; its start scrolled away.
+        assert "organization history" in box and not box.strip().startswith("samarkand")
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen_text(b.app).splitlines()[0].strip().startswith("samarkand")
+
+
+class QueryGate:
+    """Holds every search until ``release()`` (or fails it with ``error``)."""
+
+    def __init__(self, monkeypatch, error: Exception | None = None) -> None:
+        import threading
+
+        from irarchive.tui.source import Reader
+
+        self.open = threading.Event()
+        self.waiting = threading.Event()
+        real = Reader.query
+
+        def query(reader, text, *args):
+            if text.strip():
+                self.waiting.set()
+                self.open.wait(10)
+                if error is not None:
+                    raise error
+            return real(reader, text, *args)
+
+        monkeypatch.setattr(Reader, "query", query)
+
+    def release(self) -> None:
+        self.open.set()
+
+
+@run_async
+async def test_garbage_collection_waits_for_a_keystrokes_results_and_no_longer(tui_db, monkeypatch):
+    import gc
+
+    gate = QueryGate(monkeypatch)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # what lives on is frozen
+        await type_text(pilot, "bulletin")
+        for _ in range(500):
+            if gate.waiting.is_set():
+                break
+            await asyncio.sleep(0.02)
+        assert gate.waiting.is_set() and not gc.isenabled()  # searching: no collection
+        gate.release()
+        await shown(pilot, "bulletin")
+        assert gc.isenabled()
+    # Closed: nothing left frozen or disabled in the program that ran the browser.
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@run_async
+async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeypatch):
+    import gc
+    import sqlite3
+
+    gate = QueryGate(monkeypatch, error=sqlite3.DatabaseError("database disk image is malformed"))
+    gate.release()
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        for _ in range(500):
+            if "Error" in status(b.app):
+                break
+            await asyncio.sleep(0.02)
+        assert "Error: database disk image is malformed" in status(b.app)
+        assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@run_async
+async def test_results_cached_before_another_program_changed_the_archive_are_not_shown(
+    tui_db, tmp_path, cli, monkeypatch
+):
+    import json
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarkand")
+        await settle(pilot)
+        assert ids(b.app) == [SAMARKAND]
+        await pilot.press("ctrl+a", "ctrl+k")
+        await settle(pilot)
+        # Another program adds an article while the browser is open.
+        extra = tmp_path / "more.jsonl"
+        new = {"title": "Samarkand Revisited", "date": "2023-01-05", "category": "Politics"}
+        extra.write_text(json.dumps(new) + "\n", encoding="utf-8")
+        r = cli("--db", str(tui_db), "import", str(extra))
+        assert r.code == 0, r
+        for _ in range(200):  # until the browser has looked (every 0.05 s here)
+            await pilot.pause()
+            if f"archive: {len(ARTICLES) + 1}" in status(b.app):
+                break
+            await asyncio.sleep(0.02)
+        assert f"archive: {len(ARTICLES) + 1}" in status(b.app)
+        await type_text(pilot, "samarkand")  # searched a moment ago: was in the cache
+        await settle(pilot)
+        titles = [
+            b.app.results.results.rows[i]["title"] for i in sorted(b.app.results.results.rows)
+        ]
+        assert "Samarkand Revisited" in titles and len(titles) == 2

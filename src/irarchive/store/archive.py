@@ -179,6 +179,13 @@ class Archive:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the archive does: another connection's commit, or this one's."""
+        return (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
+        )
+
     def _where(
         self, filters: Filters, alias: str = "", *, drive: bool = False
     ) -> tuple[list[str], list[Any]]:

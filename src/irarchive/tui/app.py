@@ -27,6 +27,7 @@ from textual.widgets import Footer, Input
 from irarchive.errors import IrarchiveError
 from irarchive.store import Filters
 from irarchive.tui.category_picker import ALL, CategoryPicker
+from irarchive.tui.collector import QuietCollector
 from irarchive.tui.date_dialog import DateDialog, parse_filter
 from irarchive.tui.detail import DetailScreen
 from irarchive.tui.help import HelpScreen
@@ -44,6 +45,8 @@ READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
 # Seconds a search may take before the status line says "searching…".
 BUSY_AFTER = 0.15
+# Seconds between looks at whether another program changed the archive.
+CHECK_CHANGES_EVERY = 2.0
 
 
 class BrowseApp(App[dict[str, Any] | None]):
@@ -83,6 +86,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.archive_path = path
         self.reader = Reader(path)
         self.cache = ResultCache()
+        self.collector = QuietCollector()
         self.initial_query = query
         self.filters = filters or Filters()
         self.dates_text = dates_text
@@ -91,6 +95,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._open_url = open_url
         self.generation = 0
         self.total: int | None = None
+        self.version: tuple[int, int] | None = None  # the archive's, when last read
         self._categories: list[str] | None = None
         # Keystroke timings for the benchmark: generation -> when it was typed, and
         # (query, seconds until results for it or a later keystroke were on screen).
@@ -114,9 +119,11 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.query_one(SearchBar).focus()
         self.start_query()
         self.load_total()
+        self.set_interval(CHECK_CHANGES_EVERY, self.check_changes)
 
     def on_unmount(self) -> None:
         self.reader.close()
+        self.collector.close()
 
     @property
     def results(self) -> ResultList:
@@ -140,6 +147,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.generation += 1
         self.reader.want(self.generation)
         self._typed[self.generation] = (self.query_text, time.perf_counter())
+        self.collector.hold()
         cached = self.cache.get(self.query_text, self.filters, self.generation)
         if cached is not None:
             self.show_results(cached)
@@ -160,9 +168,13 @@ class BrowseApp(App[dict[str, Any] | None]):
         except Stale:
             return
         except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
+            self.call_from_thread(self._query_failed, f"Error: {exc}")
             return
         self.call_from_thread(self.show_results, found)
+
+    def _query_failed(self, note: str) -> None:
+        self.collector.release()  # no results are coming
+        self.say(note=note)
 
     def _busy(self, generation: int) -> None:
         if generation != self.generation or not self.query(ResultList):
@@ -173,6 +185,8 @@ class BrowseApp(App[dict[str, Any] | None]):
     def show_results(self, found: Results) -> None:
         if found.generation != self.generation:
             return  # a newer keystroke is being searched
+        if found.version is not None:
+            self._seen_version(found.version)
         self.cache.put(found)
         self.results.show(found)
         self.say()
@@ -201,6 +215,9 @@ class BrowseApp(App[dict[str, Any] | None]):
         now = time.perf_counter()
         if self.first_results_at is None:
             self.first_results_at = now
+            self.collector.settle()
+        if generation == self.generation:
+            self.collector.release()
         for gen in [g for g in self._typed if g <= generation]:
             text, typed_at = self._typed.pop(gen)
             self.latencies.append((text, now - typed_at))
@@ -223,6 +240,24 @@ class BrowseApp(App[dict[str, Any] | None]):
         self.results.loaded(found, page)
         if found is self.results.results:
             self.say()
+
+    @work(thread=True, exclusive=True, group="changes")
+    def check_changes(self) -> None:
+        """Look whether another program changed the archive (see ``_seen_version``)."""
+        try:
+            version = self.reader.version()
+        except Stale:  # the app is quitting
+            return
+        except READ_ERRORS:
+            return  # said by the next search, which meets the same error
+        self.call_from_thread(self._seen_version, version)
+
+    def _seen_version(self, version: tuple[int, int]) -> None:
+        """Cached results from before a change are stale: forget them, recount the archive."""
+        if self.version is not None and version != self.version:
+            self.cache.clear()
+            self.load_total()
+        self.version = version
 
     @work(thread=True, group="total")
     def load_total(self) -> None:

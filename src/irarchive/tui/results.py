@@ -77,7 +77,7 @@ class ResultList(ScrollView, can_focus=True):
         self.results = results
         self._asked.clear()
         self._strips.clear()
-        self.virtual_size = Size(self.size.width, results.total)
+        self._set_length(results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
         self.refresh()
@@ -104,18 +104,34 @@ class ResultList(ScrollView, can_focus=True):
         """The count arrived: the list grows to it (pages load as they come on screen)."""
         if results.counted:
             return  # the last page already said where the results end
+        before = results.total
         results.total = max(total, len(results.rows)) if results.searched else total
         results.counted = True
         if results is self.results:
             self.resized()
-            self.refresh()
+            # Only the scrollbar changes, unless the list ended on screen.
+            if before < self.scroll_offset.y + self.scrollable_content_region.height:
+                self.refresh()
 
     def resized(self) -> None:
         """The list's length follows ``results.total``; the cursor stays on a row."""
         if self.virtual_size.height != self.results.total:
-            self.virtual_size = Size(self.size.width, self.results.total)
+            self._set_length(self.results.total)
             if self.results.total and self.cursor >= self.results.total:
                 self.cursor = self.results.total - 1
+
+    def _set_length(self, rows: int) -> None:
+        """The list is ``rows`` long: new scroll range and scrollbar, and no layout.
+
+        Setting ``virtual_size`` would lay out the whole screen (it is a layout
+        reactive) on every keystroke and count, but the list's own size never depends
+        on its length (``height: 1fr``, a scrollbar always there), so the scroll range
+        and the scrollbar are all that change.
+        """
+        size = Size(self.size.width, rows)
+        if size != self.virtual_size:
+            self.set_reactive(ResultList.virtual_size, size)
+            self._scroll_update(size)
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -183,7 +199,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.forget_drawn()
-        self.virtual_size = Size(event.size.width, self.results.total)
+        self._set_length(self.results.total)
 
     # ---- moving ---------------------------------------------------------------------------
 

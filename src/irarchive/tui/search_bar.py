@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
 class SearchBar(Input):
     """A one-line query input that forwards list movement keys to the results."""
+
+    # The text's width, set by Input on every keystroke. Textual's own ``virtual_size``
+    # lays out the whole screen when it changes, but the box's size never depends on
+    # its text (one line, the full width): only the horizontal scroll range does, and
+    # that is read straight from this value.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     BINDINGS = [
         Binding("up", "move('cursor_up')", show=False),

@@ -18,7 +18,9 @@ What a keystroke costs is kept to what the screen needs:
 - The number of results is counted after the rows are on screen, as its own
   cancellable read (``search.count``); until then the status line says "≥ N".
 - Texts already searched (a space typed, a letter deleted) are answered from a small
-  cache of recent ``Results`` without reading the archive at all.
+  cache of recent ``Results`` without reading the archive at all. Each ``Results``
+  carries the archive's ``version`` it was read at; the cache is emptied when the
+  archive changes (another program imported or edited articles).
 
 Further search rows are loaded on demand, always extending the rows already shown:
 rows ``n..end`` come from ``search(limit=end)`` minus the articles already listed, so
@@ -75,6 +77,8 @@ class Results:
     paged: bool = False
     generation: int = 0
     counted: bool = True
+    # Archive.version() when read: the cache is emptied when the archive changes.
+    version: tuple[int, int] | None = None
 
     @property
     def searched(self) -> bool:
@@ -139,6 +143,9 @@ class ResultCache:
         hit = found.copy(generation)
         hit.text = text
         return hit
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def put(self, results: Results) -> None:
         key = cache_key(results.text, results.filters)
@@ -222,6 +229,10 @@ class Reader:
     def total(self) -> int:
         return self.run(lambda a: a.count())
 
+    def version(self) -> tuple[int, int]:
+        """The archive's version (``Archive.version``): changes when anyone writes to it."""
+        return self.run(lambda a: a.version())
+
     def query(self, text: str, filters: Filters, generation: int, first: int = FIRST) -> Results:
         """The first ``first`` results for ``text``, or the newest articles if it is blank."""
         return self.run(_query, text, filters, generation, first, generation=generation)
@@ -262,6 +273,12 @@ def _noted(archive: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _query(archive: Any, text: str, filters: Filters, generation: int, first: int) -> Results:
+    found = _first_rows(archive, text, filters, generation, first)
+    found.version = archive.version()
+    return found
+
+
+def _first_rows(archive: Any, text: str, filters: Filters, generation: int, first: int) -> Results:
     if not text.strip():
         rows = dict(enumerate(_page(archive, filters, 0)))
         # A short first page is the whole listing; a full one is counted after the paint.
