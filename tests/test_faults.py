@@ -195,7 +195,7 @@ def test_kill_9_during_a_bulk_load_into_an_empty_archive_loses_nothing(tmp_path,
         work = tmp_path / f"bulk{round_}.db"
         shutil.copy(empty, work)
         p = subprocess.Popen(
-            [*IRARCHIVE, "--db", str(work), "import", str(big)],
+            [*WORKER_ALWAYS, "--db", str(work), "import", str(big)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
