@@ -128,6 +128,25 @@ def kill_input(base_template: Path, tmp_path_factory: pytest.TempPathFactory):
     return big, digest(ref), full_time
 
 
+def kill_import(work: Path, big: Path, delay: float, *, after_open: bool = False) -> None:
+    """Import ``big`` into ``work`` in a real process and SIGKILL it ``delay`` seconds
+    after it starts (``after_open``: after it has opened the archive)."""
+    p = subprocess.Popen(
+        [*WORKER_ALWAYS, "--db", str(work), "import", str(big)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        if after_open:
+            wal = Path(f"{work}-wal")
+            while not wal.exists() and p.poll() is None:
+                time.sleep(0.002)
+        time.sleep(delay)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("part", range(KILL_PARTS))
 def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
@@ -142,24 +161,12 @@ def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
         rng = random.Random(SEED + round_)  # a round's kill time does not depend on the split
         work = tmp_path / f"kill{round_}.db"
         shutil.copy(base, work)
-        p = subprocess.Popen(
-            [*WORKER_ALWAYS, "--db", str(work), "import", str(big)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            if round_ % 2:
-                # Once the archive is open (main() is running): reading, writing, committing.
-                wal = Path(f"{work}-wal")
-                while not wal.exists() and p.poll() is None:
-                    time.sleep(0.002)
-                time.sleep(rng.uniform(0.0, full_time * 0.9))
-            else:
-                # Anywhere from start-up to just past the end of a normal run.
-                time.sleep(rng.uniform(0.0, full_time * 1.4))
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+        if round_ % 2:
+            # Once the archive is open (main() is running): reading, writing, committing.
+            kill_import(work, big, rng.uniform(0.0, full_time * 0.9), after_open=True)
+        else:
+            # Anywhere from start-up to just past the end of a normal run.
+            kill_import(work, big, rng.uniform(0.0, full_time * 1.4))
         state = digest(work)  # it opens (and recovers from the hot WAL) ...
         assert state in (before, after), f"round {round_}: partial import {state[0]} rows"
         outcomes["previous" if state == before else "previous+file"] += 1
@@ -194,16 +201,7 @@ def test_kill_9_during_a_bulk_load_into_an_empty_archive_loses_nothing(tmp_path,
         rng = random.Random(SEED + 1000 + round_)
         work = tmp_path / f"bulk{round_}.db"
         shutil.copy(empty, work)
-        p = subprocess.Popen(
-            [*WORKER_ALWAYS, "--db", str(work), "import", str(big)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            time.sleep(rng.uniform(0.0, full_time * 1.2))
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+        kill_import(work, big, rng.uniform(0.0, full_time * 1.2))
         state = digest(work)
         assert state in (before, after), f"round {round_}: partial import {state[0]} rows"
         outcomes["empty" if state == before else "file"] += 1
