@@ -78,12 +78,14 @@ class BrowseApp(App[dict[str, Any] | None]):
         filters: Filters | None = None,
         dates_text: str = "",
         pick: bool = False,
+        search_process: bool = False,
         today: date | None = None,
         open_url: Callable[[str], Any] | None = None,
         light: bool = False,
     ) -> None:
         super().__init__()
         self.archive_path = path
+        self.search_process = search_process
         self.reader = Reader(path)
         self.cache = ResultCache()
         self.collector = QuietCollector()
@@ -95,7 +97,8 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._open_url = open_url
         self.generation = 0
         self.total: int | None = None
-        self.version: tuple[int, int] | None = None  # the archive's, when last read
+        # The archive's version when last read, by reading process (see Results.version).
+        self.versions: dict[int, tuple[int, int, int]] = {}
         self._categories: list[str] | None = None
         # Keystroke timings for the benchmark: generation -> when it was typed, and
         # (query, seconds until results for it or a later keystroke were on screen).
@@ -116,6 +119,10 @@ class BrowseApp(App[dict[str, Any] | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.search_process:
+            # From the main thread: the kernel's "kill it when its parent dies" is tied
+            # to the thread that started it.
+            self.reader.start_process()
         self.query_one(SearchBar).focus()
         self.start_query()
         self.load_total()
@@ -252,12 +259,13 @@ class BrowseApp(App[dict[str, Any] | None]):
             return  # said by the next search, which meets the same error
         self.call_from_thread(self._seen_version, version)
 
-    def _seen_version(self, version: tuple[int, int]) -> None:
+    def _seen_version(self, version: tuple[int, int, int]) -> None:
         """Cached results from before a change are stale: forget them, recount the archive."""
-        if self.version is not None and version != self.version:
+        last = self.versions.get(version[0])
+        if last is not None and version != last:
             self.cache.clear()
             self.load_total()
-        self.version = version
+        self.versions[version[0]] = version
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
