@@ -33,7 +33,7 @@ from irarchive.tui.detail import DetailScreen
 from irarchive.tui.help import HelpScreen
 from irarchive.tui.preview import Preview
 from irarchive.tui.related import RelatedScreen
-from irarchive.tui.results import ResultList
+from irarchive.tui.results import END_JUMP, ResultList
 from irarchive.tui.search_bar import SearchBar
 from irarchive.tui.source import FIRST, Page, Reader, ResultCache, Results, Stale
 from irarchive.tui.status import StatusLine
@@ -105,6 +105,7 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._typed: dict[int, tuple[str, float]] = {}
         self.latencies: list[tuple[str, float]] = []
         self.first_results_at: float | None = None
+        self._end_note: tuple[int, int, str] | None = None  # (generation, row, note)
         if light:
             self.theme = "textual-light"
 
@@ -229,6 +230,13 @@ class BrowseApp(App[dict[str, Any] | None]):
             text, typed_at = self._typed.pop(gen)
             self.latencies.append((text, now - typed_at))
 
+    def on_result_list_end_capped(self, event: ResultList.EndCapped) -> None:
+        more = "" if self.results.results.counted else "≥ "
+        note = f"End: row {event.row + 1:,} of {more}{event.total:,} (End again: {END_JUMP:,} on)"
+        # Kept while the cursor stays there: the page's arrival redraws the status line.
+        self._end_note = (self.results.results.generation, event.row, note)
+        self.say()
+
     def on_result_list_need_page(self, event: ResultList.NeedPage) -> None:
         self.load_page(event.results, event.start, event.end)
 
@@ -298,6 +306,10 @@ class BrowseApp(App[dict[str, Any] | None]):
         current = found.generation == self.generation
         if not found.total and current and found.text.strip() and found.suggestions:
             note = note or "did you mean: " + " ".join(found.suggestions)
+        if self._end_note is not None and not note:
+            generation, row, end_note = self._end_note
+            if generation == found.generation and row == self.results.cursor:
+                note = end_note
         self.query_one(StatusLine).say(
             count=found.total if current else None,
             more=current and not found.counted,
