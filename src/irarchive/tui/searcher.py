@@ -5,7 +5,7 @@ for tens of milliseconds at a time and the UI thread (drawing the previous keyst
 results, reading the next key) waits for it. In a second process the two run side by
 side, on two cores when there are two.
 
-``SearchProcess`` starts ``python -m irarchive.tui.searcher FD PATH PARENT_PID``: the
+``SearchProcess`` starts a Python running ``main(FD PATH PARENT_PID)`` of this module: the
 child opens the archive read-only through the same ``Reader`` the browser uses in-thread
 (one db thread, a progress handler that aborts a read gone stale) and answers requests
 sent as pickled tuples over a socket pair:
@@ -37,6 +37,9 @@ from typing import Any
 
 from irarchive.tui.source import Stale
 
+# The child's program. Not ``-m``: that would put the working directory first on the
+# module path, and a folder named irarchive there would be imported instead.
+CHILD = "import sys; del sys.path[0]; from irarchive.tui.searcher import main; main(sys.argv[1:])"
 # Seconds ``close`` waits for the child to exit after closing its socket, before killing it.
 EXIT_WAIT = 2.0
 
@@ -52,8 +55,7 @@ class SearchProcess:
         ours, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "irarchive.tui.searcher"]
-                + [str(theirs.fileno()), path, str(os.getpid())],
+                [sys.executable, "-c", CHILD, str(theirs.fileno()), path, str(os.getpid())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
