@@ -120,6 +120,7 @@ def first_paint(db: Path, runs: int) -> tuple[list[float], list[float]]:
     return frames, rows
 
 
+PROCESS = True  # searches in the search process (``--thread``: on a thread of the app)
 cpu: list[float] = []  # CPU seconds of each browse process at its first paint
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?$>]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
@@ -141,7 +142,9 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
     from irarchive.tui.app import BrowseApp
 
     period = resolve_filters(dates, None, None, today=date.today()) if dates else None
-    app = BrowseApp(str(db), filters=Filters(period=period), dates_text=dates)
+    app = BrowseApp(
+        str(db), filters=Filters(period=period), dates_text=dates, search_process=PROCESS
+    )
     keys: list[tuple[str, str, float]] = []  # (class, text, seconds)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -175,6 +178,9 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
 
 
 async def settle(app, pilot) -> None:
+    process = app.reader.process
+    while process is not None and not process.ready.is_set() and not process.gone.is_set():
+        await asyncio.sleep(0.01)
     while app._typed:
         await asyncio.sleep(0.005)
     await app.workers.wait_for_complete()
@@ -184,7 +190,7 @@ async def settle(app, pilot) -> None:
 async def scrolling(db: Path, target: int) -> tuple[list[float], int, int]:
     from irarchive.tui.app import BrowseApp
 
-    app = BrowseApp(str(db))
+    app = BrowseApp(str(db), search_process=PROCESS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         widgets = len(app.results.children)
@@ -313,7 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--since", default="2020", help="the date filter of the second pass")
     parser.add_argument("--scroll-to", type=int, default=10_000)
     parser.add_argument("--out", type=Path, help="Markdown file to update between markers")
+    parser.add_argument(
+        "--thread", action="store_true", help="search on a thread of the app, not in a process"
+    )
     args = parser.parse_args(argv)
+    global PROCESS
+    PROCESS = not args.thread
     from irarchive.store import open_archive
 
     archive = open_archive(str(args.db), create=False, readonly=True)

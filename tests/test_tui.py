@@ -487,6 +487,40 @@ async def test_search_rows_load_as_they_scroll_in_and_never_repeat(tui_db, monke
 
 
 @run_async
+async def test_end_on_a_long_search_goes_a_bounded_way_and_says_so(tui_db, monkeypatch):
+    monkeypatch.setattr(BrowseApp, "rows_wanted", lambda self: 3)
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 7)
+    monkeypatch.setattr("irarchive.tui.results.END_JUMP", 10)
+    monkeypatch.setattr("irarchive.tui.app.END_JUMP", 10)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 12)) as pilot:
+        await type_text(pilot, "regional bulletin")
+        await settle(pilot)
+        await pilot.press("tab")
+        await settle(pilot)
+        loaded = len(b.app.results.results.rows)  # the rows on screen
+        assert loaded < 20
+        await pilot.press("end")
+        await settle(pilot)
+        # End ranks 10 rows more than are loaded, not all 40.
+        assert b.app.results.cursor == loaded + 9
+        assert len(b.app.results.results.rows) < 40
+        status = str(b.app.query_one("#status").render())
+        assert f"End: row {loaded + 10} of 40 (End again: 10 on)" in status, status
+        assert b.app.results.current["title"].startswith("Regional Trade Bulletin")
+        # Again: 10 rows past those loaded by now (or the cursor, if further).
+        reach = max(len(b.app.results.results.rows), b.app.results.cursor + 1) + 10
+        await pilot.press("end")
+        await settle(pilot)
+        assert b.app.results.cursor == min(reach, 40) - 1
+        await pilot.press("end", "end", "end")
+        await settle(pilot)
+        assert b.app.results.cursor == 39  # the last row: no note any more
+        assert "End:" not in str(b.app.query_one("#status").render())
+        assert b.app.results.current["title"].startswith("Regional Trade Bulletin")
+
+
+@run_async
 async def test_results_of_a_stale_keystroke_are_never_shown(tui_db, monkeypatch):
     import threading
 

@@ -1786,6 +1786,7 @@ def browse_cmd(
         filters=filters,
         dates_text=dates_text,
         pick=pick,
+        search_process=True,
         today=today(),
         light=_light_terminal(),
     )

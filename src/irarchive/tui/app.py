@@ -33,7 +33,7 @@ from irarchive.tui.detail import DetailScreen
 from irarchive.tui.help import HelpScreen
 from irarchive.tui.preview import Preview
 from irarchive.tui.related import RelatedScreen
-from irarchive.tui.results import ResultList
+from irarchive.tui.results import END_JUMP, ResultList
 from irarchive.tui.search_bar import SearchBar
 from irarchive.tui.source import FIRST, Page, Reader, ResultCache, Results, Stale
 from irarchive.tui.status import StatusLine
@@ -78,12 +78,14 @@ class BrowseApp(App[dict[str, Any] | None]):
         filters: Filters | None = None,
         dates_text: str = "",
         pick: bool = False,
+        search_process: bool = False,
         today: date | None = None,
         open_url: Callable[[str], Any] | None = None,
         light: bool = False,
     ) -> None:
         super().__init__()
         self.archive_path = path
+        self.search_process = search_process
         self.reader = Reader(path)
         self.cache = ResultCache()
         self.collector = QuietCollector()
@@ -95,13 +97,15 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._open_url = open_url
         self.generation = 0
         self.total: int | None = None
-        self.version: tuple[int, int] | None = None  # the archive's, when last read
+        # The archive's version when last read, by reading process (see Results.version).
+        self.versions: dict[int, tuple[int, int, int]] = {}
         self._categories: list[str] | None = None
         # Keystroke timings for the benchmark: generation -> when it was typed, and
         # (query, seconds until results for it or a later keystroke were on screen).
         self._typed: dict[int, tuple[str, float]] = {}
         self.latencies: list[tuple[str, float]] = []
         self.first_results_at: float | None = None
+        self._end_note: tuple[int, int, str] | None = None  # (generation, row, note)
         if light:
             self.theme = "textual-light"
 
@@ -116,6 +120,10 @@ class BrowseApp(App[dict[str, Any] | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.search_process:
+            # From the main thread: the kernel's "kill it when its parent dies" is tied
+            # to the thread that started it.
+            self.reader.start_process()
         self.query_one(SearchBar).focus()
         self.start_query()
         self.load_total()
@@ -222,6 +230,13 @@ class BrowseApp(App[dict[str, Any] | None]):
             text, typed_at = self._typed.pop(gen)
             self.latencies.append((text, now - typed_at))
 
+    def on_result_list_end_capped(self, event: ResultList.EndCapped) -> None:
+        more = "" if self.results.results.counted else "≥ "
+        note = f"End: row {event.row + 1:,} of {more}{event.total:,} (End again: {END_JUMP:,} on)"
+        # Kept while the cursor stays there: the page's arrival redraws the status line.
+        self._end_note = (self.results.results.generation, event.row, note)
+        self.say()
+
     def on_result_list_need_page(self, event: ResultList.NeedPage) -> None:
         self.load_page(event.results, event.start, event.end)
 
@@ -252,12 +267,13 @@ class BrowseApp(App[dict[str, Any] | None]):
             return  # said by the next search, which meets the same error
         self.call_from_thread(self._seen_version, version)
 
-    def _seen_version(self, version: tuple[int, int]) -> None:
+    def _seen_version(self, version: tuple[int, int, int]) -> None:
         """Cached results from before a change are stale: forget them, recount the archive."""
-        if self.version is not None and version != self.version:
+        last = self.versions.get(version[0])
+        if last is not None and version != last:
             self.cache.clear()
             self.load_total()
-        self.version = version
+        self.versions[version[0]] = version
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
@@ -290,6 +306,10 @@ class BrowseApp(App[dict[str, Any] | None]):
         current = found.generation == self.generation
         if not found.total and current and found.text.strip() and found.suggestions:
             note = note or "did you mean: " + " ".join(found.suggestions)
+        if self._end_note is not None and not note:
+            generation, row, end_note = self._end_note
+            if generation == found.generation and row == self.results.cursor:
+                note = end_note
         self.query_one(StatusLine).say(
             count=found.total if current else None,
             more=current and not found.counted,

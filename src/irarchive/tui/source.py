@@ -8,6 +8,11 @@ keystroke and start with a cold page cache each time. One long-lived connection 
 the cache warm; a search that has gone stale (the person typed another letter) is
 aborted inside SQLite by a progress handler, so it never delays the next one.
 
+The browser itself (``irarchive browse``) runs its searches, counts and result pages in
+a search process instead (``searcher``, which runs this same ``Reader`` there): ranking
+is pure Python and on a thread it would hold the UI thread's interpreter lock. Until
+that process is up, or if it fails, they run here.
+
 This module is also the thin adapter between the browser and the library: the
 browser never sees SQL, only ``Results`` (a query's rows, loaded page by page).
 
@@ -32,6 +37,7 @@ API has no offset), so a listing page costs time in proportion to its offset.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import threading
 import time
@@ -77,8 +83,9 @@ class Results:
     paged: bool = False
     generation: int = 0
     counted: bool = True
-    # Archive.version() when read: the cache is emptied when the archive changes.
-    version: tuple[int, int] | None = None
+    # (reading process id, *Archive.version()) when read: the cache is emptied when the
+    # archive changes. Versions only compare within one connection, hence the process id.
+    version: tuple[int, int, int] | None = None
 
     @property
     def searched(self) -> bool:
@@ -160,6 +167,9 @@ class Reader:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # Searches run in a process of their own once it is up (``start_process``);
+        # reads are in-thread until then, and if it cannot start or dies.
+        self.process: Any = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="irarchive-db")
         self._archive: Any = None
         self._wanted = 0  # the newest generation asked for
@@ -213,13 +223,27 @@ class Reader:
 
     # ---- called from the UI thread ----------------------------------------------------
 
+    def start_process(self) -> bool:
+        """Start the search process (``searcher``); False if it cannot start."""
+        from irarchive.tui.searcher import SearchProcess
+
+        try:
+            self.process = SearchProcess(self.path)
+        except OSError:
+            return False
+        return True
+
     def want(self, generation: int) -> None:
         """A newer query was typed: reads for older generations stop."""
         with self._lock:
             self._wanted = max(self._wanted, generation)
+        if self.process is not None:
+            self.process.want(generation)
 
     def close(self) -> None:
         self.want(self._wanted + 1)
+        if self.process is not None:
+            self.process.close()
         if self._archive is not None:
             self._pool.submit(self._archive.close)
         self._pool.shutdown(wait=True)
@@ -229,23 +253,37 @@ class Reader:
     def total(self) -> int:
         return self.run(lambda a: a.count())
 
-    def version(self) -> tuple[int, int]:
-        """The archive's version (``Archive.version``): changes when anyone writes to it."""
-        return self.run(lambda a: a.version())
+    def version(self) -> tuple[int, int, int]:
+        """The archive's version on the db thread's connection (see ``Results.version``)."""
+        return self.run(_version)
+
+    def _searched(self, op: str, generation: int, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(archive, *args)`` in the search process if it is up, else on the db thread."""
+        process = self.process
+        if process is not None and process.usable():
+            from irarchive.tui.searcher import ProcessGone
+
+            try:
+                value = process.call(op, generation, *args)
+            except ProcessGone:
+                pass  # it died: read in-thread from now on
+            else:
+                spent = process.cpu[op].pop(generation, None) if op in process.cpu else None
+                if spent is not None:
+                    (self.query_cpu if op == "query" else self.count_cpu)[generation] = spent
+                return value
+        return self.run(fn, *args, generation=generation)
 
     def query(self, text: str, filters: Filters, generation: int, first: int = FIRST) -> Results:
         """The first ``first`` results for ``text``, or the newest articles if it is blank."""
-        return self.run(_query, text, filters, generation, first, generation=generation)
+        return self._searched("query", generation, _query, text, filters, generation, first)
 
     def count(self, results: Results) -> int:
         """How many articles the query of ``results`` finds (cancelled if it goes stale)."""
-        return self.run(_count, results.text, results.filters, generation=results.generation)
+        return self._searched("count", results.generation, _count, results.text, results.filters)
 
     def page(self, results: Results, start: int, end: int) -> Page:
-        if results.searched:
-            return self.run(_search_page, results, start, end, generation=results.generation)
-        rows = self.run(_page, results.filters, start, generation=results.generation)
-        return Page(start, rows)
+        return self._searched("page", results.generation, _page_for, results, start, end)
 
     def categories(self) -> list[str]:
         return self.run(lambda a: a.categories())
@@ -257,6 +295,16 @@ class Reader:
 
     def article(self, article_id: str) -> dict[str, Any]:
         return self.run(lambda a: a.get(article_id))
+
+
+def _version(archive: Any) -> tuple[int, int, int]:
+    return (os.getpid(), *archive.version())
+
+
+def _page_for(archive: Any, results: Results, start: int, end: int) -> Page:
+    if results.searched:
+        return _search_page(archive, results, start, end)
+    return Page(start, _page(archive, results.filters, start))
 
 
 def _page(archive: Any, filters: Filters, start: int) -> list[dict[str, Any]]:
@@ -274,7 +322,7 @@ def _noted(archive: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _query(archive: Any, text: str, filters: Filters, generation: int, first: int) -> Results:
     found = _first_rows(archive, text, filters, generation, first)
-    found.version = archive.version()
+    found.version = _version(archive)
     return found
 
 
