@@ -25,7 +25,7 @@ import pytest
 from irarchive.errors import ArchiveError
 from irarchive.sources import read as read_items
 from irarchive.store import open_archive
-from tests.conftest import IRARCHIVE, checkpoint, run_cli, run_proc
+from tests.conftest import checkpoint, run_cli, run_proc
 
 SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
 KILL_ROUNDS = 100 if SLOW else 30
