@@ -21,7 +21,7 @@ class lazy_re:  # noqa: N801 - used like re.compile
     them all up front cost several milliseconds of each start-up.
     """
 
-    __slots__ = ("_args", "_compiled")
+    __slots__ = ("__dict__", "_args", "_compiled")
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
@@ -31,7 +31,11 @@ class lazy_re:  # noqa: N801 - used like re.compile
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(*self._args)
-        return getattr(compiled, name)
+        value = getattr(compiled, name)
+        # Kept as an attribute: later look-ups skip this method (imports use some of
+        # these patterns millions of times).
+        self.__dict__[name] = value
+        return value
 
 
 # Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
@@ -81,6 +85,8 @@ def index_text(s: str | None) -> str:
     if not s:
         return ""
     s = _nfkc(s)
+    if s.isascii() and "'" not in s and "`" not in s and "." not in s and "-" not in s:
+        return s  # no apostrophe, dot or dash: nothing below applies (most titles)
     if any(q in s for q in _APOSTROPHES):
         # "Turkey’s" is indexed as "Turkey", so it meets "turkey", plus the joined
         # "Turkeys" at the end (earlier archives indexed only that form).
@@ -174,47 +180,65 @@ def title_initials(title: str | None) -> list[str]:
     if not title:
         return []
     out: list[str] = []
+    # The current run of capitalised words: their initials, and which are connectors.
+    initials: list[str] = []
+    connectors: list[bool] = []
 
-    def flush(run: list[tuple[str, bool]]) -> None:
-        while run and run[-1][1]:
-            run.pop()
-        if len(run) < 2:
-            return
-        candidates = ["".join(c for c, _ in run), "".join(c for c, conn in run if not conn)]
-        part = ""
-        for c, conn in [*run, ("", True)]:
-            if conn:
-                if 2 <= len(part) < len(run):
-                    candidates.append(part)
-                part = ""
-            else:
-                part += c
-        for acro in candidates:
-            if 2 <= len(acro) <= 8 and acro not in out:
-                out.append(acro)
+    def flush() -> None:
+        while connectors and connectors[-1]:
+            connectors.pop()
+            initials.pop()
+        if len(initials) >= 2:
+            if True in connectors:
+                candidates = _run_candidates(initials, connectors)
+            else:  # the usual run: every word's initial, and no parts to add
+                candidates = ["".join(initials)]
+            for acro in candidates:
+                if 2 <= len(acro) <= 8 and acro not in out:
+                    out.append(acro)
+        initials.clear()
+        connectors.clear()
 
     # A plain loop over words: several times faster than a regex over the title,
-    # and this runs for every article imported. A run is (initial, is_connector).
-    run: list[tuple[str, bool]] = []
+    # and this runs for every article imported.
     for raw in title.split():
         word = raw.strip(_PUNCT)
         if not word:
-            flush(run)
-            run = []
+            flush()
             continue
         if word[0].isupper():
-            run.append((word[0].lower(), False))
-        elif run and word.lower() in _CONNECTORS:
-            run.append((word[0], True))
+            initials.append(word[0].lower())
+            connectors.append(False)
+        elif initials and word.lower() in _CONNECTORS:
+            initials.append(word[0])
+            connectors.append(True)
         else:
-            flush(run)
-            run = []
+            flush()
             continue
         if raw[-1] in _RUN_END:
-            flush(run)
-            run = []
-    flush(run)
-    return [strip_marks(a) for a in out] if not all(a.isascii() for a in out) else out
+            flush()
+    flush()
+    if title.isascii() or all(a.isascii() for a in out):
+        return out
+    return [strip_marks(a) for a in out]
+
+
+def _run_candidates(initials: list[str], connectors: list[bool]) -> list[str]:
+    """A run's acronyms: all initials, those of the main words, and each part between
+    connectors that is shorter than the run."""
+    candidates = [
+        "".join(initials),
+        "".join(c for c, conn in zip(initials, connectors, strict=True) if not conn),
+    ]
+    part = ""
+    for c, conn in [*zip(initials, connectors, strict=True), ("", True)]:
+        if conn:
+            if 2 <= len(part) < len(initials):
+                candidates.append(part)
+            part = ""
+        else:
+            part += c
+    return candidates
 
 
 # "Shanghai Cooperation Organization (SCO)", "European Union (EU-27)".

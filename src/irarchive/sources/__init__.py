@@ -262,6 +262,7 @@ def _record_date(text: str | None, date_order: str | None) -> str | None:
 
 _Plan = tuple[dict[str, Any], dict[str, list[Any]], bool]
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
+_TEXT_ONLY = frozenset({str})
 #: Keys that need no alias resolution and leave nothing for ``extra``.
 _PLAIN = frozenset({"title", "date", "excerpt", "category", "url"})
 
@@ -302,14 +303,8 @@ def _plain_article(
     except ValueError as exc:
         return Rejected(name, line, f"bad date: {exc}")
     excerpt, truncated = split_truncation(_text(rec.get("excerpt")))
-    return Article(
-        title=title,
-        date=date,
-        excerpt=excerpt,
-        truncated=truncated,
-        category=_text(rec.get("category")),
-        url=_text(rec.get("url")),
-        source=source,
+    return Article.plain(
+        title, date, excerpt, truncated, _text(rec.get("category")), _text(rec.get("url")), source
     )
 
 
@@ -320,7 +315,10 @@ def record_to_article(
     if not isinstance(rec, dict):
         return Rejected(name, line, f"expected an object with a title, got {type(rec).__name__}")
     lowered, present, plain = _key_plan(tuple(rec))
-    if plain and all(_is_text_like(v) for v in rec.values()):
+    if plain and (
+        _TEXT_ONLY.issuperset(map(type, rec.values()))  # the usual case, by a C loop
+        or all(_is_text_like(v) for v in rec.values())
+    ):
         return _plain_article(rec, name=name, line=line, source=source, date_order=date_order)
     used: set[str] = set()
 

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
 from irarchive.model import Article, base_slug
-from irarchive.text import acronym_definitions, fts_text, title_initials
+from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_initials
 
 BATCH = 1000
 CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
@@ -80,16 +80,21 @@ class Prepared(NamedTuple):
 
 def prepare(a: Article) -> Prepared:
     """Everything about one article that needs Python work but no archive access."""
-    from irarchive.store.duplicates import title_hash
+    from irarchive.store.duplicates import key_hash
 
+    title = a.title
+    # Folded once: the id, the slug and the title key all start from it (this runs for
+    # every record of an import).
+    folded = ascii_fold(title)
+    key = " ".join(folded.split())  # == duplicates.title_key(title)
     pairs = [
         pair
-        for text in (a.title, a.excerpt)
+        for text in (title, a.excerpt)
         if text and "(" in text
         for pair in acronym_definitions(text)
     ]
     return Prepared(
-        a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs, title_hash(a.title)
+        a, a.article_id(key), fts_title(title), base_slug(title, folded), pairs, key_hash(key)
     )
 
 
