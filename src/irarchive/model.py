@@ -196,7 +196,7 @@ def tag_or_none(raw: Any) -> str | None:
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")
 
-_SLUG_DROP = lazy_re(r"[^a-z0-9]+")
+_SLUG_WORD = lazy_re(r"[a-z0-9]+")
 _QUOTES = lazy_re(r"['’ʼ‘`´]")
 
 
@@ -207,7 +207,7 @@ def base_slug(title: str, folded: str | None = None) -> str:
     """
     if folded is None:
         folded = ascii_fold(title)
-    words = [w for w in _SLUG_DROP.split(_QUOTES.sub("", folded)) if w]
+    words = _SLUG_WORD.findall(_QUOTES.sub("", folded))
     words = [w for w in words if w not in STOPWORDS] or words
     slug = ""
     for word in words[:SLUG_WORDS]:

@@ -50,6 +50,8 @@ _APOSTROPHES = "'’ʼ‘`´"
 _DOTTED_HINT = lazy_re(r"\.\w\.")
 _DASH_CHARS = "-‐‑‒–—"
 _TO_HYPHEN = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
+# Text without any of these is left as it is by ``index_text``.
+_REWRITTEN = lazy_re("[" + re.escape(_APOSTROPHES + _DASH_CHARS + ".") + "]")
 _COMBINING = lazy_re("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = lazy_re(r"[^\W_]+")
 
@@ -85,7 +87,7 @@ def index_text(s: str | None) -> str:
     if not s:
         return ""
     s = _nfkc(s)
-    if s.isascii() and "'" not in s and "`" not in s and "." not in s and "-" not in s:
+    if not _REWRITTEN.search(s):
         return s  # no apostrophe, dot or dash: nothing below applies (most titles)
     if any(q in s for q in _APOSTROPHES):
         # "Turkey’s" is indexed as "Turkey", so it meets "turkey", plus the joined
@@ -180,40 +182,41 @@ def title_initials(title: str | None) -> list[str]:
     if not title:
         return []
     out: list[str] = []
-    # The current run of capitalised words: their initials, and which are connectors.
-    initials: list[str] = []
-    connectors: list[bool] = []
+    run: list[str] = []  # initials of the current run of capitalised words
+    conns: list[int] = []  # the positions in ``run`` of its connecting words
 
     def flush() -> None:
-        while connectors and connectors[-1]:
-            connectors.pop()
-            initials.pop()
-        if len(initials) >= 2:
-            if True in connectors:
-                candidates = _run_candidates(initials, connectors)
+        while conns and conns[-1] == len(run) - 1:
+            conns.pop()
+            run.pop()
+        if len(run) >= 2:
+            if conns:
+                candidates = _run_candidates(run, conns)
             else:  # the usual run: every word's initial, and no parts to add
-                candidates = ["".join(initials)]
+                candidates = ["".join(run)]
             for acro in candidates:
                 if 2 <= len(acro) <= 8 and acro not in out:
                     out.append(acro)
-        initials.clear()
-        connectors.clear()
+        run.clear()
+        conns.clear()
 
     # A plain loop over words: several times faster than a regex over the title,
     # and this runs for every article imported.
     for raw in title.split():
         word = raw.strip(_PUNCT)
         if not word:
-            flush()
+            if run:
+                flush()
             continue
-        if word[0].isupper():
-            initials.append(word[0].lower())
-            connectors.append(False)
-        elif initials and word.lower() in _CONNECTORS:
-            initials.append(word[0])
-            connectors.append(True)
+        initial = word[0]
+        if initial.isupper():
+            run.append(initial.lower())
+        elif run and word.lower() in _CONNECTORS:
+            conns.append(len(run))
+            run.append(initial)
         else:
-            flush()
+            if run:
+                flush()
             continue
         if raw[-1] in _RUN_END:
             flush()
@@ -223,21 +226,21 @@ def title_initials(title: str | None) -> list[str]:
     return [strip_marks(a) for a in out]
 
 
-def _run_candidates(initials: list[str], connectors: list[bool]) -> list[str]:
+def _run_candidates(run: list[str], conns: list[int]) -> list[str]:
     """A run's acronyms: all initials, those of the main words, and each part between
-    connectors that is shorter than the run."""
-    candidates = [
-        "".join(initials),
-        "".join(c for c, conn in zip(initials, connectors, strict=True) if not conn),
-    ]
+    connecting words (at positions ``conns``) that is shorter than the run."""
+    skip = set(conns)
+    candidates = ["".join(run), "".join(c for i, c in enumerate(run) if i not in skip)]
     part = ""
-    for c, conn in [*zip(initials, connectors, strict=True), ("", True)]:
-        if conn:
-            if 2 <= len(part) < len(initials):
+    for i, c in enumerate(run):
+        if i in skip:
+            if 2 <= len(part) < len(run):
                 candidates.append(part)
             part = ""
         else:
             part += c
+    if 2 <= len(part) < len(run):  # the part after the last connecting word
+        candidates.append(part)
     return candidates
 
 
