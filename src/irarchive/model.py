@@ -71,8 +71,8 @@ class Article:
         # Positional fields instead of a per-object dict of names: import workers
         # send millions of these through a pipe (about half the pickling cost). The
         # instance dict holds exactly the fields, in order (set by ``__init__`` or
-        # ``_article_of``, never after: the class is frozen).
-        return (_article_of, (tuple(self.__dict__.values()),))
+        # ``article_from_values``, never after: the class is frozen).
+        return (article_from_values, (tuple(self.__dict__.values()),))
 
     @classmethod
     def plain(
@@ -87,7 +87,7 @@ class Article:
     ) -> Article:
         """``Article(title=..., ..., source=...)`` with every other field at its
         default, built at a third of the cost: an import makes one per record."""
-        return _article_of(
+        return article_from_values(
             (
                 title,
                 date,
@@ -133,7 +133,7 @@ _PLAIN_DEFAULTS = (None, None, None, None)  # source_id, given_id, slug, added_a
 _new_article = object.__new__
 
 
-def _article_of(values: tuple[Any, ...]) -> Article:
+def article_from_values(values: tuple[Any, ...]) -> Article:
     """The article with these field values, in field order, without ``__init__``'s
     per-field ``object.__setattr__`` calls (a frozen dataclass sets fields that way)."""
     a = _new_article(Article)

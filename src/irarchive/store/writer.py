@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
-from irarchive.model import Article, base_slug
+from irarchive.model import Article, article_from_values, base_slug
 from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_initials
 
 BATCH = 1000
@@ -76,6 +76,20 @@ class Prepared(NamedTuple):
     acronyms: list[tuple[str, str]]
     #: ``store.duplicates.title_hash`` of the title: the stored ``title_key`` column.
     title_key: int
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # An import's reader process sends millions of these: the article's field
+        # values go as a plain tuple and both are rebuilt in one call (``_prepared_of``).
+        return (_prepared_of, (tuple(self.article.__dict__.values()), *self[1:]))
+
+
+def _prepared_of(values: tuple[Any, ...], *prepared: Any) -> Prepared:
+    """A pickled ``Prepared`` rebuilt: its article from field values (``Article``'s own
+    ``__reduce__``), the rest as they are."""
+    return _tuple_new(Prepared, (article_from_values(values), *prepared))
+
+
+_tuple_new = tuple.__new__
 
 
 def prepare(a: Article) -> Prepared:
