@@ -209,6 +209,9 @@ def base_slug(title: str, folded: str | None = None) -> str:
         folded = ascii_fold(title)
     words = _SLUG_WORD.findall(_QUOTES.sub("", folded))
     words = [w for w in words if w not in STOPWORDS] or words
+    slug = "-".join(words[:SLUG_WORDS])
+    if len(slug) <= SLUG_MAX:  # the usual title: its first words all fit
+        return slug or "article"
     slug = ""
     for word in words[:SLUG_WORDS]:
         candidate = f"{slug}-{word}" if slug else word
