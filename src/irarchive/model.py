@@ -87,23 +87,9 @@ class Article:
     ) -> Article:
         """``Article(title=..., ..., source=...)`` with every other field at its
         default, built at a third of the cost: an import makes one per record."""
-        return article_from_values(
-            (
-                title,
-                date,
-                excerpt,
-                truncated,
-                category,
-                url,
-                source,
-                *_PLAIN_DEFAULTS,
-                {},
-                (),
-                None,
-                (),
-                (),
-            )
-        )
+        # source_id, given_id, slug, added_at, extra, authors, doi, tags, notes
+        rest = (None, None, None, None, {}, (), None, (), ())
+        return article_from_values((title, date, excerpt, truncated, category, url, source, *rest))
 
     def key(self, title_key: str | None = None) -> str:
         """The identity of the record: what makes two records the same article.
@@ -129,7 +115,6 @@ class Article:
 
 
 _ARTICLE_FIELDS = tuple(Article.__dataclass_fields__)
-_PLAIN_DEFAULTS = (None, None, None, None)  # source_id, given_id, slug, added_at
 _new_article = object.__new__
 
 
