@@ -7,7 +7,9 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -21,6 +23,11 @@ from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_init
 BATCH = 1000
 CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
 _CONTENT = CONTENT
+#: A record's values (``_BatchWriter._values``) in ``CONTENT`` order, by one C call:
+#: the writer takes this for every record it imports.
+_content_of = operator.itemgetter(*CONTENT)
+#: ``date_range``, remembered: a million articles have some thousands of dates.
+_date_range = functools.lru_cache(maxsize=1 << 16)(date_range)
 #: The content an article had before authors and doi existed: ids of duplicate-identity
 #: records (``_alt_id``) hash only these unless the record has authors or a doi.
 _CONTENT_V1 = CONTENT[:7]
@@ -236,7 +243,7 @@ class _BatchWriter:
         differing = []
         for _a, k, values in keyed:
             row = existing.get(k)
-            if row is not None and tuple(row[2:]) != tuple(values[f] for f in _CONTENT):
+            if row is not None and tuple(row[2:]) != _content_of(values):
                 differing.append(_alt_id(k, values))
         if differing:
             existing.update(self._existing(differing))
@@ -245,7 +252,7 @@ class _BatchWriter:
         fts_rows: list[tuple] = []
         written: list[str] = []
         for p, k, values in keyed:
-            content = tuple(values[f] for f in _CONTENT)
+            content = _content_of(values)
             row = existing.get(k)
             if row is not None and (tuple(row[2:]) == content or _display_copy(row[2:], content)):
                 self.report.unchanged += 1
@@ -359,7 +366,7 @@ class _BatchWriter:
             for i, (_p, k, values) in enumerate(keyed)
             if i not in self.filled
             and (row := existing.get(k)) is not None
-            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+            and tuple(row[2:]) != _content_of(values)
         }
         self.filled = set()
         if not differing:
@@ -556,8 +563,7 @@ class _BatchWriter:
         candidates = [
             (i, k)
             for i, (p, k, values) in enumerate(keyed)
-            if (row := existing.get(k)) is not None
-            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+            if (row := existing.get(k)) is not None and tuple(row[2:]) != _content_of(values)
         ]
         if not candidates:
             return
@@ -868,7 +874,7 @@ class BulkKeys:
 
 def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
     """title, date, date_start, date_end, excerpt, truncated, category, url: as stored."""
-    start, end = date_range(a.date) if a.date else (None, None)
+    start, end = _date_range(a.date) if a.date else (None, None)
     return (
         values["title"],
         values["date"],
