@@ -67,30 +67,63 @@ class Article:
     #: Notes the record carries, as ``(created_at, text)`` pairs in creation order.
     notes: tuple[tuple[str, str], ...] = ()
 
-    def __reduce__(self) -> tuple[type[Article], tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Positional fields instead of a per-object dict of names: import workers
-        # send millions of these through a pipe (about half the pickling cost).
-        return (Article, tuple(getattr(self, name) for name in _ARTICLE_FIELDS))
+        # send millions of these through a pipe (about half the pickling cost). The
+        # instance dict holds exactly the fields, in order (set by ``__init__`` or
+        # ``article_from_values``, never after: the class is frozen).
+        return (article_from_values, (tuple(self.__dict__.values()),))
 
-    def key(self) -> str:
-        """The identity of the record: what makes two records the same article."""
+    @classmethod
+    def plain(
+        cls,
+        title: str,
+        date: str | None,
+        excerpt: str | None,
+        truncated: bool,
+        category: str | None,
+        url: str | None,
+        source: str | None,
+    ) -> Article:
+        """``Article(title=..., ..., source=...)`` with every other field at its
+        default, built at a third of the cost: an import makes one per record."""
+        # source_id, given_id, slug, added_at, extra, authors, doi, tags, notes
+        rest = (None, None, None, None, {}, (), None, (), ())
+        return article_from_values((title, date, excerpt, truncated, category, url, source, *rest))
+
+    def key(self, title_key: str | None = None) -> str:
+        """The identity of the record: what makes two records the same article.
+
+        ``title_key``: the title folded as here (``store.duplicates.title_key``), when
+        the caller has it already (an import folds each title once).
+        """
         if self.source_id:
             return "sid\x1f" + self.source_id.strip()
-        title = " ".join(ascii_fold(self.title).split())
+        title = title_key if title_key is not None else " ".join(ascii_fold(self.title).split())
         if self.url:
             return "url\x1f" + self.url.strip() + "\x1f" + title
         return "td\x1f" + title + "\x1f" + (self.date or "")
 
-    def article_id(self) -> str:
-        """Stable 16-hex-digit id derived from the record's identity."""
+    def article_id(self, title_key: str | None = None) -> str:
+        """Stable 16-hex-digit id derived from the record's identity (``title_key``: see
+        ``key``)."""
         if self.given_id:
             return self.given_id
         import hashlib  # only imports need it; kept off the read path's start-up
 
-        return hashlib.sha256(self.key().encode("utf-8")).hexdigest()[:ID_LENGTH]
+        return hashlib.sha256(self.key(title_key).encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
 _ARTICLE_FIELDS = tuple(Article.__dataclass_fields__)
+_new_article = object.__new__
+
+
+def article_from_values(values: tuple[Any, ...]) -> Article:
+    """The article with these field values, in field order, without ``__init__``'s
+    per-field ``object.__setattr__`` calls (a frozen dataclass sets fields that way)."""
+    a = _new_article(Article)
+    a.__dict__.update(zip(_ARTICLE_FIELDS, values, strict=True))
+    return a
 
 
 def name_text(name: Any) -> str:
@@ -148,14 +181,22 @@ def tag_or_none(raw: Any) -> str | None:
 
 ID_PATTERN = lazy_re(r"[0-9a-f]{16}")
 
-_SLUG_DROP = lazy_re(r"[^a-z0-9]+")
+_SLUG_WORD = lazy_re(r"[a-z0-9]+")
 _QUOTES = lazy_re(r"['’ʼ‘`´]")
 
 
-def base_slug(title: str) -> str:
-    """A short, typeable slug from the first words of a title (``sco-summit-in-samarkand``)."""
-    words = [w for w in _SLUG_DROP.split(_QUOTES.sub("", ascii_fold(title))) if w]
+def base_slug(title: str, folded: str | None = None) -> str:
+    """A short, typeable slug from the first words of a title (``sco-summit-in-samarkand``).
+
+    ``folded``: ``ascii_fold(title)``, when the caller has it already.
+    """
+    if folded is None:
+        folded = ascii_fold(title)
+    words = _SLUG_WORD.findall(_QUOTES.sub("", folded))
     words = [w for w in words if w not in STOPWORDS] or words
+    slug = "-".join(words[:SLUG_WORDS])
+    if len(slug) <= SLUG_MAX:  # the usual title: its first words all fit
+        return slug or "article"
     slug = ""
     for word in words[:SLUG_WORDS]:
         candidate = f"{slug}-{word}" if slug else word

@@ -21,7 +21,7 @@ class lazy_re:  # noqa: N801 - used like re.compile
     them all up front cost several milliseconds of each start-up.
     """
 
-    __slots__ = ("_args", "_compiled")
+    __slots__ = ("__dict__", "_args", "_compiled")
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
@@ -31,7 +31,11 @@ class lazy_re:  # noqa: N801 - used like re.compile
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(*self._args)
-        return getattr(compiled, name)
+        value = getattr(compiled, name)
+        # Kept as an attribute: later look-ups skip this method (imports use some of
+        # these patterns millions of times).
+        self.__dict__[name] = value
+        return value
 
 
 # Apostrophes and quote-like marks that join letters: China’s -> Chinas, O'Neill -> ONeill.
@@ -46,6 +50,8 @@ _APOSTROPHES = "'’ʼ‘`´"
 _DOTTED_HINT = lazy_re(r"\.\w\.")
 _DASH_CHARS = "-‐‑‒–—"
 _TO_HYPHEN = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
+# Text without any of these is left as it is by ``index_text``.
+_REWRITTEN = lazy_re("[" + re.escape(_APOSTROPHES + _DASH_CHARS + ".") + "]")
 _COMBINING = lazy_re("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = lazy_re(r"[^\W_]+")
 
@@ -81,6 +87,8 @@ def index_text(s: str | None) -> str:
     if not s:
         return ""
     s = _nfkc(s)
+    if not _REWRITTEN.search(s):
+        return s  # no apostrophe, dot or dash: nothing below applies (most titles)
     if any(q in s for q in _APOSTROPHES):
         # "Turkey’s" is indexed as "Turkey", so it meets "turkey", plus the joined
         # "Turkeys" at the end (earlier archives indexed only that form).
@@ -174,47 +182,66 @@ def title_initials(title: str | None) -> list[str]:
     if not title:
         return []
     out: list[str] = []
+    run: list[str] = []  # initials of the current run of capitalised words
+    conns: list[int] = []  # the positions in ``run`` of its connecting words
 
-    def flush(run: list[tuple[str, bool]]) -> None:
-        while run and run[-1][1]:
+    def flush() -> None:
+        while conns and conns[-1] == len(run) - 1:
+            conns.pop()
             run.pop()
-        if len(run) < 2:
-            return
-        candidates = ["".join(c for c, _ in run), "".join(c for c, conn in run if not conn)]
-        part = ""
-        for c, conn in [*run, ("", True)]:
-            if conn:
-                if 2 <= len(part) < len(run):
-                    candidates.append(part)
-                part = ""
-            else:
-                part += c
-        for acro in candidates:
-            if 2 <= len(acro) <= 8 and acro not in out:
-                out.append(acro)
+        if len(run) >= 2:
+            if conns:
+                candidates = _run_candidates(run, conns)
+            else:  # the usual run: every word's initial, and no parts to add
+                candidates = ["".join(run)]
+            for acro in candidates:
+                if 2 <= len(acro) <= 8 and acro not in out:
+                    out.append(acro)
+        run.clear()
+        conns.clear()
 
     # A plain loop over words: several times faster than a regex over the title,
-    # and this runs for every article imported. A run is (initial, is_connector).
-    run: list[tuple[str, bool]] = []
+    # and this runs for every article imported.
     for raw in title.split():
         word = raw.strip(_PUNCT)
         if not word:
-            flush(run)
-            run = []
+            if run:
+                flush()
             continue
-        if word[0].isupper():
-            run.append((word[0].lower(), False))
+        initial = word[0]
+        if initial.isupper():
+            run.append(initial.lower())
         elif run and word.lower() in _CONNECTORS:
-            run.append((word[0], True))
+            conns.append(len(run))
+            run.append(initial)
         else:
-            flush(run)
-            run = []
+            if run:
+                flush()
             continue
         if raw[-1] in _RUN_END:
-            flush(run)
-            run = []
-    flush(run)
-    return [strip_marks(a) for a in out] if not all(a.isascii() for a in out) else out
+            flush()
+    flush()
+    if title.isascii() or all(a.isascii() for a in out):
+        return out
+    return [strip_marks(a) for a in out]
+
+
+def _run_candidates(run: list[str], conns: list[int]) -> list[str]:
+    """A run's acronyms: all initials, those of the main words, and each part between
+    connecting words (at positions ``conns``) that is shorter than the run."""
+    skip = set(conns)
+    candidates = ["".join(run), "".join(c for i, c in enumerate(run) if i not in skip)]
+    part = ""
+    for i, c in enumerate(run):
+        if i in skip:
+            if 2 <= len(part) < len(run):
+                candidates.append(part)
+            part = ""
+        else:
+            part += c
+    if 2 <= len(part) < len(run):  # the part after the last connecting word
+        candidates.append(part)
+    return candidates
 
 
 # "Shanghai Cooperation Organization (SCO)", "European Union (EU-27)".

@@ -102,6 +102,17 @@ def problem(value: Any) -> str | None:
 
     Iterative, so a record nested a million deep costs no Python stack.
     """
+    if type(value) is dict and _TEXT_ONLY.issuperset(map(type, value.values())):
+        # The usual record, an object of text fields, checked by C loops alone: this
+        # runs for every record of an import. Keys and values can only hold a lone
+        # surrogate, which UTF-8 refuses; the loop below finds it to name it.
+        try:
+            "".join(value).encode("utf-8")
+            "".join(value.values()).encode("utf-8")
+        except (UnicodeEncodeError, TypeError):  # TypeError: a key that is not text
+            pass
+        else:
+            return None
     stack = [(value, 1)]
     while stack:
         v, depth = stack.pop()
@@ -127,6 +138,9 @@ def problem(value: Any) -> str | None:
             else:
                 stack.extend((x, depth + 1) for x in v)
     return None
+
+
+_TEXT_ONLY = frozenset({str})
 
 
 def _has_surrogate(text: str) -> bool:

@@ -30,9 +30,14 @@ def title_hash(title: str | None) -> int:
     """The stored key of a title (column ``title_key``, migration m008): a 32-bit hash
     of ``title_key(title)``. Equal folded titles have equal keys; a few unequal ones
     share a key too, so whoever looks a title up by it compares the folded titles."""
+    return key_hash(title_key(title))
+
+
+def key_hash(key: str) -> int:
+    """``title_hash`` of a title whose ``title_key`` is ``key``."""
     import zlib
 
-    crc = zlib.crc32(title_key(title).encode("utf-8", "surrogatepass"))
+    crc = zlib.crc32(key.encode("utf-8", "surrogatepass"))
     return crc - 0x1_0000_0000 if crc >= 0x8000_0000 else crc  # SQLite's 4-byte integers
 
 

@@ -7,7 +7,9 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -15,12 +17,17 @@ from typing import Any, NamedTuple
 
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
-from irarchive.model import Article, base_slug
-from irarchive.text import acronym_definitions, fts_text, title_initials
+from irarchive.model import Article, article_from_values, base_slug
+from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_initials
 
 BATCH = 1000
 CONTENT = ("title", "date", "excerpt", "truncated", "category", "url", "extra", "authors", "doi")
 _CONTENT = CONTENT
+#: A record's values (``_BatchWriter._values``) in ``CONTENT`` order, by one C call:
+#: the writer takes this for every record it imports.
+_content_of = operator.itemgetter(*CONTENT)
+#: ``date_range``, remembered: a million articles have some thousands of dates.
+_date_range = functools.lru_cache(maxsize=1 << 16)(date_range)
 #: The content an article had before authors and doi existed: ids of duplicate-identity
 #: records (``_alt_id``) hash only these unless the record has authors or a doi.
 _CONTENT_V1 = CONTENT[:7]
@@ -77,19 +84,38 @@ class Prepared(NamedTuple):
     #: ``store.duplicates.title_hash`` of the title: the stored ``title_key`` column.
     title_key: int
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # An import's reader process sends millions of these: the article's field
+        # values go as a plain tuple and both are rebuilt in one call (``_prepared_of``).
+        return (_prepared_of, (tuple(self.article.__dict__.values()), *self[1:]))
+
+
+def _prepared_of(values: tuple[Any, ...], *prepared: Any) -> Prepared:
+    """A pickled ``Prepared`` rebuilt: its article from field values (``Article``'s own
+    ``__reduce__``), the rest as they are."""
+    return _tuple_new(Prepared, (article_from_values(values), *prepared))
+
+
+_tuple_new = tuple.__new__
+
 
 def prepare(a: Article) -> Prepared:
     """Everything about one article that needs Python work but no archive access."""
-    from irarchive.store.duplicates import title_hash
+    from irarchive.store.duplicates import key_hash
 
+    title = a.title
+    # Folded once: the id, the slug and the title key all start from it (this runs for
+    # every record of an import).
+    folded = ascii_fold(title)
+    key = " ".join(folded.split())  # == duplicates.title_key(title)
     pairs = [
         pair
-        for text in (a.title, a.excerpt)
+        for text in (title, a.excerpt)
         if text and "(" in text
         for pair in acronym_definitions(text)
     ]
     return Prepared(
-        a, a.article_id(), fts_title(a.title), base_slug(a.title), pairs, title_hash(a.title)
+        a, a.article_id(key), fts_title(title), base_slug(title, folded), pairs, key_hash(key)
     )
 
 
@@ -217,7 +243,7 @@ class _BatchWriter:
         differing = []
         for _a, k, values in keyed:
             row = existing.get(k)
-            if row is not None and tuple(row[2:]) != tuple(values[f] for f in _CONTENT):
+            if row is not None and tuple(row[2:]) != _content_of(values):
                 differing.append(_alt_id(k, values))
         if differing:
             existing.update(self._existing(differing))
@@ -226,7 +252,7 @@ class _BatchWriter:
         fts_rows: list[tuple] = []
         written: list[str] = []
         for p, k, values in keyed:
-            content = tuple(values[f] for f in _CONTENT)
+            content = _content_of(values)
             row = existing.get(k)
             if row is not None and (tuple(row[2:]) == content or _display_copy(row[2:], content)):
                 self.report.unchanged += 1
@@ -340,7 +366,7 @@ class _BatchWriter:
             for i, (_p, k, values) in enumerate(keyed)
             if i not in self.filled
             and (row := existing.get(k)) is not None
-            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+            and tuple(row[2:]) != _content_of(values)
         }
         self.filled = set()
         if not differing:
@@ -537,8 +563,7 @@ class _BatchWriter:
         candidates = [
             (i, k)
             for i, (p, k, values) in enumerate(keyed)
-            if (row := existing.get(k)) is not None
-            and tuple(row[2:]) != tuple(values[f] for f in _CONTENT)
+            if (row := existing.get(k)) is not None and tuple(row[2:]) != _content_of(values)
         ]
         if not candidates:
             return
@@ -849,7 +874,7 @@ class BulkKeys:
 
 def _columns(a: Article, values: dict[str, Any]) -> tuple[Any, ...]:
     """title, date, date_start, date_end, excerpt, truncated, category, url: as stored."""
-    start, end = date_range(a.date) if a.date else (None, None)
+    start, end = _date_range(a.date) if a.date else (None, None)
     return (
         values["title"],
         values["date"],
