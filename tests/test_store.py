@@ -199,3 +199,18 @@ def test_creation_failure_leaves_no_file(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ArchiveError, match="cannot create the folder"):
         open_archive(str(blocker / "sub" / "a.db"))
+
+
+@pytest.mark.parametrize("n", [0, 1, 899, 900, 901, 1800, 1801, 2500])
+def test_rows_in_finds_every_value_of_an_in_list_of_any_length(n):
+    """IN lists are run 900 values at a time (older SQLite builds allow 999 parameters):
+    each side of a chunk boundary, every value is found once, in chunk order."""
+    from irarchive.store.chunks import IN_CHUNK, rows_in
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(3000)])
+    wanted = list(range(n - 1, -1, -1))  # descending: the order of chunks is kept
+    got = list(rows_in(conn, "SELECT k, v FROM t WHERE k IN ({marks}) ORDER BY k DESC", wanted))
+    assert got == [(k, f"v{k}") for k in wanted]
+    assert IN_CHUNK <= 999

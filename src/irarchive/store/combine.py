@@ -27,6 +27,7 @@ from irarchive.errors import ArchiveError, ImportFailed
 from irarchive.migrations import APPLICATION_ID
 from irarchive.model import Article
 from irarchive.store.archive import Archive
+from irarchive.store.chunks import rows_in
 from irarchive.store.writer import ImportReport
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -211,20 +212,10 @@ class _Reader:
 
 def _local_ids(c: sqlite3.Connection, ids: set[str]) -> dict[str, str]:
     """OTHER's article ids -> this archive's: the same id, else the one it is an alias of."""
-    out: dict[str, str] = {}
     todo = list(ids)
-    for i in range(0, len(todo), 900):
-        chunk = todo[i : i + 900]
-        marks = ", ".join("?" * len(chunk))
-        out.update(
-            (r[0], r[0]) for r in c.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
-        )
-        rest = [x for x in chunk if x not in out]
-        if rest:
-            marks = ", ".join("?" * len(rest))
-            out.update(
-                c.execute(f"SELECT alias, article_id FROM aliases WHERE alias IN ({marks})", rest)
-            )
+    out = {r[0]: r[0] for r in rows_in(c, "SELECT id FROM articles WHERE id IN ({marks})", todo)}
+    rest = [x for x in todo if x not in out]
+    out.update(rows_in(c, "SELECT alias, article_id FROM aliases WHERE alias IN ({marks})", rest))
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from irarchive.dates import date_range
 from irarchive.errors import ArchiveError
 from irarchive.model import Article, article_from_values, base_slug
+from irarchive.store.chunks import rows_in
 from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_initials
 
 BATCH = 1000
@@ -398,33 +399,18 @@ class _BatchWriter:
         return _fill_from(stored, a)
 
     def _aliases(self, ids: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            out.update(
-                self.c.execute(
-                    "SELECT alias, article_id FROM aliases "
-                    f"WHERE kind = 'id' AND alias IN ({marks})",
-                    chunk,
-                )
-            )
-        return out
+        sql = "SELECT alias, article_id FROM aliases WHERE kind = 'id' AND alias IN ({marks})"
+        return dict(rows_in(self.c, sql, ids))
 
     def _candidates_by_url(self, keys: list[str]) -> list[tuple]:
         """(rowid, id, title, url, source) of articles whose url has one of these keys."""
         from irarchive.migrations import URL_KEY_SQL
 
-        out: list[tuple] = []
-        for i in range(0, len(keys), 900):
-            chunk = keys[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            out += self.c.execute(
-                "SELECT rowid, id, title, url, source FROM articles "
-                f"WHERE url IS NOT NULL AND {URL_KEY_SQL} IN ({marks}) ORDER BY rowid",
-                chunk,
-            ).fetchall()
-        return out
+        sql = (
+            "SELECT rowid, id, title, url, source FROM articles "
+            f"WHERE url IS NOT NULL AND {URL_KEY_SQL} IN ({{marks}}) ORDER BY rowid"
+        )
+        return list(rows_in(self.c, sql, keys))
 
     def _same_title(self, p: Prepared) -> list[tuple]:
         """(rowid, id, title, url, source) of the stored articles with the record's folded
@@ -479,14 +465,9 @@ class _BatchWriter:
         if not ids:
             return
         edits: dict[str, dict[str, str | None]] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            for article_id, name, source_value in self.c.execute(
-                f"SELECT article_id, field, source_value FROM edits WHERE article_id IN ({marks})",
-                chunk,
-            ):
-                edits.setdefault(article_id, {})[name] = source_value
+        sql = "SELECT article_id, field, source_value FROM edits WHERE article_id IN ({marks})"
+        for article_id, name, source_value in rows_in(self.c, sql, ids):
+            edits.setdefault(article_id, {})[name] = source_value
         if not edits:
             return
         for i, (p, k, _values) in enumerate(keyed):
@@ -656,14 +637,8 @@ class _BatchWriter:
             if out is not None:
                 return out
             self._index_now()  # two slugs share a hash: the real index decides
-        taken: set[str] = set()
-        for i in range(0, len(choices), 900):
-            chunk = choices[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            taken |= {
-                r[0]
-                for r in self.c.execute(f"SELECT slug FROM articles WHERE slug IN ({marks})", chunk)
-            }
+        sql = "SELECT slug FROM articles WHERE slug IN ({marks})"
+        taken: set[str] = {r[0] for r in rows_in(self.c, sql, choices)}
         out = []
         for want, base, k in wants:
             for candidate in (want, f"{base}-{k[:6]}", f"{base}-{k}", k):
@@ -841,16 +816,8 @@ class BulkKeys:
         wanted = {self.hash_text(t): t for t in texts}
         if len(wanted) < len(set(texts)):
             return None
-        found: dict[int, int] = {}
-        keys = list(wanted)
-        for i in range(0, len(keys), 900):
-            chunk = keys[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            found.update(
-                self.c.execute(
-                    f"SELECT row, hash FROM {self.SCHEMA}.{table} WHERE hash IN ({marks})", chunk
-                ).fetchall()
-            )
+        sql = f"SELECT row, hash FROM {self.SCHEMA}.{table} WHERE hash IN ({{marks}})"
+        found: dict[int, int] = dict(rows_in(self.c, sql, list(wanted)))
         if not found:
             return []
         stored = dict(zip(found, self.values(column, list(found)), strict=True))
@@ -860,15 +827,8 @@ class BulkKeys:
 
     def values(self, column: str, rowids: list[int]) -> list[str]:
         """``column`` of these articles, in the order given."""
-        out: dict[int, str] = {}
-        for i in range(0, len(rowids), 900):
-            chunk = rowids[i : i + 900]
-            marks = ", ".join("?" * len(chunk))
-            out.update(
-                self.c.execute(
-                    f"SELECT rowid, {column} FROM articles WHERE rowid IN ({marks})", chunk
-                ).fetchall()
-            )
+        sql = f"SELECT rowid, {column} FROM articles WHERE rowid IN ({{marks}})"
+        out: dict[int, str] = dict(rows_in(self.c, sql, rowids))
         return [out[r] for r in rowids]
 
 
