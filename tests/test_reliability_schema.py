@@ -134,3 +134,17 @@ def test_schema_versions_out_of_range_are_refused(seeded, cli, version):
     assert r.code == 1, r
     assert r.err.startswith("Error: ") and r.err.count("\n") == 1, r
     assert seeded.read_bytes() == before
+
+
+def test_the_kept_latest_schema_is_what_the_migrations_make():
+    """Opening an archive compares it with ``store/schema_latest.py`` instead of running
+    every migration in memory; that file must be what the migrations make (after a new
+    migration: python tests/fixtures/make_schema_latest.py)."""
+    from irarchive import migrations
+    from irarchive.store import schema_latest
+    from irarchive.store.opening import built_schema, expected_schema
+
+    assert schema_latest.VERSION == migrations.LATEST
+    assert schema_latest.SCHEMA == built_schema(migrations.LATEST)
+    assert expected_schema(migrations.LATEST) is schema_latest.SCHEMA
+    assert expected_schema(migrations.LATEST - 1) == built_schema(migrations.LATEST - 1)

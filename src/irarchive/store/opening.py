@@ -75,9 +75,44 @@ def expected_schema(version: int) -> dict[str, tuple[str, str, str]]:
     """name -> (type, table, sql) of what the migrations up to ``version`` create.
 
     Built by running those migrations on an in-memory database, so it can never
-    drift from them (nothing here repeats their SQL); about a millisecond, once.
+    drift from them. That costs 10-25 ms (the data-moving migrations import half the
+    package), paid by every command that opens an archive, so the latest schema's
+    answer is kept in ``store/schema_latest.py``, which a test compares with a fresh
+    build (regenerate it with ``python tests/fixtures/make_schema_latest.py``).
     """
+    from irarchive.store import schema_latest
+
+    if version == schema_latest.VERSION == migrations.LATEST:
+        return schema_latest.SCHEMA
+    return built_schema(version)
+
+
+def built_schema(version: int) -> dict[str, tuple[str, str, str]]:
+    """``expected_schema`` as the migrations make it, on an in-memory database."""
     return _expected(tuple(migrations.MIGRATIONS[:version]))
+
+
+def render_schema_module(version: int = migrations.LATEST) -> str:
+    """The text of ``store/schema_latest.py`` for ``version``."""
+    lines = [
+        '"""The schema the migrations make, kept so that opening an archive need not build it.',
+        "",
+        "Made by ``python tests/fixtures/make_schema_latest.py``; do not edit. A test compares",
+        "it with the migrations run on an in-memory database (tests/test_reliability_schema.py).",
+        '"""',
+        "",
+        f"VERSION = {version}",
+        "",
+        "SCHEMA: dict[str, tuple[str, str, str]] = {",
+    ]
+    for name, (kind, table, sql) in sorted(built_schema(version).items()):
+        lines.append(f"    {name!r}: (")
+        lines.append(f"        {kind!r},")
+        lines.append(f"        {table!r},")
+        lines.append(f"        {sql!r},  # noqa: E501")
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 @functools.lru_cache(maxsize=8)
