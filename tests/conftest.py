@@ -238,6 +238,17 @@ def cli():
     return run_cli
 
 
+@pytest.fixture
+def tui_db(tmp_path: Path, cli) -> Path:
+    """The browser tests' small archive (``tests/tui_data.py``), imported for one test."""
+    from tests.tui_data import write_jsonl
+
+    db = tmp_path / "tui.db"
+    r = cli("--db", str(db), "--no-seed", "import", str(write_jsonl(tmp_path / "a.jsonl")))
+    assert r.code == 0, r
+    return db
+
+
 class Runaway(BaseException):
     """An in-process run went past its time or memory budget (``bounded``).
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui_data import ARTICLES, write_jsonl
+from tests.tui_data import ARTICLES
 
 pytest.importorskip("textual")
 
@@ -25,14 +25,6 @@ SCO_HISTORY = "b1974b0baafe3c3c"
 IRAN = "6b77fb39ae23803c"  # has no url
 HOSTILE = "327e1e58faab89d2"
 TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def tui_db(tmp_path: Path, cli) -> Path:
-    db = tmp_path / "tui.db"
-    r = cli("--db", str(db), "--no-seed", "import", str(write_jsonl(tmp_path / "a.jsonl")))
-    assert r.code == 0, r
-    return db
 
 
 def run_async(test):

@@ -13,21 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.test_tui import IRAN, SAMARKAND, Browser, ids, run_async, settle, shown, type_text
-from tests.tui_data import write_jsonl
 
 pytest.importorskip("textual")
 
 from irarchive.store import Filters  # noqa: E402
 from irarchive.tui import source  # noqa: E402
 from irarchive.tui.source import Reader, Stale  # noqa: E402
-
-
-@pytest.fixture
-def tui_db(tmp_path: Path, cli) -> Path:
-    db = tmp_path / "tui.db"
-    r = cli("--db", str(db), "--no-seed", "import", str(write_jsonl(tmp_path / "a.jsonl")))
-    assert r.code == 0, r
-    return db
 
 
 def exited(pid: int, within: float = 10.0) -> bool:
