@@ -679,6 +679,17 @@ def root(
 # ---- list -------------------------------------------------------------------------------
 
 
+#: One article, as ``related`` and ``note`` take it.
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="REF",
+        help="Article id, slug, unique id prefix, or title.",
+        autocompletion=complete_ref,
+    ),
+]
+
+
 @app.command("list", cls=Command, epilog=examples("list"))
 def list_cmd(
     ctx: typer.Context,
@@ -1553,14 +1564,7 @@ def stats_cmd(
 @app.command("related", cls=Command, epilog=examples("related"))
 def related_cmd(
     ctx: typer.Context,
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF",
-            help="Article id, slug, unique id prefix, or title.",
-            autocompletion=complete_ref,
-        ),
-    ],
+    ref: RefArg,
     limit: Annotated[
         int,
         typer.Option(
@@ -2189,14 +2193,7 @@ def tags_cmd(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) 
 @app.command("note", cls=Command, epilog=examples("note"))
 def note_cmd(
     ctx: typer.Context,
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF",
-            help="Article id, slug, unique id prefix, or title.",
-            autocompletion=complete_ref,
-        ),
-    ],
+    ref: RefArg,
     message: Annotated[
         list[str] | None,
         typer.Option(
