@@ -76,6 +76,33 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def auto_workers(cpus: int) -> int:
+    """How many xdist workers ``-n auto`` starts on ``cpus`` CPUs: two a CPU, at most
+    four more than the CPUs.
+
+    Much of a test's time is waiting, not computing: for a child process it started
+    (a real ``irarchive``, a killed import, Chromium), for Textual's timers and
+    frames, for a local HTTP server's deliberate stall. One worker a CPU leaves a
+    CPU idle through those waits (the run used 1.35 of 2 CPUs); a second worker a
+    CPU fills them. More than four extra only adds start-up (each worker imports
+    and collects every test module: ~2 s of CPU).
+    """
+    return max(1, min(2 * cpus, cpus + 4))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # an xdist hook, like the one below
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: see :func:`auto_workers`. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` and
+    ``-n logical`` keep their pytest-xdist meaning (None: xdist's own hook decides)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or config.option.numprocesses == "logical":
+        return None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return auto_workers(cpus)
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not reject it
 def pytest_configure_node(node) -> None:
     """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
