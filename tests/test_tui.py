@@ -13,6 +13,8 @@ from tests.tui_data import ARTICLES
 
 pytest.importorskip("textual")
 
+from textual import events  # noqa: E402
+
 from irarchive.tui.app import BrowseApp  # noqa: E402
 from irarchive.tui.category_picker import CategoryPicker  # noqa: E402
 from irarchive.tui.date_dialog import DateDialog  # noqa: E402
@@ -577,8 +579,13 @@ async def test_a_query_longer_than_the_box_scrolls_to_the_cursor(tui_db):
     b = Browser(tui_db)
     async with b.app.run_test(size=(60, 20)) as pilot:
         await settle(pilot)
-        words = "samarkand summit shanghai cooperation organization history"
-        await type_text(pilot, words)
+        # Pasted, then typed: both move the cursor past the box's right edge (typing
+        # all 58 keys, each a search, cost this test 6 s).
+        pilot.app.query_one("#search").post_message(
+            events.Paste("samarkand summit shanghai cooperation organization ")
+        )
+        await settle(pilot)
+        await type_text(pilot, "history")
         await settle(pilot)
         box = screen_text(b.app).splitlines()[0]
         # The end of the text, where the cursor is, is in view; its start scrolled away.
