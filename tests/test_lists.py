@@ -212,6 +212,7 @@ def test_browse_filters_by_tag_and_keeps_it_through_the_date_dialog(cli, seeded)
     from irarchive.store import Filters
     from irarchive.tui.app import BrowseApp
     from irarchive.tui.date_dialog import DateDialog
+    from tests.test_tui import ids, screen_text, settle
 
     cli("tag", CICA, SCO, IRAN, "+asia")
     cli("tag", IRAN, "+old")
@@ -225,32 +226,21 @@ def test_browse_filters_by_tag_and_keeps_it_through_the_date_dialog(cli, seeded)
             today=date(2026, 11, 27),
         )
         async with app.run_test(size=(120, 30)) as pilot:
-            for _ in range(50):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                if not app.workers._workers:
-                    break
-            found = app.results.results
-            assert [found.rows[i]["id"] for i in range(found.total)] == [CICA, SCO]
+            await settle(pilot)
+            assert ids(app) == [CICA, SCO]
             assert "tag: asia, -old" in str(app.query_one("#status").render())
-            preview = "\n".join(s.text for s in app.screen._compositor.render_strips())
+            preview = screen_text(app)
             assert "tags: asia" in preview and "[bold]my[/] note" in preview
             await pilot.press("down")
             await pilot.pause()
-            preview = "\n".join(s.text for s in app.screen._compositor.render_strips())
-            assert "tags: [i]x[/i], asia" in preview
+            assert "tags: [i]x[/i], asia" in screen_text(app)
             await pilot.press("escape", "d")
             assert isinstance(app.screen, DateDialog)
             for ch in "2022..2022":
                 await pilot.press(ch)
             await pilot.press("enter")
-            for _ in range(50):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                if not app.workers._workers:
-                    break
-            found = app.results.results
-            assert [found.rows[i]["id"] for i in range(found.total)] == [CICA, SCO]
+            await settle(pilot)
+            assert ids(app) == [CICA, SCO]
             assert "tag: asia, -old" in str(app.query_one("#status").render())
 
     asyncio.run(run())
