@@ -623,6 +623,32 @@ FieldsOpt = Annotated[
     str | None,
     typer.Option("--fields", help="Comma-separated fields, in order (e.g. id,date,title)."),
 ]
+UndatedOpt = Annotated[bool, typer.Option("--undated", help="Only articles with no date.")]
+SortOpt = Annotated[Sort, typer.Option("--sort", help="Order by date (newest first) or title.")]
+ReverseOpt = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
+
+
+# ---- options shared by commands that read or change the archive --------------------------
+
+DateOrderOpt = Annotated[
+    DateOrder | None,
+    typer.Option(
+        "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
+    ),
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal, as in a script).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+]
+
+
+def refs_arg(help: str) -> Any:
+    """A ``REF...`` argument (one or more articles, completed from the archive)."""
+    return Annotated[
+        list[str], typer.Argument(metavar="REF...", help=help, autocompletion=complete_ref)
+    ]
 
 
 # ---- root ---------------------------------------------------------------------------------
@@ -696,7 +722,7 @@ def list_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     on: OnOpt = None,
-    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
+    undated: UndatedOpt = False,
     category: CategoryOpt = None,
     tag: TagOpt = None,
     limit: Annotated[
@@ -709,10 +735,8 @@ def list_cmd(
             help="At most N articles; 0 = all. Default: 20 in a terminal table, all otherwise.",
         ),
     ] = None,
-    sort: Annotated[
-        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
-    ] = Sort.date,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    sort: SortOpt = Sort.date,
+    reverse: ReverseOpt = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -755,14 +779,7 @@ def list_cmd(
 @app.command("show", cls=Command, epilog=examples("show"))
 def show_cmd(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="REF...",
-            help="Article id, slug, unique id prefix, or title (exact, then fuzzy).",
-            autocompletion=complete_ref,
-        ),
-    ],
+    refs: refs_arg("Article id, slug, unique id prefix, or title (exact, then fuzzy)."),
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -838,7 +855,7 @@ def search_cmd(
         SearchSort,
         typer.Option("--sort", help="Order by score (best first) or date (newest first)."),
     ] = SearchSort.score,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    reverse: ReverseOpt = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -920,18 +937,11 @@ def import_cmd(
             case_sensitive=False,
         ),
     ] = None,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option(
-            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
-        ),
-    ] = None,
+    date_order: DateOrderOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Any rejected record aborts its file.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     json_: Annotated[
         bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
     ] = False,
@@ -1338,12 +1348,7 @@ def update_cmd(
         int,
         typer.Option("--max-pages", min=1, metavar="N", help="With --backfill: at most N pages."),
     ] = 10,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option(
-            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
-        ),
-    ] = None,
+    date_order: DateOrderOpt = None,
     json_: Annotated[
         bool,
         typer.Option("--json", help="Print every source's outcome as JSON on stdout, for scripts."),
@@ -1595,41 +1600,53 @@ def related_cmd(
         err("no related articles: it shares no distinctive words with any other")
 
 
+# ---- export (and lists export) ----------------------------------------------------------
+
+ExportFormatOpt = Annotated[
+    ExportFmt | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=formats.describe(formats.outputs_for(formats.EXPORT))
+        + ". Default: from the -o file's ending ("
+        + formats.suffix_help(formats.outputs_for(formats.EXPORT))
+        + "), else bibtex.",
+        case_sensitive=False,
+    ),
+]
+OutputFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write FILE (replaced only once complete) instead of standard output.",
+    ),
+]
+PublisherOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--publisher",
+        help="Publishing organisation for the citations (biblatex organization, RIS PB, "
+        "CSL container-title).",
+    ),
+]
+
+
 @app.command("export", cls=Command, epilog=examples("export"))
 def export_cmd(
     ctx: typer.Context,
-    fmt: Annotated[
-        ExportFmt | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help=formats.describe(formats.outputs_for(formats.EXPORT))
-            + ". Default: from the -o file's ending ("
-            + formats.suffix_help(formats.outputs_for(formats.EXPORT))
-            + "), else bibtex.",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output_path: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write FILE (replaced only once complete) instead of standard output.",
-        ),
-    ] = None,
+    fmt: ExportFormatOpt = None,
+    output_path: OutputFileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     on: OnOpt = None,
-    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
+    undated: UndatedOpt = False,
     category: CategoryOpt = None,
     tag: TagOpt = None,
     query: QueryOpt = None,
-    sort: Annotated[
-        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
-    ] = Sort.date,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    sort: SortOpt = Sort.date,
+    reverse: ReverseOpt = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all.")
     ] = 0,
@@ -1642,14 +1659,7 @@ def export_cmd(
             + ": comma-separated fields, in order.",
         ),
     ] = None,
-    publisher: Annotated[
-        str | None,
-        typer.Option(
-            "--publisher",
-            help="Publishing organisation for the citations (biblatex organization, RIS PB, "
-            "CSL container-title).",
-        ),
-    ] = None,
+    publisher: PublisherOpt = None,
 ) -> None:
     """Export articles as citations (BibTeX, RIS, CSL-JSON), a reading list, or data."""
     from irarchive import analysis, output
@@ -1661,28 +1671,49 @@ def export_cmd(
         raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
     filters, _ = make_filters(since, until, on, undated, category, tag)
     archive = state(ctx).archive()
-    if output_path not in (None, "-"):
-        from irarchive.safeio import archive_files, output_target
-
-        output_target(output_path, protected=archive_files(archive.path))  # before the query
+    _check_export_target(archive, output_path)  # before the query
     match = analysis.match_expression(archive, query) if query is not None else None
     records = archive.list_articles(
         filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
-    columns = output.EXPORTED.fields_for(chosen_fmt, chosen)
-    if chosen_fmt is formats.JSONL and columns is None:
+    _write_export(archive, records, chosen_fmt, output_path, chosen, publisher)
+
+
+def _check_export_target(archive: "Archive", path: str | None) -> None:
+    """Refuse an output file that cannot be written (or is the archive) before any work."""
+    if path not in (None, "-"):
+        from irarchive.safeio import archive_files, output_target
+
+        output_target(path, protected=archive_files(archive.path))
+
+
+def _write_export(
+    archive: "Archive",
+    records: Iterable[dict[str, Any]],
+    fmt: "OutputFormat",
+    path: str | None,
+    fields: list[str] | None,
+    publisher: str | None,
+    *,
+    of: str = "",
+) -> None:
+    """Write an export to stdout, or to ``path`` whole or not at all (saying so on stderr)."""
+    from irarchive import output
+
+    columns = output.EXPORTED.fields_for(fmt, fields)
+    if fmt is formats.JSONL and columns is None:
         from irarchive.store.annotations import with_notes
 
         records = with_notes(archive.conn, records)  # the whole record: notes too
-    if output_path in (None, "-"):
-        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
+    if path in (None, "-"):
+        output.write(fmt, records, sys.stdout, fields=columns, publisher=publisher)
         sys.stdout.flush()
         return
     from irarchive.safeio import archive_files, atomic_output
 
-    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
-        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
-    err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt.name} to {output_path}")
+    with atomic_output(path, protected=archive_files(archive.path)) as out:
+        n = output.write(fmt, records, out, fields=columns, publisher=publisher)
+    err(f"exported {n} article{'' if n == 1 else 's'}{of} as {fmt.name} to {path}")
 
 
 def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
@@ -1884,13 +1915,8 @@ def edit_cmd(
             help="Put back the source's value of an edited field ('all' for every one).",
         ),
     ] = None,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option("--date-order", help="Read a numeric date like 01/02/2022 as dmy or mdy."),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
-    ] = False,
+    date_order: DateOrderOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Correct an article's fields; the id stays, re-imports keep the edit (--reset undoes it)."""
     from irarchive.store import editing
@@ -1925,20 +1951,9 @@ def edit_cmd(
 @app.command("rm", cls=Command, epilog=examples("rm"))
 def rm_cmd(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="REF...",
-            help="Article ids, slugs, unique id prefixes or exact titles.",
-            autocompletion=complete_ref,
-        ),
-    ],
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask (needed on a pipe or in a script).")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")
-    ] = False,
+    refs: refs_arg("Article ids, slugs, unique id prefixes or exact titles."),
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Delete articles with their tags, notes and list places ('irarchive undo' restores them)."""
     from irarchive.store import editing
@@ -2052,9 +2067,7 @@ def dedupe_cmd(
         bool,
         typer.Option("--merge", help="Merge each group into its richest article (asks first)."),
     ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Merge without asking (needed on a pipe).")
-    ] = False,
+    yes: YesOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --merge: show what would merge; change nothing.")
     ] = False,
@@ -2263,14 +2276,7 @@ lists_app = typer.Typer(
 app.add_typer(lists_app, name="lists")
 
 ListNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The list's name (any case).")]
-ListRefsArg = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="REF...",
-        help="Articles: id, slug, unique id prefix, or title (as in show).",
-        autocompletion=complete_ref,
-    ),
-]
+ListRefsArg = refs_arg("Articles: id, slug, unique id prefix, or title (as in show).")
 
 
 @lists_app.callback(invoke_without_command=True)
@@ -2331,59 +2337,18 @@ def lists_show(
 def lists_export(
     ctx: typer.Context,
     name: ListNameArg,
-    fmt: Annotated[
-        ExportFmt | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="As in export: "
-            + ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
-            + ". Default: from the -o file's ending, else bibtex.",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output_path: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write FILE (replaced only once complete) instead of standard output.",
-        ),
-    ] = None,
-    publisher: Annotated[
-        str | None,
-        typer.Option("--publisher", help="Publishing organisation for the citations."),
-    ] = None,
+    fmt: ExportFormatOpt = None,
+    output_path: OutputFileOpt = None,
+    publisher: PublisherOpt = None,
 ) -> None:
     """Export a reading list in list order, in any export format (BibTeX by default)."""
-    from irarchive import output
     from irarchive.store import lists
-    from irarchive.store.annotations import with_notes
 
     chosen_fmt = export_format(fmt, output_path)
     archive = state(ctx).archive()
-    if output_path not in (None, "-"):
-        from irarchive.safeio import archive_files, output_target
-
-        output_target(output_path, protected=archive_files(archive.path))
+    _check_export_target(archive, output_path)
     stored, articles = lists.items(archive, name)
-    columns = output.EXPORTED.fields_for(chosen_fmt, None)
-    records: Iterable[dict[str, Any]] = articles
-    if chosen_fmt is formats.JSONL:
-        records = with_notes(archive.conn, articles)
-    if output_path in (None, "-"):
-        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
-        sys.stdout.flush()
-        return
-    from irarchive.safeio import archive_files, atomic_output
-
-    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
-        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
-    err(
-        f"exported {n} article{'' if n == 1 else 's'} of {stored!r} "
-        f"as {chosen_fmt.name} to {output_path}"
-    )
+    _write_export(archive, articles, chosen_fmt, output_path, None, publisher, of=f" of {stored!r}")
 
 
 @lists_app.command("remove", cls=Command, epilog=examples("lists remove"))
@@ -2398,12 +2363,8 @@ def lists_remove(
             autocompletion=complete_ref,
         ),
     ] = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal).")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")
-    ] = False,
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Remove articles from a reading list, or the whole list (the articles stay; undoable)."""
     from irarchive.store import lists
