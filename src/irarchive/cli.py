@@ -5,9 +5,12 @@ results), 1 runtime error (not found, bad archive, failed import), 2 usage error
 (bad option, date, field), 130 interrupted.
 """
 
+import functools
+import inspect
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -372,8 +375,9 @@ def make_filters(
     )
 
 
-def nothing_matches(archive: "Archive", period: "Period | None", since: str | None = None) -> str:
+def nothing_matches(archive: "Archive", sel: "Selection") -> str:
     """Why a filter found nothing: the dates asked for against those the archive holds."""
+    period, since = sel.period, sel.since
     if period is None:
         return "no articles match"
     info = archive.info()
@@ -462,11 +466,14 @@ def emit(
     *,
     highlight: dict[str, list[str]] | None = None,
     single: bool = False,
+    empty: str | None = None,
 ) -> int:
     """Write records as ``view`` presents them in ``fmt`` (None: the default); returns how many.
 
     The one place output is dispatched: the terminal table is drawn here with rich,
     every other format is written by ``output.write`` through the format registry.
+    ``empty``: what to say on stderr when a terminal table would have no rows (a
+    machine format says "nothing" by its own empty output).
     """
     from irarchive import output
 
@@ -479,7 +486,9 @@ def emit(
     if fmt.terminal:
         shown = list(records)
         if not shown:
-            return 0  # the caller says "no articles match" on stderr
+            if empty is not None:
+                err(empty)
+            return 0
         print_renderable(view.render(shown, fields, highlight=highlight))
         return len(shown)
     columns = view.fields_for(fmt, fields, explicit=explicit)
@@ -644,6 +653,108 @@ DryRunOpt = Annotated[
 ]
 
 
+# ---- option groups: options that always go together, read in one place ------------------
+
+
+def _option_group(
+    name: str, options: dict[str, tuple[Any, Any]], read: Callable[..., Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Put ``options`` (name: (annotation, default)) where the command has the keyword-only
+    parameter ``name``, and call the command with ``read(**their values)`` as ``name``.
+
+    Typer reads a command's options from its signature, so the group's options appear
+    in every command's --help, in that place, while each command receives one value.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+        params: list[inspect.Parameter] = []
+        for p in signature.parameters.values():
+            if p.name != name:
+                params.append(p)
+                continue
+            params += [
+                inspect.Parameter(n, p.kind, default=default, annotation=annotation)
+                for n, (annotation, default) in options.items()
+            ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = read(**{n: kwargs.pop(n) for n in options})
+            return func(*args, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params} | {
+            "return": signature.return_annotation
+        }
+        return command
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filter options chose: the store's filters, their period, the dates as typed."""
+
+    filters: "Filters"
+    period: "Period | None"
+    since: str | None
+    until: str | None
+    on: str | None
+
+
+def filter_options(*, undated: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--since, --until, --on (, --undated), --category and --tag, as ``sel: Selection``."""
+
+    def read(
+        since: str | None,
+        until: str | None,
+        on: str | None,
+        category: list[str] | None,
+        tag: list[str] | None,
+        undated: bool = False,
+    ) -> Selection:
+        filters, period = make_filters(since, until, on, undated, category, tag)
+        return Selection(filters, period, since, until, on)
+
+    options: dict[str, tuple[Any, Any]] = {
+        "since": (SinceOpt, None),
+        "until": (UntilOpt, None),
+        "on": (OnOpt, None),
+    }
+    if undated:
+        options["undated"] = (UndatedOpt, False)
+    options |= {"category": (CategoryOpt, None), "tag": (TagOpt, None)}
+    return _option_group("sel", options, read)
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    """What --format, --json (and --fields) chose: None is the default for where stdout goes."""
+
+    format: "OutputFormat | None"
+    fields: list[str] | None = None
+
+
+def output_options(
+    command: str, view: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--format and --json for ``command`` (and --fields of ``output.<view>``), as ``out``."""
+
+    def read(fmt: Enum | None, json_: bool, fields: str | None = None) -> OutputChoice:
+        chosen = choose_format(fmt, json_, command)
+        if view is None:
+            return OutputChoice(chosen)
+        from irarchive import output
+
+        return OutputChoice(chosen, output.parse_fields(fields, getattr(output, view).fields))
+
+    options: dict[str, tuple[Any, Any]] = {"fmt": (FormatOpt, None), "json_": (JsonOpt, False)}
+    if view is not None:
+        options["fields"] = (FieldsOpt, None)
+    return _option_group("out", options, read)
+
+
 def refs_arg(help: str) -> Any:
     """A ``REF...`` argument (one or more articles, completed from the archive)."""
     return Annotated[
@@ -717,14 +828,12 @@ RefArg = Annotated[
 
 
 @app.command("list", cls=Command, epilog=examples("list"))
+@output_options(formats.LIST, "ARTICLES")
+@filter_options(undated=True)
 def list_cmd(
     ctx: typer.Context,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    undated: UndatedOpt = False,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -737,9 +846,7 @@ def list_cmd(
     ] = None,
     sort: SortOpt = Sort.date,
     reverse: ReverseOpt = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    out: OutputChoice,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say on stderr how dates were read.")
     ] = False,
@@ -747,28 +854,25 @@ def list_cmd(
     """List articles, newest first, optionally within dates or categories."""
     from irarchive import output
 
-    out_fmt = choose_format(fmt, json_, formats.LIST)
-    chosen = output.parse_fields(fields, output.ARTICLES.fields)
-    filters, period = make_filters(since, until, on, undated, category, tag)
     if verbose:
         err(
             "dates: "
-            + (period.describe() if period else "no date filter")
-            + (" (undated only)" if undated else "")
+            + (sel.period.describe() if sel.period else "no date filter")
+            + (" (undated only)" if sel.filters.undated else "")
         )
     archive = state(ctx).archive()
     effective = limit if limit not in (None, 0) else None
-    table = shown_format(out_fmt).terminal
+    table = shown_format(out.format).terminal
     default_cut = limit is None and table
     if default_cut:
         effective = 20
-    rows = archive.list_articles(filters, sort=sort.value, reverse=reverse, limit=effective)
-    shown = emit(rows, out_fmt, chosen, output.ARTICLES)
+    rows = archive.list_articles(sel.filters, sort=sort.value, reverse=reverse, limit=effective)
+    shown = emit(rows, out.format, out.fields, output.ARTICLES)
     if table:
         if shown == 0:
-            err(nothing_matches(archive, period, since))
+            err(nothing_matches(archive, sel))
         elif default_cut and shown == 20:
-            total = archive.count_articles(filters)
+            total = archive.count_articles(sel.filters)
             if total > shown:
                 err(f"showing {shown} of {total} (use --limit 0 for all)")
 
@@ -777,31 +881,29 @@ def list_cmd(
 
 
 @app.command("show", cls=Command, epilog=examples("show"))
+@output_options(formats.SHOW, "CARDS")
 def show_cmd(
     ctx: typer.Context,
     refs: refs_arg("Article id, slug, unique id prefix, or title (exact, then fuzzy)."),
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    *,
+    out: OutputChoice,
 ) -> None:
     """Show articles in full: title, date, category, url, source and excerpt."""
     from irarchive import output
-    from irarchive.search import resolve
-
-    out_fmt = choose_format(fmt, json_, formats.SHOW)
-    chosen = output.parse_fields(fields, output.CARDS.fields)
-    archive = state(ctx).archive()
     from irarchive.store.annotations import with_notes
 
-    articles = list(with_notes(archive.conn, [resolve(archive, ref) for ref in refs]))
+    archive = state(ctx).archive()
+    articles = list(with_notes(archive.conn, _resolve_all(archive, refs)))
     # One REF prints one JSON object, several an array.
-    emit(articles, out_fmt, chosen, output.CARDS, single=len(refs) == 1)
+    emit(articles, out.format, out.fields, output.CARDS, single=len(refs) == 1)
 
 
 # ---- search -----------------------------------------------------------------------------
 
 
 @app.command("search", cls=Command, epilog=examples("search"))
+@output_options(formats.SEARCH, "SEARCH_RESULTS")
+@filter_options()
 def search_cmd(
     ctx: typer.Context,
     query: Annotated[
@@ -811,11 +913,8 @@ def search_cmd(
             help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.',
         ),
     ],
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     limit: Annotated[
         int,
         typer.Option(
@@ -856,24 +955,19 @@ def search_cmd(
         typer.Option("--sort", help="Order by score (best first) or date (newest first)."),
     ] = SearchSort.score,
     reverse: ReverseOpt = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    out: OutputChoice,
 ) -> None:
     """Search titles and excerpts, forgiving typos, accents and acronyms."""
     from irarchive import output
     from irarchive.search import ALL_CANDIDATES, count, search
 
-    out_fmt = choose_format(fmt, json_, formats.SEARCH)
-    chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
-    filters, period = make_filters(since, until, on, False, category, tag)
     if title_only and scope is SearchIn.notes:
         raise UsageError("--title-only and --in notes exclude each other; give one")
     archive = state(ctx).archive()
     result = search(
         archive,
         query,
-        filters=filters,
+        filters=sel.filters,
         limit=limit or None,
         min_score=min_score,
         title_only=title_only,
@@ -886,18 +980,18 @@ def search_cmd(
         h.article["id"]: h.matched["title"] + [t.word for t in result.query.terms]
         for h in result.hits
     }
-    emit(records, out_fmt, chosen, output.SEARCH_RESULTS, highlight=highlight)
+    emit(records, out.format, out.fields, output.SEARCH_RESULTS, highlight=highlight)
     if explain:
         for i, h in enumerate(result.hits, start=1):
             err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
-    if not records and shown_format(out_fmt).terminal:
+    if not records and shown_format(out.format).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
-        err((nothing_matches(archive, period, since) if period else "no articles match") + hint)
+        err(nothing_matches(archive, sel) + hint)
     elif scope is SearchIn.notes:
         pass  # the count below is of titles and excerpts
-    elif limit == 0 or (shown_format(out_fmt).terminal and len(records) == limit):
+    elif limit == 0 or (shown_format(out.format).terminal and len(records) == limit):
         # How many more there are: a cheap count of the articles with every word.
-        total = count(archive, query, filters=filters, title_only=title_only)
+        total = count(archive, query, filters=sel.filters, title_only=title_only)
         if total > len(records):
             if limit:
                 err(f"showing {len(records)} of about {total} (use --limit 0 for all)")
@@ -1272,16 +1366,13 @@ def _default_source_name(archive: Any, url: str, title: str | None) -> str:
 
 
 @sources_app.command("list")
-def sources_list(
-    ctx: typer.Context,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-) -> None:
+@output_options(formats.SOURCES)
+def sources_list(ctx: typer.Context, *, out: OutputChoice) -> None:
     """Followed sources: url, feed type, last check, last new item, items, last error."""
     from irarchive import output
     from irarchive.store import sources as stored
 
-    out_fmt = choose_format(fmt, json_, formats.SOURCES)
+    out_fmt = out.format
     found = stored.list_sources(state(ctx).archive())
     raw_fields = (*stored.SOURCE_FIELDS, "items")
     if out_fmt is not None and out_fmt.default_fields != formats.COLUMNS:
@@ -1535,30 +1626,26 @@ QueryOpt = Annotated[
 
 
 @app.command("stats", cls=Command, epilog=examples("stats"))
+@output_options(formats.STATS)
+@filter_options()
 def stats_cmd(
     ctx: typer.Context,
     by: Annotated[
         StatsBy, typer.Option("--by", help="Count per year, month or category.")
     ] = formats.STATS_BY[0],
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     query: QueryOpt = None,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
+    out: OutputChoice,
 ) -> None:
     """Count articles per year, month or category, with a bar chart and sparkline."""
     from irarchive import analysis, output
 
-    out_fmt = choose_format(fmt, json_, formats.STATS)
-    filters, period = make_filters(since, until, on, False, category, tag)
     archive = state(ctx).archive()
-    result = analysis.stats(archive, filters, by=by.value, query=query)
-    shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
-    if not shown and shown_format(out_fmt).terminal:
-        err(nothing_matches(archive, period, since))
+    result = analysis.stats(archive, sel.filters, by=by.value, query=query)
+    shown = emit(result.rows, out.format, None, output.stats_view(result.key))
+    if not shown and shown_format(out.format).terminal:
+        err(nothing_matches(archive, sel))
     # Left out of the series, said on stderr so machine output stays a plain series.
     if result.undated:
         err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
@@ -1567,6 +1654,7 @@ def stats_cmd(
 
 
 @app.command("related", cls=Command, epilog=examples("related"))
+@output_options(formats.RELATED, "RELATED")
 def related_cmd(
     ctx: typer.Context,
     ref: RefArg,
@@ -1576,26 +1664,22 @@ def related_cmd(
             "--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all candidates."
         ),
     ] = 10,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    *,
+    out: OutputChoice,
 ) -> None:
     """Articles most like REF: the most distinctive words they share (score 0-100)."""
     from irarchive import analysis, output
-    from irarchive.search import resolve
 
-    out_fmt = choose_format(fmt, json_, formats.RELATED)
-    chosen = output.parse_fields(fields, output.RELATED.fields)
     archive = state(ctx).archive()
-    article = resolve(archive, ref)
+    article = _resolve_all(archive, [ref])[0]
     found = analysis.related(archive, article, limit=limit)
     records = [r.to_dict(i) for i, r in enumerate(found, start=1)]
-    if not shown_format(out_fmt).terminal:
-        emit(records, out_fmt, chosen, output.RELATED)
+    if not shown_format(out.format).terminal:
+        emit(records, out.format, out.fields, output.RELATED)
         return
     err(f"like: {output.cell(article['title'])} ({article['id']})")
     if records:
-        emit(records, out_fmt, chosen, output.RELATED)
+        emit(records, out.format, out.fields, output.RELATED)
     else:
         err("no related articles: it shares no distinctive words with any other")
 
@@ -1634,16 +1718,13 @@ PublisherOpt = Annotated[
 
 
 @app.command("export", cls=Command, epilog=examples("export"))
+@filter_options(undated=True)
 def export_cmd(
     ctx: typer.Context,
     fmt: ExportFormatOpt = None,
     output_path: OutputFileOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    undated: UndatedOpt = False,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     query: QueryOpt = None,
     sort: SortOpt = Sort.date,
     reverse: ReverseOpt = False,
@@ -1669,12 +1750,11 @@ def export_cmd(
     if chosen is not None and not chosen_fmt.takes_fields:
         takes = [f.name for f in formats.outputs_for(formats.EXPORT) if f.takes_fields]
         raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
-    filters, _ = make_filters(since, until, on, undated, category, tag)
     archive = state(ctx).archive()
     _check_export_target(archive, output_path)  # before the query
     match = analysis.match_expression(archive, query) if query is not None else None
     records = archive.list_articles(
-        filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
+        sel.filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
     _write_export(archive, records, chosen_fmt, output_path, chosen, publisher)
 
@@ -1766,6 +1846,7 @@ def serve_cmd(
 
 
 @app.command("browse")
+@filter_options()
 def browse_cmd(
     ctx: typer.Context,
     query: Annotated[
@@ -1774,11 +1855,8 @@ def browse_cmd(
             metavar="[QUERY]", help="Start with this search (default: the newest articles)."
         ),
     ] = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     pick: Annotated[
         bool,
         typer.Option(
@@ -1806,8 +1884,8 @@ def browse_cmd(
             "'irarchive list' (or 'irarchive browse --pick')",
             2,
         )
-    filters, period = make_filters(since, until, on, False, category, tag)
     # The date dialog's form of the same filter: SINCE..UNTIL (--on X is X..X).
+    since, until, on = sel.since, sel.until, sel.on
     dates_text = (
         f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
     )
@@ -1818,7 +1896,7 @@ def browse_cmd(
     app_ = BrowseApp(
         archive.path,
         query=query or "",
-        filters=filters,
+        filters=sel.filters,
         dates_text=dates_text,
         pick=pick,
         search_process=True,
@@ -2061,6 +2139,7 @@ def undo_cmd(
 
 
 @app.command("dedupe", cls=Command, epilog=examples("dedupe"))
+@output_options(formats.DEDUPE, "DUPLICATES")
 def dedupe_cmd(
     ctx: typer.Context,
     merge: Annotated[
@@ -2079,9 +2158,8 @@ def dedupe_cmd(
             "same title and date score 100).",
         ),
     ] = 90.0,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    *,
+    out: OutputChoice,
 ) -> None:
     """List likely duplicate articles (same url, same title and date, or near-identical)."""
     from irarchive import output
@@ -2090,8 +2168,6 @@ def dedupe_cmd(
     min_score = _finite(min_score, "--min-score")
     if not 0 <= min_score <= 100:
         raise UsageError(f"--min-score must be between 0 and 100, not {min_score:g}")
-    out_fmt = choose_format(fmt, json_, formats.DEDUPE)
-    chosen = output.parse_fields(fields, output.DUPLICATES.fields)
     archive = state(ctx).archive()
     groups = duplicates.find(archive.conn, min_score=min_score)
     rows = [
@@ -2099,7 +2175,7 @@ def dedupe_cmd(
         for n, g in enumerate(groups, 1)
         for i, aid in enumerate(g.ids)
     ]
-    emit(rows, out_fmt, chosen, output.DUPLICATES)
+    emit(rows, out.format, out.fields, output.DUPLICATES)
     if not groups:
         err("no likely duplicates")
         return
@@ -2190,20 +2266,19 @@ def tag_cmd(
 
 
 @app.command("tags", cls=Command, epilog=examples("tags"))
-def tags_cmd(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
+@output_options(formats.TAGS)
+def tags_cmd(ctx: typer.Context, *, out: OutputChoice) -> None:
     """List the tags in use, with how many articles have each (most used first)."""
     from irarchive import output
     from irarchive.store import annotations
 
-    out_fmt = choose_format(fmt, json_, formats.TAGS)
-    archive = state(ctx).archive()
-    rows = annotations.tag_counts(archive.conn)
-    emit(rows, out_fmt, None, output.TAG_COUNTS)
-    if not rows and shown_format(out_fmt).terminal:
-        err("no tags yet; add some with: irarchive tag REF +TAG")
+    rows = annotations.tag_counts(state(ctx).archive().conn)
+    empty = "no tags yet; add some with: irarchive tag REF +TAG"
+    emit(rows, out.format, None, output.TAG_COUNTS, empty=empty)
 
 
 @app.command("note", cls=Command, epilog=examples("note"))
+@output_options(formats.NOTE)
 def note_cmd(
     ctx: typer.Context,
     ref: RefArg,
@@ -2220,14 +2295,14 @@ def note_cmd(
     list_: Annotated[
         bool, typer.Option("--list", "-l", help="Show the article's notes, oldest first.")
     ] = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
+    *,
+    out: OutputChoice,
 ) -> None:
     """Add a dated note to an article (-m TEXT, or in your editor), or list its notes."""
     from irarchive import output
     from irarchive.store import annotations
 
-    out_fmt = choose_format(fmt, json_, formats.NOTE)
+    out_fmt = out.format
     if message and list_:
         raise UsageError("-m adds a note and --list shows them; give one")
     if not message and not list_ and out_fmt is None:
@@ -2240,12 +2315,8 @@ def note_cmd(
     article = _resolve_all(archive, [ref])[0]
     if list_ or (not message and out_fmt is not None):
         notes = annotations.notes_of(archive.conn, article["id"])
-        emit(notes, out_fmt, None, output.NOTES)
-        if not notes and shown_format(out_fmt).terminal:
-            err(
-                f"{_about(article)} has no notes; "
-                f"add one with: irarchive note {article['id']} -m TEXT"
-            )
+        how = f"add one with: irarchive note {article['id']} -m TEXT"
+        emit(notes, out_fmt, None, output.NOTES, empty=f"{_about(article)} has no notes; {how}")
         return
     if message:
         text = "\n\n".join(m.strip("\n") for m in message)
@@ -2283,16 +2354,13 @@ ListRefsArg = refs_arg("Articles: id, slug, unique id prefix, or title (as in sh
 def lists_root(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
     """Reading lists: named, ordered selections of articles. Alone, lists them with counts."""
     if ctx.invoked_subcommand is not None:
-        return
+        return  # --format and --json are this listing's; a subcommand has its own
     from irarchive import output
     from irarchive.store import lists
 
-    out_fmt = choose_format(fmt, json_, formats.LISTS)
-    archive = state(ctx).archive()
-    rows = lists.all_lists(archive.conn)
-    emit(rows, out_fmt, None, output.LIST_COUNTS)
-    if not rows and shown_format(out_fmt).terminal:
-        err("no reading lists yet; start one with: irarchive lists add NAME REF...")
+    rows = lists.all_lists(state(ctx).archive().conn)
+    empty = "no reading lists yet; start one with: irarchive lists add NAME REF..."
+    emit(rows, choose_format(fmt, json_, formats.LISTS), None, output.LIST_COUNTS, empty=empty)
 
 
 @lists_app.command("add", cls=Command, epilog=examples("lists add"))
@@ -2311,26 +2379,16 @@ def lists_add(ctx: typer.Context, name: ListNameArg, refs: ListRefsArg) -> None:
 
 
 @lists_app.command("show", cls=Command, epilog=examples("lists show"))
-def lists_show(
-    ctx: typer.Context,
-    name: ListNameArg,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-) -> None:
+@output_options(formats.LISTS, "LISTED")
+def lists_show(ctx: typer.Context, name: ListNameArg, *, out: OutputChoice) -> None:
     """Show a reading list's articles, in list order."""
     from irarchive import output
     from irarchive.store import lists
 
-    view = output.LISTED
-    out_fmt = choose_format(fmt, json_, formats.LISTS)
-    chosen = output.parse_fields(fields, view.fields)
     archive = state(ctx).archive()
     stored, articles = lists.items(archive, name)
     records = [{"position": i, **a} for i, a in enumerate(articles, start=1)]
-    emit(records, out_fmt, chosen, view)
-    if not records and shown_format(out_fmt).terminal:
-        err(f"the list {stored!r} is empty")
+    emit(records, out.format, out.fields, output.LISTED, empty=f"the list {stored!r} is empty")
 
 
 @lists_app.command("export", cls=Command, epilog=examples("lists export"))
