@@ -54,7 +54,7 @@ def test_the_worker_hands_over_the_same_items(name):
     """Through the reader process and its pipe, items arrive exactly as prepared."""
     path = FIXTURES / name
     with open(path, "rb") as opened:
-        got = maker.as_rows(ingest._from_worker(str(path), None, None, None, opened), path)
+        got = maker.as_rows(ingest._from_worker(str(path), {}, opened), path)
     if name == "realistic.jsonl":
         assert maker.digest(got) == EXPECTED[name]
     else:

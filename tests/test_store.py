@@ -214,3 +214,34 @@ def test_rows_in_finds_every_value_of_an_in_list_of_any_length(n):
     got = list(rows_in(conn, "SELECT k, v FROM t WHERE k IN ({marks}) ORDER BY k DESC", wanted))
     assert got == [(k, f"v{k}") for k in wanted]
     assert IN_CHUNK <= 999
+
+
+def test_a_write_transaction_is_all_or_nothing_and_names_a_busy_file(tmp_path):
+    from irarchive.store.transactions import transaction
+
+    path = tmp_path / "t.db"
+    conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        conn.execute("CREATE TABLE t(x)")
+        with transaction(conn):
+            conn.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(ZeroDivisionError), transaction(conn):
+            conn.execute("INSERT INTO t VALUES (2)")
+            _ = 1 / 0
+        with transaction(conn, dry_run=True):
+            conn.execute("INSERT INTO t VALUES (3)")
+        assert [r[0] for r in other.execute("SELECT x FROM t")] == [1]
+        assert not conn.in_transaction
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the file
+        with pytest.raises(ArchiveError) as exc, transaction(conn, path="t.db"):
+            pass
+        assert str(exc.value) == (
+            "t.db is busy: another irarchive is writing to it; try again when it finishes"
+        )
+        with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(conn):
+            pass
+        other.execute("ROLLBACK")
+    finally:
+        conn.close()
+        other.close()

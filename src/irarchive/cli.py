@@ -5,9 +5,12 @@ results), 1 runtime error (not found, bad archive, failed import), 2 usage error
 (bad option, date, field), 130 interrupted.
 """
 
+import functools
+import inspect
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -372,8 +375,9 @@ def make_filters(
     )
 
 
-def nothing_matches(archive: "Archive", period: "Period | None", since: str | None = None) -> str:
+def nothing_matches(archive: "Archive", sel: "Selection") -> str:
     """Why a filter found nothing: the dates asked for against those the archive holds."""
+    period, since = sel.period, sel.since
     if period is None:
         return "no articles match"
     info = archive.info()
@@ -462,11 +466,14 @@ def emit(
     *,
     highlight: dict[str, list[str]] | None = None,
     single: bool = False,
+    empty: str | None = None,
 ) -> int:
     """Write records as ``view`` presents them in ``fmt`` (None: the default); returns how many.
 
     The one place output is dispatched: the terminal table is drawn here with rich,
     every other format is written by ``output.write`` through the format registry.
+    ``empty``: what to say on stderr when a terminal table would have no rows (a
+    machine format says "nothing" by its own empty output).
     """
     from irarchive import output
 
@@ -479,7 +486,9 @@ def emit(
     if fmt.terminal:
         shown = list(records)
         if not shown:
-            return 0  # the caller says "no articles match" on stderr
+            if empty is not None:
+                err(empty)
+            return 0
         print_renderable(view.render(shown, fields, highlight=highlight))
         return len(shown)
     columns = view.fields_for(fmt, fields, explicit=explicit)
@@ -623,6 +632,134 @@ FieldsOpt = Annotated[
     str | None,
     typer.Option("--fields", help="Comma-separated fields, in order (e.g. id,date,title)."),
 ]
+UndatedOpt = Annotated[bool, typer.Option("--undated", help="Only articles with no date.")]
+SortOpt = Annotated[Sort, typer.Option("--sort", help="Order by date (newest first) or title.")]
+ReverseOpt = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
+
+
+# ---- options shared by commands that read or change the archive --------------------------
+
+DateOrderOpt = Annotated[
+    DateOrder | None,
+    typer.Option(
+        "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
+    ),
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal, as in a script).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+]
+
+
+# ---- option groups: options that always go together, read in one place ------------------
+
+
+def _option_group(
+    name: str, options: dict[str, tuple[Any, Any]], read: Callable[..., Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Put ``options`` (name: (annotation, default)) where the command has the keyword-only
+    parameter ``name``, and call the command with ``read(**their values)`` as ``name``.
+
+    Typer reads a command's options from its signature, so the group's options appear
+    in every command's --help, in that place, while each command receives one value.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+        params: list[inspect.Parameter] = []
+        for p in signature.parameters.values():
+            if p.name != name:
+                params.append(p)
+                continue
+            params += [
+                inspect.Parameter(n, p.kind, default=default, annotation=annotation)
+                for n, (annotation, default) in options.items()
+            ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = read(**{n: kwargs.pop(n) for n in options})
+            return func(*args, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params} | {
+            "return": signature.return_annotation
+        }
+        return command
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filter options chose: the store's filters, their period, the dates as typed."""
+
+    filters: "Filters"
+    period: "Period | None"
+    since: str | None
+    until: str | None
+    on: str | None
+
+
+def filter_options(*, undated: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--since, --until, --on (, --undated), --category and --tag, as ``sel: Selection``."""
+
+    def read(
+        since: str | None,
+        until: str | None,
+        on: str | None,
+        category: list[str] | None,
+        tag: list[str] | None,
+        undated: bool = False,
+    ) -> Selection:
+        filters, period = make_filters(since, until, on, undated, category, tag)
+        return Selection(filters, period, since, until, on)
+
+    options: dict[str, tuple[Any, Any]] = {
+        "since": (SinceOpt, None),
+        "until": (UntilOpt, None),
+        "on": (OnOpt, None),
+    }
+    if undated:
+        options["undated"] = (UndatedOpt, False)
+    options |= {"category": (CategoryOpt, None), "tag": (TagOpt, None)}
+    return _option_group("sel", options, read)
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    """What --format, --json (and --fields) chose: None is the default for where stdout goes."""
+
+    format: "OutputFormat | None"
+    fields: list[str] | None = None
+
+
+def output_options(
+    command: str, view: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--format and --json for ``command`` (and --fields of ``output.<view>``), as ``out``."""
+
+    def read(fmt: Enum | None, json_: bool, fields: str | None = None) -> OutputChoice:
+        chosen = choose_format(fmt, json_, command)
+        if view is None:
+            return OutputChoice(chosen)
+        from irarchive import output
+
+        return OutputChoice(chosen, output.parse_fields(fields, getattr(output, view).fields))
+
+    options: dict[str, tuple[Any, Any]] = {"fmt": (FormatOpt, None), "json_": (JsonOpt, False)}
+    if view is not None:
+        options["fields"] = (FieldsOpt, None)
+    return _option_group("out", options, read)
+
+
+def refs_arg(help: str) -> Any:
+    """A ``REF...`` argument (one or more articles, completed from the archive)."""
+    return Annotated[
+        list[str], typer.Argument(metavar="REF...", help=help, autocompletion=complete_ref)
+    ]
 
 
 # ---- root ---------------------------------------------------------------------------------
@@ -691,14 +828,12 @@ RefArg = Annotated[
 
 
 @app.command("list", cls=Command, epilog=examples("list"))
+@output_options(formats.LIST, "ARTICLES")
+@filter_options(undated=True)
 def list_cmd(
     ctx: typer.Context,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -709,13 +844,9 @@ def list_cmd(
             help="At most N articles; 0 = all. Default: 20 in a terminal table, all otherwise.",
         ),
     ] = None,
-    sort: Annotated[
-        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
-    ] = Sort.date,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    sort: SortOpt = Sort.date,
+    reverse: ReverseOpt = False,
+    out: OutputChoice,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say on stderr how dates were read.")
     ] = False,
@@ -723,28 +854,25 @@ def list_cmd(
     """List articles, newest first, optionally within dates or categories."""
     from irarchive import output
 
-    out_fmt = choose_format(fmt, json_, formats.LIST)
-    chosen = output.parse_fields(fields, output.ARTICLES.fields)
-    filters, period = make_filters(since, until, on, undated, category, tag)
     if verbose:
         err(
             "dates: "
-            + (period.describe() if period else "no date filter")
-            + (" (undated only)" if undated else "")
+            + (sel.period.describe() if sel.period else "no date filter")
+            + (" (undated only)" if sel.filters.undated else "")
         )
     archive = state(ctx).archive()
     effective = limit if limit not in (None, 0) else None
-    table = shown_format(out_fmt).terminal
+    table = shown_format(out.format).terminal
     default_cut = limit is None and table
     if default_cut:
         effective = 20
-    rows = archive.list_articles(filters, sort=sort.value, reverse=reverse, limit=effective)
-    shown = emit(rows, out_fmt, chosen, output.ARTICLES)
+    rows = archive.list_articles(sel.filters, sort=sort.value, reverse=reverse, limit=effective)
+    shown = emit(rows, out.format, out.fields, output.ARTICLES)
     if table:
         if shown == 0:
-            err(nothing_matches(archive, period, since))
+            err(nothing_matches(archive, sel))
         elif default_cut and shown == 20:
-            total = archive.count_articles(filters)
+            total = archive.count_articles(sel.filters)
             if total > shown:
                 err(f"showing {shown} of {total} (use --limit 0 for all)")
 
@@ -753,38 +881,29 @@ def list_cmd(
 
 
 @app.command("show", cls=Command, epilog=examples("show"))
+@output_options(formats.SHOW, "CARDS")
 def show_cmd(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="REF...",
-            help="Article id, slug, unique id prefix, or title (exact, then fuzzy).",
-            autocompletion=complete_ref,
-        ),
-    ],
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    refs: refs_arg("Article id, slug, unique id prefix, or title (exact, then fuzzy)."),
+    *,
+    out: OutputChoice,
 ) -> None:
     """Show articles in full: title, date, category, url, source and excerpt."""
     from irarchive import output
-    from irarchive.search import resolve
-
-    out_fmt = choose_format(fmt, json_, formats.SHOW)
-    chosen = output.parse_fields(fields, output.CARDS.fields)
-    archive = state(ctx).archive()
     from irarchive.store.annotations import with_notes
 
-    articles = list(with_notes(archive.conn, [resolve(archive, ref) for ref in refs]))
+    archive = state(ctx).archive()
+    articles = list(with_notes(archive.conn, _resolve_all(archive, refs)))
     # One REF prints one JSON object, several an array.
-    emit(articles, out_fmt, chosen, output.CARDS, single=len(refs) == 1)
+    emit(articles, out.format, out.fields, output.CARDS, single=len(refs) == 1)
 
 
 # ---- search -----------------------------------------------------------------------------
 
 
 @app.command("search", cls=Command, epilog=examples("search"))
+@output_options(formats.SEARCH, "SEARCH_RESULTS")
+@filter_options()
 def search_cmd(
     ctx: typer.Context,
     query: Annotated[
@@ -794,11 +913,8 @@ def search_cmd(
             help='Words to find; typos are fine. "a phrase" keeps words together, -word excludes.',
         ),
     ],
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     limit: Annotated[
         int,
         typer.Option(
@@ -838,25 +954,20 @@ def search_cmd(
         SearchSort,
         typer.Option("--sort", help="Order by score (best first) or date (newest first)."),
     ] = SearchSort.score,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    reverse: ReverseOpt = False,
+    out: OutputChoice,
 ) -> None:
     """Search titles and excerpts, forgiving typos, accents and acronyms."""
     from irarchive import output
     from irarchive.search import ALL_CANDIDATES, count, search
 
-    out_fmt = choose_format(fmt, json_, formats.SEARCH)
-    chosen = output.parse_fields(fields, output.SEARCH_RESULTS.fields)
-    filters, period = make_filters(since, until, on, False, category, tag)
     if title_only and scope is SearchIn.notes:
         raise UsageError("--title-only and --in notes exclude each other; give one")
     archive = state(ctx).archive()
     result = search(
         archive,
         query,
-        filters=filters,
+        filters=sel.filters,
         limit=limit or None,
         min_score=min_score,
         title_only=title_only,
@@ -869,18 +980,18 @@ def search_cmd(
         h.article["id"]: h.matched["title"] + [t.word for t in result.query.terms]
         for h in result.hits
     }
-    emit(records, out_fmt, chosen, output.SEARCH_RESULTS, highlight=highlight)
+    emit(records, out.format, out.fields, output.SEARCH_RESULTS, highlight=highlight)
     if explain:
         for i, h in enumerate(result.hits, start=1):
             err(f"{i}. {output.cell(h.article['title'])} [{h.score:.1f}]: " + "; ".join(h.why))
-    if not records and shown_format(out_fmt).terminal:
+    if not records and shown_format(out.format).terminal:
         hint = f"; did you mean: {' '.join(result.suggestions)}" if result.suggestions else ""
-        err((nothing_matches(archive, period, since) if period else "no articles match") + hint)
+        err(nothing_matches(archive, sel) + hint)
     elif scope is SearchIn.notes:
         pass  # the count below is of titles and excerpts
-    elif limit == 0 or (shown_format(out_fmt).terminal and len(records) == limit):
+    elif limit == 0 or (shown_format(out.format).terminal and len(records) == limit):
         # How many more there are: a cheap count of the articles with every word.
-        total = count(archive, query, filters=filters, title_only=title_only)
+        total = count(archive, query, filters=sel.filters, title_only=title_only)
         if total > len(records):
             if limit:
                 err(f"showing {len(records)} of about {total} (use --limit 0 for all)")
@@ -920,18 +1031,11 @@ def import_cmd(
             case_sensitive=False,
         ),
     ] = None,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option(
-            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
-        ),
-    ] = None,
+    date_order: DateOrderOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Any rejected record aborts its file.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     json_: Annotated[
         bool, typer.Option("--json", help="Print the summary, every rejection included, as JSON.")
     ] = False,
@@ -1262,16 +1366,13 @@ def _default_source_name(archive: Any, url: str, title: str | None) -> str:
 
 
 @sources_app.command("list")
-def sources_list(
-    ctx: typer.Context,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-) -> None:
+@output_options(formats.SOURCES)
+def sources_list(ctx: typer.Context, *, out: OutputChoice) -> None:
     """Followed sources: url, feed type, last check, last new item, items, last error."""
     from irarchive import output
     from irarchive.store import sources as stored
 
-    out_fmt = choose_format(fmt, json_, formats.SOURCES)
+    out_fmt = out.format
     found = stored.list_sources(state(ctx).archive())
     raw_fields = (*stored.SOURCE_FIELDS, "items")
     if out_fmt is not None and out_fmt.default_fields != formats.COLUMNS:
@@ -1338,12 +1439,7 @@ def update_cmd(
         int,
         typer.Option("--max-pages", min=1, metavar="N", help="With --backfill: at most N pages."),
     ] = 10,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option(
-            "--date-order", help="Read numeric dates like 01/02/2022 as day/month or month/day."
-        ),
-    ] = None,
+    date_order: DateOrderOpt = None,
     json_: Annotated[
         bool,
         typer.Option("--json", help="Print every source's outcome as JSON on stdout, for scripts."),
@@ -1530,30 +1626,26 @@ QueryOpt = Annotated[
 
 
 @app.command("stats", cls=Command, epilog=examples("stats"))
+@output_options(formats.STATS)
+@filter_options()
 def stats_cmd(
     ctx: typer.Context,
     by: Annotated[
         StatsBy, typer.Option("--by", help="Count per year, month or category.")
     ] = formats.STATS_BY[0],
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     query: QueryOpt = None,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
+    out: OutputChoice,
 ) -> None:
     """Count articles per year, month or category, with a bar chart and sparkline."""
     from irarchive import analysis, output
 
-    out_fmt = choose_format(fmt, json_, formats.STATS)
-    filters, period = make_filters(since, until, on, False, category, tag)
     archive = state(ctx).archive()
-    result = analysis.stats(archive, filters, by=by.value, query=query)
-    shown = emit(result.rows, out_fmt, None, output.stats_view(result.key))
-    if not shown and shown_format(out_fmt).terminal:
-        err(nothing_matches(archive, period, since))
+    result = analysis.stats(archive, sel.filters, by=by.value, query=query)
+    shown = emit(result.rows, out.format, None, output.stats_view(result.key))
+    if not shown and shown_format(out.format).terminal:
+        err(nothing_matches(archive, sel))
     # Left out of the series, said on stderr so machine output stays a plain series.
     if result.undated:
         err(f"not counted: {result.undated} undated article{'s' if result.undated > 1 else ''}")
@@ -1562,6 +1654,7 @@ def stats_cmd(
 
 
 @app.command("related", cls=Command, epilog=examples("related"))
+@output_options(formats.RELATED, "RELATED")
 def related_cmd(
     ctx: typer.Context,
     ref: RefArg,
@@ -1571,65 +1664,70 @@ def related_cmd(
             "--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all candidates."
         ),
     ] = 10,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    *,
+    out: OutputChoice,
 ) -> None:
     """Articles most like REF: the most distinctive words they share (score 0-100)."""
     from irarchive import analysis, output
-    from irarchive.search import resolve
 
-    out_fmt = choose_format(fmt, json_, formats.RELATED)
-    chosen = output.parse_fields(fields, output.RELATED.fields)
     archive = state(ctx).archive()
-    article = resolve(archive, ref)
+    article = _resolve_all(archive, [ref])[0]
     found = analysis.related(archive, article, limit=limit)
     records = [r.to_dict(i) for i, r in enumerate(found, start=1)]
-    if not shown_format(out_fmt).terminal:
-        emit(records, out_fmt, chosen, output.RELATED)
+    if not shown_format(out.format).terminal:
+        emit(records, out.format, out.fields, output.RELATED)
         return
     err(f"like: {output.cell(article['title'])} ({article['id']})")
     if records:
-        emit(records, out_fmt, chosen, output.RELATED)
+        emit(records, out.format, out.fields, output.RELATED)
     else:
         err("no related articles: it shares no distinctive words with any other")
 
 
+# ---- export (and lists export) ----------------------------------------------------------
+
+ExportFormatOpt = Annotated[
+    ExportFmt | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=formats.describe(formats.outputs_for(formats.EXPORT))
+        + ". Default: from the -o file's ending ("
+        + formats.suffix_help(formats.outputs_for(formats.EXPORT))
+        + "), else bibtex.",
+        case_sensitive=False,
+    ),
+]
+OutputFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write FILE (replaced only once complete) instead of standard output.",
+    ),
+]
+PublisherOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--publisher",
+        help="Publishing organisation for the citations (biblatex organization, RIS PB, "
+        "CSL container-title).",
+    ),
+]
+
+
 @app.command("export", cls=Command, epilog=examples("export"))
+@filter_options(undated=True)
 def export_cmd(
     ctx: typer.Context,
-    fmt: Annotated[
-        ExportFmt | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help=formats.describe(formats.outputs_for(formats.EXPORT))
-            + ". Default: from the -o file's ending ("
-            + formats.suffix_help(formats.outputs_for(formats.EXPORT))
-            + "), else bibtex.",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output_path: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write FILE (replaced only once complete) instead of standard output.",
-        ),
-    ] = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    undated: Annotated[bool, typer.Option("--undated", help="Only articles with no date.")] = False,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    fmt: ExportFormatOpt = None,
+    output_path: OutputFileOpt = None,
+    *,
+    sel: Selection,
     query: QueryOpt = None,
-    sort: Annotated[
-        Sort, typer.Option("--sort", help="Order by date (newest first) or title.")
-    ] = Sort.date,
-    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    sort: SortOpt = Sort.date,
+    reverse: ReverseOpt = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles; 0 = all.")
     ] = 0,
@@ -1642,14 +1740,7 @@ def export_cmd(
             + ": comma-separated fields, in order.",
         ),
     ] = None,
-    publisher: Annotated[
-        str | None,
-        typer.Option(
-            "--publisher",
-            help="Publishing organisation for the citations (biblatex organization, RIS PB, "
-            "CSL container-title).",
-        ),
-    ] = None,
+    publisher: PublisherOpt = None,
 ) -> None:
     """Export articles as citations (BibTeX, RIS, CSL-JSON), a reading list, or data."""
     from irarchive import analysis, output
@@ -1659,30 +1750,50 @@ def export_cmd(
     if chosen is not None and not chosen_fmt.takes_fields:
         takes = [f.name for f in formats.outputs_for(formats.EXPORT) if f.takes_fields]
         raise UsageError(f"--fields applies to {', '.join(takes)}, not {chosen_fmt.name}")
-    filters, _ = make_filters(since, until, on, undated, category, tag)
     archive = state(ctx).archive()
-    if output_path not in (None, "-"):
-        from irarchive.safeio import archive_files, output_target
-
-        output_target(output_path, protected=archive_files(archive.path))  # before the query
+    _check_export_target(archive, output_path)  # before the query
     match = analysis.match_expression(archive, query) if query is not None else None
     records = archive.list_articles(
-        filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
+        sel.filters, match=match, sort=sort.value, reverse=reverse, limit=limit or None
     )
-    columns = output.EXPORTED.fields_for(chosen_fmt, chosen)
-    if chosen_fmt is formats.JSONL and columns is None:
+    _write_export(archive, records, chosen_fmt, output_path, chosen, publisher)
+
+
+def _check_export_target(archive: "Archive", path: str | None) -> None:
+    """Refuse an output file that cannot be written (or is the archive) before any work."""
+    if path not in (None, "-"):
+        from irarchive.safeio import archive_files, output_target
+
+        output_target(path, protected=archive_files(archive.path))
+
+
+def _write_export(
+    archive: "Archive",
+    records: Iterable[dict[str, Any]],
+    fmt: "OutputFormat",
+    path: str | None,
+    fields: list[str] | None,
+    publisher: str | None,
+    *,
+    of: str = "",
+) -> None:
+    """Write an export to stdout, or to ``path`` whole or not at all (saying so on stderr)."""
+    from irarchive import output
+
+    columns = output.EXPORTED.fields_for(fmt, fields)
+    if fmt is formats.JSONL and columns is None:
         from irarchive.store.annotations import with_notes
 
         records = with_notes(archive.conn, records)  # the whole record: notes too
-    if output_path in (None, "-"):
-        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
+    if path in (None, "-"):
+        output.write(fmt, records, sys.stdout, fields=columns, publisher=publisher)
         sys.stdout.flush()
         return
     from irarchive.safeio import archive_files, atomic_output
 
-    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
-        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
-    err(f"exported {n} article{'' if n == 1 else 's'} as {chosen_fmt.name} to {output_path}")
+    with atomic_output(path, protected=archive_files(archive.path)) as out:
+        n = output.write(fmt, records, out, fields=columns, publisher=publisher)
+    err(f"exported {n} article{'' if n == 1 else 's'}{of} as {fmt.name} to {path}")
 
 
 def export_format(fmt: Enum | None, path: str | None) -> "OutputFormat":
@@ -1735,6 +1846,7 @@ def serve_cmd(
 
 
 @app.command("browse")
+@filter_options()
 def browse_cmd(
     ctx: typer.Context,
     query: Annotated[
@@ -1743,11 +1855,8 @@ def browse_cmd(
             metavar="[QUERY]", help="Start with this search (default: the newest articles)."
         ),
     ] = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    on: OnOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
+    *,
+    sel: Selection,
     pick: Annotated[
         bool,
         typer.Option(
@@ -1775,8 +1884,8 @@ def browse_cmd(
             "'irarchive list' (or 'irarchive browse --pick')",
             2,
         )
-    filters, period = make_filters(since, until, on, False, category, tag)
     # The date dialog's form of the same filter: SINCE..UNTIL (--on X is X..X).
+    since, until, on = sel.since, sel.until, sel.on
     dates_text = (
         f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
     )
@@ -1787,7 +1896,7 @@ def browse_cmd(
     app_ = BrowseApp(
         archive.path,
         query=query or "",
-        filters=filters,
+        filters=sel.filters,
         dates_text=dates_text,
         pick=pick,
         search_process=True,
@@ -1884,13 +1993,8 @@ def edit_cmd(
             help="Put back the source's value of an edited field ('all' for every one).",
         ),
     ] = None,
-    date_order: Annotated[
-        DateOrder | None,
-        typer.Option("--date-order", help="Read a numeric date like 01/02/2022 as dmy or mdy."),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
-    ] = False,
+    date_order: DateOrderOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Correct an article's fields; the id stays, re-imports keep the edit (--reset undoes it)."""
     from irarchive.store import editing
@@ -1925,20 +2029,9 @@ def edit_cmd(
 @app.command("rm", cls=Command, epilog=examples("rm"))
 def rm_cmd(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="REF...",
-            help="Article ids, slugs, unique id prefixes or exact titles.",
-            autocompletion=complete_ref,
-        ),
-    ],
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask (needed on a pipe or in a script).")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")
-    ] = False,
+    refs: refs_arg("Article ids, slugs, unique id prefixes or exact titles."),
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Delete articles with their tags, notes and list places ('irarchive undo' restores them)."""
     from irarchive.store import editing
@@ -2046,15 +2139,14 @@ def undo_cmd(
 
 
 @app.command("dedupe", cls=Command, epilog=examples("dedupe"))
+@output_options(formats.DEDUPE, "DUPLICATES")
 def dedupe_cmd(
     ctx: typer.Context,
     merge: Annotated[
         bool,
         typer.Option("--merge", help="Merge each group into its richest article (asks first)."),
     ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Merge without asking (needed on a pipe).")
-    ] = False,
+    yes: YesOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --merge: show what would merge; change nothing.")
     ] = False,
@@ -2066,9 +2158,8 @@ def dedupe_cmd(
             "same title and date score 100).",
         ),
     ] = 90.0,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
+    *,
+    out: OutputChoice,
 ) -> None:
     """List likely duplicate articles (same url, same title and date, or near-identical)."""
     from irarchive import output
@@ -2077,8 +2168,6 @@ def dedupe_cmd(
     min_score = _finite(min_score, "--min-score")
     if not 0 <= min_score <= 100:
         raise UsageError(f"--min-score must be between 0 and 100, not {min_score:g}")
-    out_fmt = choose_format(fmt, json_, formats.DEDUPE)
-    chosen = output.parse_fields(fields, output.DUPLICATES.fields)
     archive = state(ctx).archive()
     groups = duplicates.find(archive.conn, min_score=min_score)
     rows = [
@@ -2086,7 +2175,7 @@ def dedupe_cmd(
         for n, g in enumerate(groups, 1)
         for i, aid in enumerate(g.ids)
     ]
-    emit(rows, out_fmt, chosen, output.DUPLICATES)
+    emit(rows, out.format, out.fields, output.DUPLICATES)
     if not groups:
         err("no likely duplicates")
         return
@@ -2177,20 +2266,19 @@ def tag_cmd(
 
 
 @app.command("tags", cls=Command, epilog=examples("tags"))
-def tags_cmd(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
+@output_options(formats.TAGS)
+def tags_cmd(ctx: typer.Context, *, out: OutputChoice) -> None:
     """List the tags in use, with how many articles have each (most used first)."""
     from irarchive import output
     from irarchive.store import annotations
 
-    out_fmt = choose_format(fmt, json_, formats.TAGS)
-    archive = state(ctx).archive()
-    rows = annotations.tag_counts(archive.conn)
-    emit(rows, out_fmt, None, output.TAG_COUNTS)
-    if not rows and shown_format(out_fmt).terminal:
-        err("no tags yet; add some with: irarchive tag REF +TAG")
+    rows = annotations.tag_counts(state(ctx).archive().conn)
+    empty = "no tags yet; add some with: irarchive tag REF +TAG"
+    emit(rows, out.format, None, output.TAG_COUNTS, empty=empty)
 
 
 @app.command("note", cls=Command, epilog=examples("note"))
+@output_options(formats.NOTE)
 def note_cmd(
     ctx: typer.Context,
     ref: RefArg,
@@ -2207,14 +2295,14 @@ def note_cmd(
     list_: Annotated[
         bool, typer.Option("--list", "-l", help="Show the article's notes, oldest first.")
     ] = False,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
+    *,
+    out: OutputChoice,
 ) -> None:
     """Add a dated note to an article (-m TEXT, or in your editor), or list its notes."""
     from irarchive import output
     from irarchive.store import annotations
 
-    out_fmt = choose_format(fmt, json_, formats.NOTE)
+    out_fmt = out.format
     if message and list_:
         raise UsageError("-m adds a note and --list shows them; give one")
     if not message and not list_ and out_fmt is None:
@@ -2227,12 +2315,8 @@ def note_cmd(
     article = _resolve_all(archive, [ref])[0]
     if list_ or (not message and out_fmt is not None):
         notes = annotations.notes_of(archive.conn, article["id"])
-        emit(notes, out_fmt, None, output.NOTES)
-        if not notes and shown_format(out_fmt).terminal:
-            err(
-                f"{_about(article)} has no notes; "
-                f"add one with: irarchive note {article['id']} -m TEXT"
-            )
+        how = f"add one with: irarchive note {article['id']} -m TEXT"
+        emit(notes, out_fmt, None, output.NOTES, empty=f"{_about(article)} has no notes; {how}")
         return
     if message:
         text = "\n\n".join(m.strip("\n") for m in message)
@@ -2263,30 +2347,20 @@ lists_app = typer.Typer(
 app.add_typer(lists_app, name="lists")
 
 ListNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The list's name (any case).")]
-ListRefsArg = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="REF...",
-        help="Articles: id, slug, unique id prefix, or title (as in show).",
-        autocompletion=complete_ref,
-    ),
-]
+ListRefsArg = refs_arg("Articles: id, slug, unique id prefix, or title (as in show).")
 
 
 @lists_app.callback(invoke_without_command=True)
 def lists_root(ctx: typer.Context, fmt: FormatOpt = None, json_: JsonOpt = False) -> None:
     """Reading lists: named, ordered selections of articles. Alone, lists them with counts."""
     if ctx.invoked_subcommand is not None:
-        return
+        return  # --format and --json are this listing's; a subcommand has its own
     from irarchive import output
     from irarchive.store import lists
 
-    out_fmt = choose_format(fmt, json_, formats.LISTS)
-    archive = state(ctx).archive()
-    rows = lists.all_lists(archive.conn)
-    emit(rows, out_fmt, None, output.LIST_COUNTS)
-    if not rows and shown_format(out_fmt).terminal:
-        err("no reading lists yet; start one with: irarchive lists add NAME REF...")
+    rows = lists.all_lists(state(ctx).archive().conn)
+    empty = "no reading lists yet; start one with: irarchive lists add NAME REF..."
+    emit(rows, choose_format(fmt, json_, formats.LISTS), None, output.LIST_COUNTS, empty=empty)
 
 
 @lists_app.command("add", cls=Command, epilog=examples("lists add"))
@@ -2305,85 +2379,34 @@ def lists_add(ctx: typer.Context, name: ListNameArg, refs: ListRefsArg) -> None:
 
 
 @lists_app.command("show", cls=Command, epilog=examples("lists show"))
-def lists_show(
-    ctx: typer.Context,
-    name: ListNameArg,
-    fmt: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-) -> None:
+@output_options(formats.LISTS, "LISTED")
+def lists_show(ctx: typer.Context, name: ListNameArg, *, out: OutputChoice) -> None:
     """Show a reading list's articles, in list order."""
     from irarchive import output
     from irarchive.store import lists
 
-    view = output.LISTED
-    out_fmt = choose_format(fmt, json_, formats.LISTS)
-    chosen = output.parse_fields(fields, view.fields)
     archive = state(ctx).archive()
     stored, articles = lists.items(archive, name)
     records = [{"position": i, **a} for i, a in enumerate(articles, start=1)]
-    emit(records, out_fmt, chosen, view)
-    if not records and shown_format(out_fmt).terminal:
-        err(f"the list {stored!r} is empty")
+    emit(records, out.format, out.fields, output.LISTED, empty=f"the list {stored!r} is empty")
 
 
 @lists_app.command("export", cls=Command, epilog=examples("lists export"))
 def lists_export(
     ctx: typer.Context,
     name: ListNameArg,
-    fmt: Annotated[
-        ExportFmt | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="As in export: "
-            + ", ".join(f.name for f in formats.outputs_for(formats.EXPORT))
-            + ". Default: from the -o file's ending, else bibtex.",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output_path: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write FILE (replaced only once complete) instead of standard output.",
-        ),
-    ] = None,
-    publisher: Annotated[
-        str | None,
-        typer.Option("--publisher", help="Publishing organisation for the citations."),
-    ] = None,
+    fmt: ExportFormatOpt = None,
+    output_path: OutputFileOpt = None,
+    publisher: PublisherOpt = None,
 ) -> None:
     """Export a reading list in list order, in any export format (BibTeX by default)."""
-    from irarchive import output
     from irarchive.store import lists
-    from irarchive.store.annotations import with_notes
 
     chosen_fmt = export_format(fmt, output_path)
     archive = state(ctx).archive()
-    if output_path not in (None, "-"):
-        from irarchive.safeio import archive_files, output_target
-
-        output_target(output_path, protected=archive_files(archive.path))
+    _check_export_target(archive, output_path)
     stored, articles = lists.items(archive, name)
-    columns = output.EXPORTED.fields_for(chosen_fmt, None)
-    records: Iterable[dict[str, Any]] = articles
-    if chosen_fmt is formats.JSONL:
-        records = with_notes(archive.conn, articles)
-    if output_path in (None, "-"):
-        output.write(chosen_fmt, records, sys.stdout, fields=columns, publisher=publisher)
-        sys.stdout.flush()
-        return
-    from irarchive.safeio import archive_files, atomic_output
-
-    with atomic_output(output_path, protected=archive_files(archive.path)) as out:
-        n = output.write(chosen_fmt, records, out, fields=columns, publisher=publisher)
-    err(
-        f"exported {n} article{'' if n == 1 else 's'} of {stored!r} "
-        f"as {chosen_fmt.name} to {output_path}"
-    )
+    _write_export(archive, articles, chosen_fmt, output_path, None, publisher, of=f" of {stored!r}")
 
 
 @lists_app.command("remove", cls=Command, epilog=examples("lists remove"))
@@ -2398,12 +2421,8 @@ def lists_remove(
             autocompletion=complete_ref,
         ),
     ] = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal).")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")
-    ] = False,
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Remove articles from a reading list, or the whole list (the articles stay; undoable)."""
     from irarchive.store import lists

@@ -37,24 +37,25 @@ _BATCH = 1000
 def read_prepared(
     path: str,
     *,
-    fmt: str | None = None,
-    date_order: str | None = None,
     stdin: IO[bytes] | None = None,
-    rename: dict[str, str] | None = None,
     opened: IO[bytes] | None = None,
+    **options: Any,
 ) -> Iterator[Prepared | sources.Rejected]:
     """The file's records, prepared for ``Archive.import_items``, in file order.
 
-    ``opened``: the file, opened by the caller, who can follow how far it has been
-    read with ``os.lseek(opened.fileno(), 0, SEEK_CUR)``; a worker process reads it
-    through the same open file, so the position is shared.
+    ``options`` are ``sources.read``'s (``fmt``, ``date_order``, ``rename``), passed on
+    as they are, to the worker too. ``opened``: the file, opened by the caller, who can
+    follow how far it has been read with ``os.lseek(opened.fileno(), 0, SEEK_CUR)``; a
+    worker process reads it through the same open file, so the position is shared.
     """
     if _parallel(path):
-        yield from _from_worker(path, fmt, date_order, rename, opened)
+        yield from _from_worker(path, options, opened)
         return
-    for item in sources.read(
-        path, fmt=fmt, date_order=date_order, stdin=stdin, rename=rename, opened=opened
-    ):
+    yield from _prepared(sources.read(path, stdin=stdin, opened=opened, **options))
+
+
+def _prepared(items: Iterator[sources.Item]) -> Iterator[Prepared | sources.Rejected]:
+    for item in items:
         yield item if isinstance(item, sources.Rejected) else prepare(item)
 
 
@@ -67,20 +68,14 @@ def _parallel(path: str) -> bool:
         return False
 
 
-def _from_worker(
-    path: str,
-    fmt: str | None,
-    date_order: str | None,
-    rename: dict[str, str] | None = None,
-    opened: IO[bytes] | None = None,
-) -> Iterator[Any]:
+def _from_worker(path: str, options: dict[str, Any], opened: IO[bytes] | None) -> Iterator[Any]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(
         target=_work,
-        args=(receiver, sender, os.getpid(), path, fmt, date_order, rename, opened),
+        args=(receiver, sender, os.getpid(), path, options, opened),
         daemon=True,
     )
     worker.start()
@@ -111,10 +106,8 @@ def _work(
     sender: Any,
     parent: int,
     path: str,
-    fmt: str | None,
-    date_order: str | None,
-    rename: dict[str, str] | None = None,
-    opened: IO[bytes] | None = None,
+    options: dict[str, Any],
+    opened: IO[bytes] | None,
 ) -> None:
     """Worker process: parse and prepare, send batches; errors travel as messages."""
     import signal
@@ -126,10 +119,8 @@ def _work(
     _die_with(parent)
     try:
         batch: list[Any] = []
-        for item in sources.read(
-            path, fmt=fmt, date_order=date_order, rename=rename, opened=opened
-        ):
-            batch.append(item if isinstance(item, sources.Rejected) else prepare(item))
+        for item in _prepared(sources.read(path, opened=opened, **options)):
+            batch.append(item)
             if len(batch) >= _BATCH:
                 if os.getppid() != parent:  # orphaned (where the signal below is missing)
                     return

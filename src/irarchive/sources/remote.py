@@ -173,12 +173,27 @@ def import_items(
     )
 
 
-def status_of(report: Any) -> str:
-    if report.added:
-        return "added"
-    if report.updated:
-        return "updated"
-    return "unchanged"
+def _outcome(name: str, feed_url: str, feed: Feed) -> Outcome:
+    """The outcome of reading ``name``: what its feed's first page says about it."""
+    return Outcome(
+        name=name, url=name, feed_url=feed_url, feed_type=feed.kind, title=feed.title, pages=1
+    )
+
+
+def _imported(
+    archive: Any,
+    outcome: Outcome,
+    items: list[Article | Rejected],
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+) -> Outcome:
+    """Import ``items`` into ``outcome``'s feed and note the report and status on it."""
+    assert outcome.feed_url is not None
+    report = import_items(archive, items, feed_url=outcome.feed_url, dry_run=dry_run, strict=strict)
+    outcome.report = report
+    outcome.status = "added" if report.added else "updated" if report.updated else "unchanged"
+    return outcome
 
 
 def import_url(
@@ -194,19 +209,11 @@ def import_url(
     from irarchive.sources import http
 
     http.check_url(url)
-    outcome = Outcome(name=url, url=url)
     response, feed_url = locate_feed(url, settings)
     feed = _parse(response, feed_url)
-    outcome.feed_url, outcome.feed_type, outcome.title, outcome.pages = (
-        feed_url,
-        feed.kind,
-        feed.title,
-        1,
-    )
+    outcome = _outcome(url, feed_url, feed)
     items = feed_items(feed, source=feed_url, name=feed_url, date_order=date_order)
-    outcome.report = import_items(archive, items, feed_url=feed_url, dry_run=dry_run, strict=strict)
-    outcome.status = status_of(outcome.report)
-    return outcome
+    return _imported(archive, outcome, items, dry_run=dry_run, strict=strict)
 
 
 def import_file(
@@ -246,12 +253,9 @@ def import_file(
     except NotAFeed as exc:
         raise ImportFailed(str(exc)) from None
     source = feed.self_url or name
-    outcome = Outcome(name=path, url=path, feed_url=source, feed_type=feed.kind, title=feed.title)
+    outcome = _outcome(path, source, feed)
     items = feed_items(feed, source=source, name=path, date_order=date_order)
-    outcome.report = import_items(archive, items, feed_url=source, dry_run=dry_run, strict=strict)
-    outcome.status = status_of(outcome.report)
-    outcome.pages = 1
-    return outcome
+    return _imported(archive, outcome, items, dry_run=dry_run, strict=strict)
 
 
 def feeds_max_bytes() -> int:
@@ -330,8 +334,7 @@ def update_source(
                 category=source.category,
                 settings=settings,
             )
-        outcome.report = import_items(archive, items, feed_url=feed_url)
-        outcome.status = status_of(outcome.report)
+        _imported(archive, outcome, items)
     except IrarchiveError as exc:
         outcome.status = "failed"
         outcome.error = getattr(exc, "reason", None) or str(exc)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from irarchive.errors import IrarchiveError, UsageError
+from irarchive.store import transactions
 
 if TYPE_CHECKING:
     from irarchive.store.archive import Archive
@@ -92,24 +93,10 @@ def split_tag_args(args: Sequence[str]) -> tuple[list[str], list[str], list[str]
 
 @contextmanager
 def transaction(archive: Archive) -> Iterator[sqlite3.Connection]:
-    """One write transaction: all of it or none of it (``BEGIN IMMEDIATE``)."""
-    from irarchive.store.writer import _write_error
-
+    """One write transaction on a writable archive, its write errors said with its path."""
     archive._require_writable()
-    c = archive.conn
-    try:
-        c.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise _write_error(archive.path, exc) from None
-    try:
+    with transactions.transaction(archive.conn, path=archive.path) as c:
         yield c
-        c.execute("COMMIT")
-    except BaseException as exc:
-        if c.in_transaction:
-            c.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.OperationalError):
-            raise _write_error(archive.path, exc) from None
-        raise
 
 
 # ---- tags ---------------------------------------------------------------------------

@@ -19,13 +19,13 @@ from irarchive.dates import Period
 from irarchive.errors import ArchiveError, ImportFailed, NotFound, UsageError
 from irarchive.model import FIELDS, ID_PATTERN
 from irarchive.store import indexing
+from irarchive.store.transactions import transaction
 from irarchive.store.writer import (
     BATCH,
     BulkKeys,
     ImportReport,
     Prepared,
     _BatchWriter,
-    _write_error,
     drop_indexes,
     prepare,
     restore_fts_settings,
@@ -984,6 +984,8 @@ class Archive:
             bulk = self._import_in_transaction(
                 items, report, stamp, attached, dry_run, strict, progress, before_commit, fill_only
             )
+        except sqlite3.IntegrityError as exc:
+            raise ImportFailed(f"import failed: {exc}; the archive was not changed") from None
         finally:
             if attached:
                 with contextlib.suppress(sqlite3.OperationalError):  # kept for the next one
@@ -1012,8 +1014,7 @@ class Archive:
         from irarchive.sources import Rejected
 
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(c, path=self.path, dry_run=dry_run):
             # Changes other tools made since the archive was opened reach the index
             # first: the writer below tells the index what it holds for a row.
             indexing.sync(c)
@@ -1077,18 +1078,6 @@ class Archive:
             if before_commit is not None:
                 before_commit(report)
             c.execute("DELETE FROM irarchive_writing")
-            if dry_run:
-                c.execute("ROLLBACK")
-            else:
-                c.execute("COMMIT")
-        except BaseException as exc:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.OperationalError):
-                raise _write_error(self.path, exc) from None
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise ImportFailed(f"import failed: {exc}; the archive was not changed") from None
-            raise
         return bulk
 
     def _dry_run_on_a_copy(self, items: Iterable[Any], **options: Any) -> ImportReport:

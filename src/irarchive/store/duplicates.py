@@ -335,12 +335,12 @@ def merge(archive, groups: list[Group], *, now: str, dry_run: bool = False) -> M
     references keep resolving. One undo entry holds every article of every group.
     """
     from irarchive.store import indexing, undo
+    from irarchive.store.transactions import transaction
 
     archive._require_writable()
     c = archive.conn
     report = MergeReport()
-    c.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(c, dry_run=dry_run):
         # Groups found before the transaction: keep only ids that still exist.
         live = []
         for g in groups:
@@ -361,11 +361,6 @@ def merge(archive, groups: list[Group], *, now: str, dry_run: bool = False) -> M
             report.groups += 1
             report.merged += len(g.ids) - 1
         indexing.sync(c)
-        c.execute("ROLLBACK" if dry_run else "COMMIT")
-    except BaseException:
-        if c.in_transaction:
-            c.execute("ROLLBACK")
-        raise
     return report
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from irarchive.errors import ArchiveError, UsageError
 from irarchive.store import indexing, undo
+from irarchive.store.transactions import transaction
 
 #: Fields ``edit --set`` accepts, in the order changes are reported.
 EDITABLE = ("title", "authors", "date", "excerpt", "truncated", "category", "url", "doi")
@@ -60,19 +60,6 @@ class RemoveResult:
     articles: list[dict[str, Any]]
     annotations: dict[str, int]
     dry_run: bool = False
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction: all of it or none of it."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def require_safe(archive: Any, what: str) -> None:

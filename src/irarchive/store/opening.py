@@ -13,6 +13,7 @@ from irarchive import migrations
 from irarchive.errors import ArchiveError, NewerSchema, UsageError
 from irarchive.store import indexing
 from irarchive.store.archive import Archive
+from irarchive.store.transactions import transaction
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 120_000  # writers queue behind a long import instead of failing
@@ -156,15 +157,10 @@ def schema_differences(conn: sqlite3.Connection, version: int) -> list[tuple[str
 
 def _migrate(conn: sqlite3.Connection, path: str, version: int) -> None:
     for number in range(version, migrations.LATEST):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             migrations.MIGRATIONS[number](conn)
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def open_archive(
@@ -316,13 +312,8 @@ def _index_damage(exc: sqlite3.DatabaseError) -> bool:
 
 def _sync_index(conn: sqlite3.Connection) -> None:
     """Bring the index up to date with changes other tools made (m004's queue)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         indexing.sync(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _read_only_snapshot(path: str) -> sqlite3.Connection:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 
 from irarchive.store import indexing
-from irarchive.store.editing import transaction
+from irarchive.store.transactions import transaction
 
 
 def repair(conn: sqlite3.Connection) -> list[str]:

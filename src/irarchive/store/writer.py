@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from irarchive.dates import date_range
-from irarchive.errors import ArchiveError
 from irarchive.model import Article, article_from_values, base_slug
 from irarchive.store.chunks import rows_in
 from irarchive.text import acronym_definitions, ascii_fold, fts_text, title_initials
@@ -919,16 +918,3 @@ def _alt_id(key_id: str, values: dict[str, Any]) -> str:
     fields = _CONTENT if values["authors"] or values["doi"] else _CONTENT_V1
     blob = json.dumps([key_id, *(values[f] for f in fields)], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def _write_error(path: str, exc: sqlite3.OperationalError) -> ArchiveError:
-    msg = str(exc)
-    if "full" in msg:
-        return ArchiveError(f"the disk is full while writing {path}; the archive was not changed")
-    if "locked" in msg or "busy" in msg:
-        return ArchiveError(
-            f"{path} is busy: another irarchive is writing to it; try again when it finishes"
-        )
-    if "readonly" in msg or "read-only" in msg:
-        return ArchiveError(f"{path} is read-only; make it writable or use another --db")
-    return ArchiveError(f"cannot write {path}: {msg}; the archive was not changed")
