@@ -17,6 +17,7 @@ from textual import events  # noqa: E402
 
 from irarchive.tui.app import BrowseApp  # noqa: E402
 from irarchive.tui.category_picker import CategoryPicker  # noqa: E402
+from irarchive.tui.collector import QuietCollector  # noqa: E402
 from irarchive.tui.date_dialog import DateDialog  # noqa: E402
 from irarchive.tui.detail import DetailScreen  # noqa: E402
 from irarchive.tui.help import HelpScreen  # noqa: E402
@@ -39,12 +40,26 @@ def run_async(test):
     return wrapper
 
 
+class UnfrozenCollector(QuietCollector):
+    """The browser's collector without its one full collection and freeze at start-up.
+
+    In a test process that collection walks every test module and library loaded
+    (120 ms an app, a fifth of a browse test's CPU); the tests of the collector
+    itself (``freeze=True``) keep it.
+    """
+
+    def settle(self) -> None:
+        pass
+
+
 class Browser:
     """Opened URLs, and the app."""
 
-    def __init__(self, db: Path, **kwargs) -> None:
+    def __init__(self, db: Path, *, freeze: bool = False, **kwargs) -> None:
         self.opened: list[str] = []
         self.app = BrowseApp(str(db), today=TODAY, open_url=self.opened.append, **kwargs)
+        if not freeze:
+            self.app.collector = UnfrozenCollector()
 
 
 async def settle(pilot) -> None:
@@ -626,7 +641,7 @@ async def test_garbage_collection_waits_for_a_keystrokes_results_and_no_longer(t
     import gc
 
     gate = QueryGate(monkeypatch)
-    b = Browser(tui_db)
+    b = Browser(tui_db, freeze=True)
     async with b.app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         assert gc.isenabled() and gc.get_freeze_count() > 0  # what lives on is frozen
@@ -650,7 +665,7 @@ async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeyp
 
     gate = QueryGate(monkeypatch, error=sqlite3.DatabaseError("database disk image is malformed"))
     gate.release()
-    b = Browser(tui_db)
+    b = Browser(tui_db, freeze=True)
     async with b.app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await pilot.press("s")
