@@ -597,6 +597,15 @@ class Archive:
         ).fetchone()
         return row is not None
 
+    def vocab_completions(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` commonest vocabulary words that begin with ``prefix`` (not
+        ``prefix`` itself), commonest first."""
+        return self.conn.execute(
+            "SELECT term, df FROM vocab WHERE term > ? AND term < ? "
+            "ORDER BY df DESC, term LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        ).fetchall()
+
     def vocab_near(
         self, word: str, max_len_diff: int, *, min_df: int = 1, lead: int = 1
     ) -> list[tuple[str, int]]:

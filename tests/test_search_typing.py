@@ -1,0 +1,117 @@
+"""``search(typing=True)``: search as you type, where the last word may be unfinished.
+
+On ``fixtures/realistic.jsonl`` (see test_search.py). A text ending in a space, or
+whose last word is complete, is searched exactly as without ``typing``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from irarchive import search as search_mod
+from irarchive.search import count, search
+from irarchive.sources import read
+from irarchive.store import Archive, open_archive
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "realistic.jsonl"
+SCO_SUMMIT = "2022 SCO Summit in Samarkand: Key Takeaways"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    archive = open_archive(str(tmp_path_factory.mktemp("typing") / "real.db"))
+    archive.import_items(list(read(str(FIXTURE), fmt="jsonl")), now="2024-01-01T00:00:00Z")
+    yield archive
+    archive.close()
+
+
+def ids(result) -> list[str]:
+    return [h.article["id"] for h in result.hits]
+
+
+@pytest.fixture
+def matches(monkeypatch) -> list[str]:
+    """The FTS5 expressions the searches ask the index for."""
+    seen: list[str] = []
+    real = Archive.fts_ranked
+
+    def spy(self, match, *args, **kwargs):
+        seen.append(match)
+        return real(self, match, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "fts_ranked", spy)
+    return seen
+
+
+def test_a_word_being_typed_is_searched_as_its_commonest_completions(
+    archive: Archive, matches: list[str], monkeypatch
+) -> None:
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 2)
+    result = search(archive, "tur", typing=True, limit=10)
+    # "turkish" and "turkmenistan" are the commonest words beginning with "tur".
+    assert matches and all('"tur"*' not in m for m in matches)
+    assert all('"turkish"' in m and '"turkmenistan"' in m for m in matches)
+    assert all('"turkiye"' not in m for m in matches)
+    assert result.hits and result.query.unfinished
+    words = [w for h in result.hits for w in h.matched["title"]]
+    assert set(words) <= {"tur", "turkish", "turkmenistan"}
+
+
+def test_a_word_with_few_completions_finds_what_its_prefix_finds(
+    archive: Archive, matches: list[str]
+) -> None:
+    # "turkmen" (a word) begins a few words: named, they find what "turkmen"* finds,
+    # and the space that finishes the word changes nothing.
+    typed = search(archive, "turkmen", typing=True, limit=10)
+    assert all('"turkmen"*' not in m and '"turkmenistan"' in m for m in matches)
+    assert not typed.query.unfinished
+    assert ids(typed) == ids(search(archive, "turkmen", limit=10))
+
+
+def test_a_text_ending_in_a_space_is_searched_as_without_typing(archive: Archive) -> None:
+    for text in ["tur ", "sa ", "samarkand sumit ", '"regional security"', "iran -nuclear"]:
+        assert ids(search(archive, text, typing=True)) == ids(search(archive, text)), text
+        assert count(archive, text, typing=True) == count(archive, text), text
+
+
+def test_two_letters_being_typed_begin_a_word(archive: Archive) -> None:
+    typed = search(archive, "sa", typing=True, limit=5)
+    assert typed.query.unfinished
+    assert typed.hits and all(
+        any(w.startswith("sa") for w in h.matched["title"]) for h in typed.hits
+    )
+    # Finished, "sa" is a word of its own: no title has it.
+    assert search(archive, "sa", limit=5).hits == []
+
+
+def test_a_word_being_typed_is_not_corrected_while_it_begins_common_words(
+    archive: Archive, monkeypatch
+) -> None:
+    near: list[str] = []
+    real = Archive.vocab_near
+
+    def spy(self, word, *args, **kwargs):
+        near.append(word)
+        return real(self, word, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "vocab_near", spy)
+    typed = search(archive, "turkm", typing=True)
+    assert near == [] and typed.query.terms[0].corrections == []
+    search(archive, "turkm")
+    assert near == ["turkm", "turkm"]  # finished, it is looked up as a possible typo
+    # A word that begins no common word is corrected while typed: "sumit" -> summit.
+    assert [h.article["title"] for h in search(archive, "samarkand sumit", typing=True).hits][
+        :1
+    ] == [SCO_SUMMIT]
+
+
+def test_a_cut_completion_list_says_the_search_was_unfinished(
+    archive: Archive, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 50)
+    assert not search(archive, "turkmen", typing=True).query.unfinished
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 1)
+    # More completions than kept: the finished word may find others.
+    assert search(archive, "turkmen", typing=True).query.unfinished
