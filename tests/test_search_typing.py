@@ -57,6 +57,8 @@ def test_a_word_being_typed_is_searched_as_its_commonest_completions(
     assert result.hits and result.query.unfinished
     words = [w for h in result.hits for w in h.matched["title"]]
     assert set(words) <= {"tur", "turkish", "turkmenistan"}
+    # The count is of what is searched: fewer words, fewer articles.
+    assert 0 < count(archive, "tur", typing=True) < count(archive, "tur")
 
 
 def test_a_word_with_few_completions_finds_what_its_prefix_finds(
@@ -101,10 +103,12 @@ def test_a_word_being_typed_is_not_corrected_while_it_begins_common_words(
     assert near == [] and typed.query.terms[0].corrections == []
     search(archive, "turkm")
     assert near == ["turkm", "turkm"]  # finished, it is looked up as a possible typo
-    # A word that begins no common word is corrected while typed: "sumit" -> summit.
+    # A word that begins no common word is corrected while typed: "sumit" -> summit,
+    # and "countr", though it begins the rare "countries" and "country".
     assert [h.article["title"] for h in search(archive, "samarkand sumit", typing=True).hits][
         :1
     ] == [SCO_SUMMIT]
+    assert "counter" in search(archive, "countr", typing=True).query.terms[0].corrections
 
 
 def test_a_cut_completion_list_says_the_search_was_unfinished(
