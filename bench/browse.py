@@ -167,8 +167,12 @@ class Probe:
                 step["asked"], step["answered"] = asked, time.perf_counter()
 
         def timed_show(found):
-            self.steps.setdefault(found.generation, {}).setdefault("taken", time.perf_counter())
-            return show(found)
+            step = self.steps.setdefault(found.generation, {})
+            step.setdefault("taken", time.perf_counter())
+            try:
+                return show(found)
+            finally:
+                step.setdefault("handled", time.perf_counter())
 
         app.reader.query, app.show_results = timed_query, timed_show
         # The screen's frame timer holds its bound method: swap the timer's callback.
@@ -231,9 +235,10 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
         probe = Probe(app)
         shown_at = app._shown
 
-        def record_shown(generation: int) -> None:
-            shown.setdefault(generation, time.perf_counter())
-            shown_at(generation)
+        def record_shown(generation: int, *args) -> None:
+            shown_at(generation, *args)
+            if generation not in app._typed:  # done waiting: its results were drawn
+                shown.setdefault(generation, time.perf_counter())
 
         app._shown = record_shown
         app.latencies.clear()
@@ -273,6 +278,8 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
                         "search": step["answered"] - step["asked"],
                         "handover": step["taken"] - step["answered"],
                         "paint": shown[g] - step["taken"],
+                        **frame_wait(probe.frames, step["handled"], shown[g]),
+                        "handling": step["handled"] - step["taken"],
                     }
                 )
         return {
@@ -287,6 +294,15 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
             # seen before), or superseded by the next key before their search began.
             "searched": len(searched),
         }
+
+
+def frame_wait(frames, handled: float, shown: float) -> dict[str, float]:
+    """From the results handled to the frame that drew them, and that frame's time."""
+    drawn = [f for f in frames if handled <= f[0] <= shown]
+    if not drawn:
+        return {}
+    start, took, _ = drawn[-1]
+    return {"to_frame": start - handled, "frame": took}
 
 
 async def settle(app, pilot) -> None:
@@ -398,10 +414,13 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
         ("search_cpu", "… of which CPU in the search process"),
         ("handover", "hand-over: answer to the UI thread taking it"),
         ("paint", "paint: results taken to on screen"),
+        ("handling", "… of which `show_results` (list, status line; posts the preview's update)"),
+        ("to_frame", "… of which waiting for the frame that drew them"),
+        ("frame", "… of which that frame (layout if any, repaint)"),
     ]
     for label, run in typed:
         for key, name in steps:
-            values = [s[key] for s in run["steps"]]
+            values = [s[key] for s in run["steps"] if key in s]
             if values:
                 lines.append(
                     f"| {name}, {label} | {ms(statistics.median(values))} ms | "

@@ -689,3 +689,74 @@ async def test_results_cached_before_another_program_changed_the_archive_are_not
             b.app.results.results.rows[i]["title"] for i in sorted(b.app.results.results.rows)
         ]
         assert "Samarkand Revisited" in titles and len(titles) == 2
+
+
+@run_async
+async def test_the_rows_preview_and_status_line_change_together(tui_db):
+    # One frame draws a keystroke's results: the preview is not left to the list's
+    # Highlighted message, which arrives a message (often a frame) later.
+    from irarchive.tui.preview import Preview
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        found = b.app.results.results  # the newest articles
+        again = found.copy(b.app.generation + 1)
+        again.rows = {0: found.rows[1], 1: found.rows[0]}
+        again.total = 2
+        b.app.generation += 1
+        b.app.show_results(again)
+        # No await: nothing else has run yet.
+        assert b.app.query_one(Preview).article is again.rows[0]
+        assert str(b.app.query_one("#status").render()).startswith("2 articles")
+        await settle(pilot)
+
+
+@run_async
+async def test_the_preview_is_drawn_again_only_for_another_article(tui_db, monkeypatch):
+    from irarchive.tui import preview as preview_mod
+
+    drawn: list[str] = []
+    real = preview_mod.render.preview
+
+    def counted(article, terms):
+        drawn.append(article["id"] if article else "")
+        return real(article, terms)
+
+    monkeypatch.setattr(preview_mod.render, "preview", counted)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        pane = b.app.query_one(preview_mod.Preview)
+        article, terms = dict(pane.article), list(pane._terms)
+        drawn.clear()
+        pane.show(dict(article), terms)  # a new search's equal copy of it
+        assert drawn == []
+        pane.show(dict(article, title="Another title"), terms)
+        assert drawn == [article["id"]]
+
+
+@run_async
+async def test_a_keystroke_counts_as_shown_once_the_list_has_drawn_it(tui_db):
+    # A cached text is answered at once, before the key's echo is drawn: the
+    # refresh that follows may not draw the list yet, and is not its "on screen".
+    b = Browser(tui_db)
+    painted_when_timed: list[tuple[int, int]] = []
+
+    class Timed(list):
+        def append(self, item):
+            painted_when_timed.append((b.app.results.painted, b.app.generation))
+            super().append(item)
+
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarkand")
+        await settle(pilot)
+        b.app.latencies = Timed()
+        painted_when_timed.clear()
+        await pilot.press("space")  # from the cache
+        await settle(pilot)
+        await pilot.press("backspace")  # from the cache
+        await settle(pilot)
+        assert len(painted_when_timed) == 2
+        assert all(painted == generation for painted, generation in painted_when_timed)
