@@ -760,3 +760,34 @@ async def test_a_keystroke_counts_as_shown_once_the_list_has_drawn_it(tui_db):
         await settle(pilot)
         assert len(painted_when_timed) == 2
         assert all(painted == generation for painted, generation in painted_when_timed)
+
+
+@run_async
+async def test_a_space_after_an_unfinished_word_searches_again(tui_db, monkeypatch):
+    # While typed, a word is searched as its commonest completions (none here): the
+    # space that finishes it may find more, so it is not answered from the cache.
+    from irarchive import search as search_mod
+
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 0)
+    b = Browser(tui_db)
+    searched: list[str] = []
+    real = b.app.reader.query
+
+    def query(text, filters, generation, first=40):
+        searched.append(text)
+        return real(text, filters, generation, first)
+
+    b.app.reader.query = query
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samar")
+        await settle(pilot)
+        assert ids(b.app) == [] and b.app.results.results.unfinished
+        searched.clear()
+        await pilot.press("space")
+        await settle(pilot)
+        assert searched == ["samar "]
+        assert SAMARKAND in ids(b.app)  # "samar" finished: a prefix of "samarkand"
+        await pilot.press("backspace")  # "samar" again: its own results, cached
+        await settle(pilot)
+        assert searched == ["samar "]

@@ -91,9 +91,10 @@ class Term:
     # Other forms of the word as typed: the bare word of a possessive.
     variants: list[str] = field(default_factory=list)
     # The last word of a query still being typed (``search(typing=True)``), and the
-    # commonest words it begins, searched instead of every word it begins.
+    # commonest words it begins, searched by name instead of as a prefix (None: as
+    # a prefix).
     partial: bool = False
-    completions: list[str] = field(default_factory=list)
+    completions: list[str] | None = None
 
     def alternatives(self) -> set[str]:
         return {self.word, *self.corrections, *self.variants}
@@ -267,7 +268,7 @@ def _phrase(query: Query, words: list[str]) -> str:
 
 
 def _group(term: Term) -> str:
-    if term.completions:
+    if term.completions is not None:
         alts = [_quote(w) for w in (term.word, *term.completions)]
     else:
         alts = [_quote(term.word) + ("*" if term.prefix else "")]
@@ -682,7 +683,7 @@ def _as_title_phrase(query: Query) -> None:
     query.phrases = [[t.word for t in query.terms]]
     for t in query.terms:
         t.prefix = False
-        t.completions = []
+        t.completions = None
 
 
 def _find(

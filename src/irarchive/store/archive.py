@@ -601,8 +601,7 @@ class Archive:
         """The ``limit`` commonest vocabulary words that begin with ``prefix`` (not
         ``prefix`` itself), commonest first."""
         return self.conn.execute(
-            "SELECT term, df FROM vocab WHERE term > ? AND term < ? "
-            "ORDER BY df DESC, term LIMIT ?",
+            "SELECT term, df FROM vocab WHERE term > ? AND term < ? ORDER BY df DESC, term LIMIT ?",
             (prefix, prefix + "\uffff", limit),
         ).fetchall()
 
