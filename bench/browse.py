@@ -497,6 +497,10 @@ def main(argv: list[str] | None = None) -> int:
         "--thread", action="store_true", help="search on a thread of the app, not in a process"
     )
     args = parser.parse_args(argv)
+    from irarchive.tui import FRAMES_PER_SECOND
+
+    # As ``irarchive browse`` asks Textual (read when it is first imported).
+    os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
     global PROCESS
     PROCESS = not args.thread
     from irarchive.store import open_archive

@@ -791,3 +791,46 @@ async def test_a_space_after_an_unfinished_word_searches_again(tui_db, monkeypat
         await pilot.press("backspace")  # "samar" again: its own results, cached
         await settle(pilot)
         assert searched == ["samar "]
+
+
+@pytest.mark.parametrize(("set_by_user", "seen"), [(None, "120"), ("30", "30")])
+def test_browse_asks_textual_for_120_frames_a_second(cli, seeded, monkeypatch, set_by_user, seen):
+    # Textual reads TEXTUAL_FPS when first imported: the browser's module is imported
+    # with it set (unless the person set it), and it is not left set afterwards.
+    import os
+    import sys
+    import types
+
+    from irarchive.tui import FRAMES_PER_SECOND
+
+    assert str(FRAMES_PER_SECOND) == "120"
+    at_import: list[str | None] = []
+
+    class FakeApp:
+        return_code = 0
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def run(self) -> None:
+            return None
+
+    def module_attr(name: str):
+        if name != "BrowseApp":
+            raise AttributeError(name)
+        at_import.append(os.environ.get("TEXTUAL_FPS"))
+        return FakeApp
+
+    fake = types.ModuleType("irarchive.tui.app")
+    fake.__getattr__ = module_attr
+    monkeypatch.setitem(sys.modules, "irarchive.tui.app", fake)
+    if set_by_user is None:
+        monkeypatch.delenv("TEXTUAL_FPS", raising=False)
+    else:
+        monkeypatch.setenv("TEXTUAL_FPS", set_by_user)
+    monkeypatch.setattr("irarchive.cli._isatty", lambda stream: True)
+    monkeypatch.setattr("irarchive.cli.stdout_is_terminal", lambda: True)
+    r = cli("browse")
+    assert r.code == 0, r.err
+    assert at_import == [seen]
+    assert os.environ.get("TEXTUAL_FPS") == set_by_user
