@@ -119,3 +119,47 @@ def test_a_cut_completion_list_says_the_search_was_unfinished(
     monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 1)
     # More completions than kept: the finished word may find others.
     assert search(archive, "turkmen", typing=True).query.unfinished
+
+
+def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monkeypatch) -> None:
+    import sqlite3
+    from datetime import date
+
+    from irarchive.dates import resolve_filters
+    from irarchive.store import Filters
+
+    path = tmp_path / "kept.db"
+    writer = open_archive(str(path))
+    writer.import_items(list(read(str(FIXTURE), fmt="jsonl")), now="2024-01-01T00:00:00Z")
+    writer.close()
+    # This archive is small: filters select few enough articles to be intersected
+    # in Python (FILTER_FIRST); a million-article archive's "since 2020" is not.
+    monkeypatch.setattr("irarchive.store.archive.FILTER_FIRST", 0)
+    archive = open_archive(str(path), create=False, readonly=True)
+    since = Filters(period=resolve_filters("2022", None, None, today=date(2026, 11, 27)))
+    queries = ["cooperation", "central asia", "turkmenistan gas", "tur"]
+    before = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
+    assert all(before.values())
+    archive.keep_filter(since)
+    statements: list[str] = []
+    archive.conn.set_trace_callback(statements.append)
+    after = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
+    archive.conn.set_trace_callback(None)
+    assert after == before
+    walks = [s for s in statements if "ORDER BY f.rowid DESC" in s]
+    assert walks and all("irarchive_kept" in s and "JOIN" not in s for s in walks)
+    # Another program adds an article of 2023: the kept rowids are out of date.
+    other = sqlite3.connect(path)
+    other.execute(
+        "INSERT INTO articles (id, slug, title, date, date_start, date_end, added_at) "
+        "VALUES ('new1', 'new1', 'Cooperation Cooperation', '2023-05-05', '2023-05-05', "
+        "'2023-05-05', '2024-01-01')"
+    )
+    other.commit()
+    other.close()
+    statements.clear()
+    archive.conn.set_trace_callback(statements.append)
+    search(archive, "cooperation", filters=since, typing=True)
+    archive.conn.set_trace_callback(None)
+    assert not any("irarchive_kept" in s for s in statements)
+    archive.close()

@@ -834,3 +834,27 @@ def test_browse_asks_textual_for_120_frames_a_second(cli, seeded, monkeypatch, s
     assert r.code == 0, r.err
     assert at_import == [seen]
     assert os.environ.get("TEXTUAL_FPS") == set_by_user
+
+
+@run_async
+async def test_with_a_date_filter_its_articles_are_kept_after_the_paint(tui_db, monkeypatch):
+    # The count after the first paint reads which articles the filter selects once;
+    # the searches of the keystrokes that follow test their matches against them.
+    from irarchive.dates import resolve_filters
+    from irarchive.store import Filters
+
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 2)  # a full first page: counted after
+
+    period = resolve_filters("2022", None, None, today=TODAY)
+    b = Browser(tui_db, filters=Filters(period=period), dates_text="2022")
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        archive = b.app.reader._archive
+        kept = archive._kept[1]
+        listed = b.app.reader.run(
+            lambda a: {
+                a.conn.execute("SELECT rowid FROM articles WHERE id = ?", (r["id"],)).fetchone()[0]
+                for r in a.list_articles(Filters(period=period), limit=None)
+            }
+        )
+        assert kept and kept == listed

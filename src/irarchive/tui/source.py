@@ -362,6 +362,9 @@ def _first_rows(archive: Any, text: str, filters: Filters, generation: int, firs
 
 
 def _count(archive: Any, text: str, filters: Filters) -> int:
+    # After the paint, while the person reads: the next keystrokes' searches then
+    # test their matches against the filter's kept rowids (see Archive.keep_filter).
+    archive.keep_filter(filters)
     if not text.strip():
         return archive.count_articles(filters)
     from irarchive.search import count
