@@ -414,7 +414,7 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
         ("search_cpu", "… of which CPU in the search process"),
         ("handover", "hand-over: answer to the UI thread taking it"),
         ("paint", "paint: results taken to on screen"),
-        ("handling", "… of which `show_results` (list, status line; posts the preview's update)"),
+        ("handling", "… of which `show_results` (list, preview, status line)"),
         ("to_frame", "… of which waiting for the frame that drew them"),
         ("frame", "… of which that frame (layout if any, repaint)"),
     ]
