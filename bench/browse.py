@@ -11,7 +11,12 @@
   Once without a filter, once with ``--since``; reported overall and per class of
   query (one word, several words, typos), with the CPU time of each search and each
   count on the db thread and of the UI thread per keystroke (CPU time does not
-  depend on the neighbours on a shared machine; wall time does).
+  depend on the neighbours on a shared machine; wall time does). Each searched
+  keystroke is also broken down: key to request sent (Textual's message and worker
+  start), the search (request to answer, and its CPU in the search process), the
+  hand-over (answer to the UI thread taking it), and the paint (results taken to on
+  screen); and the frames Textual drew while typing, their time and how much of the
+  screen each repainted.
 - Scrolling: PgDn through the newest-first listing until the cursor is past row
   10,000; per key, the time until the row under the cursor is loaded and drawn.
 
@@ -135,6 +140,84 @@ def fcntl_winsize(fd: int) -> None:
 # ---- keystrokes and scrolling -----------------------------------------------------------
 
 
+class Probe:
+    """Timestamps of each keystroke's way to the screen, and the frames drawn.
+
+    Wraps the app's ``start_query``, reader and ``show_results`` (instance attributes),
+    the screen's frame (its update timer's callback: layout if needed, then the repaint
+    of the dirty regions) and ``Compositor.render_update`` (how much is repainted), so
+    nothing in the app is written for the benchmark.
+    """
+
+    def __init__(self, app) -> None:
+        from textual._compositor import Compositor
+
+        self.app = app
+        self.steps: dict[int, dict[str, float]] = {}
+        self.frames: list[tuple[float, float, float]] = []  # (start, seconds, share repainted)
+        self.recording = False
+        query, show = app.reader.query, app.show_results
+
+        def timed_query(text, filters, generation, *args):
+            asked = time.perf_counter()
+            try:
+                return query(text, filters, generation, *args)
+            finally:
+                step = self.steps.setdefault(generation, {})
+                step["asked"], step["answered"] = asked, time.perf_counter()
+
+        def timed_show(found):
+            step = self.steps.setdefault(found.generation, {})
+            step.setdefault("taken", time.perf_counter())
+            try:
+                return show(found)
+            finally:
+                step.setdefault("handled", time.perf_counter())
+
+        app.reader.query, app.show_results = timed_query, timed_show
+        # The screen's frame timer holds its bound method: swap the timer's callback.
+        screen = app.screen
+        timer = screen._update_timer
+        on_timer_update, render_update = timer._callback, Compositor.render_update
+        self._restore = lambda: (
+            setattr(timer, "_callback", on_timer_update),
+            setattr(Compositor, "render_update", render_update),
+        )
+        probe = self
+        self._share = 0.0
+
+        def frame() -> None:
+            if not probe.recording:
+                return on_timer_update()
+            probe._share = -1.0
+            started = time.perf_counter()
+            on_timer_update()
+            if probe._share >= 0:  # something was drawn (not only timers run)
+                probe.frames.append((started, time.perf_counter() - started, probe._share))
+
+        def update(compositor, full=False, screen_stack=None, simplify=False):
+            region = compositor.size.region
+            if full or region in compositor._dirty_regions:
+                probe._share = 1.0
+            else:
+                dirty = sum(r.area for r in compositor._dirty_regions)
+                probe._share = min(1.0, dirty / (region.area or 1))
+            return render_update(compositor, full, screen_stack, simplify)
+
+        timer._callback, Compositor.render_update = frame, update
+
+        start_query = app.start_query
+
+        def timed_start() -> None:
+            start_query()
+            self.steps.setdefault(app.generation, {})["typed"] = app._typed[app.generation][1]
+
+        app.start_query = timed_start
+
+    def close(self) -> None:
+        self._restore()
+
+
 async def typing(db: Path, dates: str, interval: float) -> dict:
     """Type every query; per keystroke its latency, class and whether it was searched."""
     from irarchive.dates import resolve_filters
@@ -146,26 +229,62 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
         str(db), filters=Filters(period=period), dates_text=dates, search_process=PROCESS
     )
     keys: list[tuple[str, str, float]] = []  # (class, text, seconds)
+    shown: dict[int, float] = {}  # generation -> when its results were on screen
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
+        probe = Probe(app)
+        shown_at = app._shown
+
+        def record_shown(generation: int, *args) -> None:
+            shown_at(generation, *args)
+            if generation not in app._typed:  # done waiting: its results were drawn
+                shown.setdefault(generation, time.perf_counter())
+
+        app._shown = record_shown
         app.latencies.clear()
         first_gen = app.generation + 1
+        measured: set[int] = set()
         ui_started = time.thread_time()
-        for query in QUERIES:
-            kind = dict(TYPED)[query]
-            for ch in query:
-                await pilot.press("space" if ch == " " else ch)
-                await asyncio.sleep(interval)
-            await settle(app, pilot)
-            keys += [(kind, text, t) for text, t in app.latencies]
-            app.latencies.clear()
-            await pilot.press("ctrl+a", "ctrl+k")  # clear the box for the next query
-            await settle(app, pilot)
-            app.latencies.clear()  # the cleared box is not a measured keystroke
+        probe.recording = True
+        try:
+            for query in QUERIES:
+                kind = dict(TYPED)[query]
+                for ch in query:
+                    await pilot.press("space" if ch == " " else ch)
+                    measured.add(app.generation)
+                    await asyncio.sleep(interval)
+                await settle(app, pilot)
+                keys += [(kind, text, t) for text, t in app.latencies]
+                app.latencies.clear()
+                probe.recording = False
+                await pilot.press("ctrl+a", "ctrl+k")  # clear the box for the next query
+                await settle(app, pilot)
+                probe.recording = True
+                app.latencies.clear()  # the cleared box is not a measured keystroke
+        finally:
+            probe.recording = False
+            probe.close()
         ui_cpu = time.thread_time() - ui_started
         typed = sum(len(q) for q in QUERIES)
         searched = [g for g in app.reader.query_cpu if g >= first_gen]
+        steps = []
+        for g in sorted(measured & set(app.reader.query_cpu)):
+            step = probe.steps.get(g, {})
+            if {"typed", "asked", "answered", "taken"} <= step.keys() and g in shown:
+                steps.append(
+                    {
+                        "dispatch": step["asked"] - step["typed"],
+                        "search_cpu": app.reader.query_cpu[g],
+                        "search": step["answered"] - step["asked"],
+                        "handover": step["taken"] - step["answered"],
+                        "paint": shown[g] - step["taken"],
+                        **frame_wait(probe.frames, step["handled"], shown[g]),
+                        "handling": step["handled"] - step["taken"],
+                    }
+                )
         return {
+            "steps": steps,
+            "frames": probe.frames,
             "keys": keys,
             "search_cpu": [app.reader.query_cpu[g] for g in searched],
             "count_cpu": [v for g, v in app.reader.count_cpu.items() if g >= first_gen],
@@ -175,6 +294,15 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
             # seen before), or superseded by the next key before their search began.
             "searched": len(searched),
         }
+
+
+def frame_wait(frames, handled: float, shown: float) -> dict[str, float]:
+    """From the results handled to the frame that drew them, and that frame's time."""
+    drawn = [f for f in frames if handled <= f[0] <= shown]
+    if not drawn:
+        return {}
+    start, took, _ = drawn[-1]
+    return {"to_frame": start - handled, "frame": took}
 
 
 async def settle(app, pilot) -> None:
@@ -274,6 +402,47 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
     row("PgDn to the loaded row, to row 10,000", "", times)
     lines += [
         "",
+        "Where a searched keystroke's time goes (the keystrokes above that ran a search and "
+        "whose own results were drawn; wall clock unless it says CPU):",
+        "",
+        "| step | median | p95 | max | n |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    steps = [
+        ("dispatch", "key to request sent (key event, `Input.Changed`, worker start)"),
+        ("search", "search: request to answer"),
+        ("search_cpu", "… of which CPU in the search process"),
+        ("handover", "hand-over: answer to the UI thread taking it"),
+        ("paint", "paint: results taken to on screen"),
+        ("handling", "… of which `show_results` (list, preview, status line)"),
+        ("to_frame", "… of which waiting for the frame that drew them"),
+        ("frame", "… of which that frame (layout if any, repaint)"),
+    ]
+    for label, run in typed:
+        for key, name in steps:
+            values = [s[key] for s in run["steps"] if key in s]
+            if values:
+                lines.append(
+                    f"| {name}, {label} | {ms(statistics.median(values))} ms | "
+                    f"{ms(percentile(values, 95))} ms | {ms(max(values))} ms | {len(values)} |"
+                )
+    lines.append("")
+    for label, run in typed:
+        frames = run["frames"]
+        if not frames:
+            continue
+        took = [f[1] for f in frames]
+        shares = [f[2] for f in frames]
+        full = sum(1 for x in shares if x >= 0.999)
+        lines.append(
+            f"Frames with {label}: {len(frames) / run['typed']:.1f} drawn per keystroke "
+            f"({len(frames)} for {run['typed']} keys), each {ms(statistics.median(took))} ms "
+            f"median / {ms(percentile(took, 95))} ms p95 on the UI thread (layout if any, "
+            f"then the repaint), repainting {statistics.median(shares):.0%} of the screen "
+            f"at the median; {full} were whole-screen repaints."
+        )
+    lines += [
+        "",
         f"Typing: {len(QUERIES)} queries letter by letter, one key every "
         f"{args.key_interval:.0f} ms: " + ", ".join(f"`{q}`" for q in QUERIES) + ".",
         f"Scrolling: {len(times)} PgDn presses through the newest-first listing; the result "
@@ -320,9 +489,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scroll-to", type=int, default=10_000)
     parser.add_argument("--out", type=Path, help="Markdown file to update between markers")
     parser.add_argument(
+        "--typing-only",
+        action="store_true",
+        help="only the keystrokes (no first paint, no scrolling): for quick comparisons",
+    )
+    parser.add_argument(
         "--thread", action="store_true", help="search on a thread of the app, not in a process"
     )
     args = parser.parse_args(argv)
+    from irarchive.tui import FRAMES_PER_SECOND
+
+    # As ``irarchive browse`` asks Textual (read when it is first imported).
+    os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
     global PROCESS
     PROCESS = not args.thread
     from irarchive.store import open_archive
@@ -330,7 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     archive = open_archive(str(args.db), create=False, readonly=True)
     db_count = archive.count()
     archive.close()
-    frames, rows = first_paint(args.db, args.runs)
+    if args.typing_only and args.out:
+        parser.error("--typing-only is for quick comparisons; --out needs the whole run")
+    frames, rows = first_paint(args.db, 0 if args.typing_only else args.runs)
     print(f"first frame {frames}, first rows {rows}", file=sys.stderr, flush=True)
     typed = []
     for label, since in (("no filter", ""), (f"--since {args.since}", args.since)):
@@ -339,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         values = [t for _, _, t in run["keys"]]
         p95, top = percentile(values, 95), max(values)
         print(f"{label}: p95 {p95:.3f} max {top:.3f}", file=sys.stderr, flush=True)
-    scroll = asyncio.run(scrolling(args.db, args.scroll_to))
+    scroll = ([], 0, 0) if args.typing_only else asyncio.run(scrolling(args.db, args.scroll_to))
     text = report(args, frames, rows, typed, scroll, db_count)
     if args.out:
         write_section(args.out, text)

@@ -29,3 +29,20 @@ def test_a_candidates_words_are_read_once_and_never_served_stale(monkeypatch):
     score, matched, _ = search.score_candidate(query, changed)
     assert read[-1] == "Talks resumed in Vienna"  # other text is read again
     assert matched["excerpt"] != first[1]["excerpt"] and score < first[0]
+
+
+def test_how_a_term_is_present_is_kept_per_term_and_text():
+    # Kept by everything the match reads of a term: the same word searched another
+    # way is never answered from what was kept for the first.
+    search._FOUND.clear()
+    prefix = search.parse_query("nucl")
+    assert search.score_candidate(prefix, ARTICLE)[1]["title"] == ["nuclear"]
+    exact = search.parse_query("nucl")
+    exact.terms[0].prefix = False
+    assert search.score_candidate(exact, ARTICLE)[1]["title"] == []
+    corrected = search.parse_query("nucl")
+    corrected.terms[0].prefix = False
+    corrected.terms[0].corrections = ["deal"]
+    assert search.score_candidate(corrected, ARTICLE)[1]["title"] == ["deal"]
+    assert search.score_candidate(prefix, ARTICLE)[1]["title"] == ["nuclear"]
+    assert search._FOUND  # and it was kept

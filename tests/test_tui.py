@@ -717,3 +717,172 @@ async def test_results_cached_before_another_program_changed_the_archive_are_not
             b.app.results.results.rows[i]["title"] for i in sorted(b.app.results.results.rows)
         ]
         assert "Samarkand Revisited" in titles and len(titles) == 2
+
+
+@run_async
+async def test_the_rows_preview_and_status_line_change_together(tui_db):
+    # One frame draws a keystroke's results: the preview is not left to the list's
+    # Highlighted message, which arrives a message (often a frame) later.
+    from irarchive.tui.preview import Preview
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        found = b.app.results.results  # the newest articles
+        again = found.copy(b.app.generation + 1)
+        again.rows = {0: found.rows[1], 1: found.rows[0]}
+        again.total = 2
+        b.app.generation += 1
+        b.app.show_results(again)
+        # No await: nothing else has run yet.
+        assert b.app.query_one(Preview).article is again.rows[0]
+        assert str(b.app.query_one("#status").render()).startswith("2 articles")
+        await settle(pilot)
+
+
+@run_async
+async def test_the_preview_is_drawn_again_only_for_another_article(tui_db, monkeypatch):
+    from irarchive.tui import preview as preview_mod
+
+    drawn: list[str] = []
+    real = preview_mod.render.preview
+
+    def counted(article, terms):
+        drawn.append(article["id"] if article else "")
+        return real(article, terms)
+
+    monkeypatch.setattr(preview_mod.render, "preview", counted)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        pane = b.app.query_one(preview_mod.Preview)
+        article, terms = dict(pane.article), list(pane._terms)
+        drawn.clear()
+        pane.show(dict(article), terms)  # a new search's equal copy of it
+        assert drawn == []
+        pane.show(dict(article, title="Another title"), terms)
+        assert drawn == [article["id"]]
+
+
+@run_async
+async def test_a_keystroke_counts_as_shown_once_the_list_has_drawn_it(tui_db):
+    # A cached text is answered at once, before the key's echo is drawn: the
+    # refresh that follows may not draw the list yet, and is not its "on screen".
+    b = Browser(tui_db)
+    painted_when_timed: list[tuple[int, int]] = []
+
+    class Timed(list):
+        def append(self, item):
+            painted_when_timed.append((b.app.results.painted, b.app.generation))
+            super().append(item)
+
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samarkand")
+        await settle(pilot)
+        b.app.latencies = Timed()
+        painted_when_timed.clear()
+        await pilot.press("space")  # from the cache
+        await settle(pilot)
+        await pilot.press("backspace")  # from the cache
+        await settle(pilot)
+        assert len(painted_when_timed) == 2
+        assert all(painted == generation for painted, generation in painted_when_timed)
+
+
+@run_async
+async def test_a_space_after_an_unfinished_word_searches_again(tui_db, monkeypatch):
+    # While typed, a word is searched as its commonest completions (none here): the
+    # space that finishes it may find more, so it is not answered from the cache.
+    from irarchive import search as search_mod
+
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 0)
+    b = Browser(tui_db)
+    searched: list[str] = []
+    real = b.app.reader.query
+
+    def query(text, filters, generation, first=40):
+        searched.append(text)
+        return real(text, filters, generation, first)
+
+    b.app.reader.query = query
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "samar")
+        await settle(pilot)
+        assert ids(b.app) == [] and b.app.results.results.unfinished
+        searched.clear()
+        await pilot.press("space")
+        await settle(pilot)
+        assert searched == ["samar "]
+        assert SAMARKAND in ids(b.app)  # "samar" finished: a prefix of "samarkand"
+        await pilot.press("backspace")  # "samar" again: its own results, cached
+        await settle(pilot)
+        assert searched == ["samar "]
+
+
+@pytest.mark.parametrize(("set_by_user", "seen"), [(None, "120"), ("30", "30")])
+def test_browse_asks_textual_for_120_frames_a_second(cli, seeded, monkeypatch, set_by_user, seen):
+    # Textual reads TEXTUAL_FPS when first imported: the browser's module is imported
+    # with it set (unless the person set it), and it is not left set afterwards.
+    import os
+    import sys
+    import types
+
+    from irarchive.tui import FRAMES_PER_SECOND
+
+    assert str(FRAMES_PER_SECOND) == "120"
+    at_import: list[str | None] = []
+
+    class FakeApp:
+        return_code = 0
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def run(self) -> None:
+            return None
+
+    def module_attr(name: str):
+        if name != "BrowseApp":
+            raise AttributeError(name)
+        at_import.append(os.environ.get("TEXTUAL_FPS"))
+        return FakeApp
+
+    fake = types.ModuleType("irarchive.tui.app")
+    fake.__getattr__ = module_attr
+    monkeypatch.setitem(sys.modules, "irarchive.tui.app", fake)
+    if set_by_user is None:
+        monkeypatch.delenv("TEXTUAL_FPS", raising=False)
+    else:
+        monkeypatch.setenv("TEXTUAL_FPS", set_by_user)
+    monkeypatch.setattr("irarchive.cli._isatty", lambda stream: True)
+    monkeypatch.setattr("irarchive.cli.stdout_is_terminal", lambda: True)
+    r = cli("browse")
+    assert r.code == 0, r.err
+    assert at_import == [seen]
+    assert os.environ.get("TEXTUAL_FPS") == set_by_user
+
+
+@run_async
+async def test_with_a_date_filter_its_articles_are_kept_after_the_paint(tui_db, monkeypatch):
+    # The count after the first paint reads which articles the filter selects once;
+    # the searches of the keystrokes that follow test their matches against them.
+    from irarchive.dates import resolve_filters
+    from irarchive.store import Filters
+
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 2)  # a full first page: counted after
+
+    period = resolve_filters("2022", None, None, today=TODAY)
+    b = Browser(tui_db, filters=Filters(period=period), dates_text="2022")
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        archive = b.app.reader._archive
+        kept = archive._kept[1]
+        listed = b.app.reader.run(
+            lambda a: {
+                a.conn.execute("SELECT rowid FROM articles WHERE id = ?", (r["id"],)).fetchone()[0]
+                for r in a.list_articles(Filters(period=period), limit=None)
+            }
+        )
+        assert kept and kept == listed

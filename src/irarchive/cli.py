@@ -1890,7 +1890,18 @@ def browse_cmd(
         f"{on}..{on}" if on else (f"{since or ''}..{until or ''}" if since or until else "")
     )
     archive = state(ctx).archive()  # created, seeded or migrated here, as by every command
-    from irarchive.tui.app import BrowseApp
+    from irarchive.tui import FRAMES_PER_SECOND
+
+    # Textual reads its frame rate when first imported; a rate the person set wins.
+    # Not left set: programs started from the browser (a web browser) do not need it.
+    own_rate = "TEXTUAL_FPS" not in os.environ
+    if own_rate:
+        os.environ["TEXTUAL_FPS"] = str(FRAMES_PER_SECOND)
+    try:
+        from irarchive.tui.app import BrowseApp
+    finally:
+        if own_rate:
+            os.environ.pop("TEXTUAL_FPS", None)
     from irarchive.tui.terminal import on_terminal
 
     app_ = BrowseApp(

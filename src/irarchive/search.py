@@ -66,6 +66,11 @@ MAX_CORRECTIONS = 8
 # A word in at most RARE_DF articles also gets words COMMONER times as common.
 RARE_DF = 3
 COMMONER = 50
+# A word still being typed (``typing=True``) is searched as itself and at most these
+# many of its commonest completions.
+TYPING_COMPLETIONS = 24
+# Per-term match results kept across searches (typing repeats most of them).
+FOUND_CACHE = 16384
 _PHRASE = lazy_re(r'"([^"]*)"')
 _LETTERS_DIGITS = lazy_re(r"([a-z]{1,2})(\d{1,3})")
 
@@ -85,6 +90,11 @@ class Term:
     is_prefix: bool = False
     # Other forms of the word as typed: the bare word of a possessive.
     variants: list[str] = field(default_factory=list)
+    # The last word of a query still being typed (``search(typing=True)``), and the
+    # commonest words it begins, searched by name instead of as a prefix (None: as
+    # a prefix).
+    partial: bool = False
+    completions: list[str] | None = None
 
     def alternatives(self) -> set[str]:
         return {self.word, *self.corrections, *self.variants}
@@ -99,6 +109,13 @@ class Query:
     #: A phrase's words as written (``"U.S. election"``: ``u s election``) where they
     #: differ from its folded words (``us election``); the index holds the former.
     written: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+
+    #: ``search(typing=True)`` read the last word as unfinished, and that changed the
+    #: search: the same text followed by a space may find other articles.
+    unfinished: bool = False
+
+    def phrases_words(self) -> set[str]:
+        return {w for p in self.phrases for w in p}
 
 
 @dataclass
@@ -251,7 +268,10 @@ def _phrase(query: Query, words: list[str]) -> str:
 
 
 def _group(term: Term) -> str:
-    alts = [_quote(term.word) + ("*" if term.prefix else "")]
+    if term.completions is not None:
+        alts = [_quote(w) for w in (term.word, *term.completions)]
+    else:
+        alts = [_quote(term.word) + ("*" if term.prefix else "")]
     alts += [_quote(c) for c in (*term.corrections, *term.variants)]
     alts += [_all_of(e) for e in term.expansions]
     return "(" + " OR ".join(alts) + ")"
@@ -303,14 +323,32 @@ def expand(archive: Archive, query: Query) -> None:
             # A word in over 1% of articles: its own matches are plenty, and
             # merging the posting lists of every longer word is what costs.
             term.prefix = False
-        term.is_prefix = df is None and term.prefix and archive.vocab_has_prefix(term.word)
+        longer: list[tuple[str, int]] = []
+        if term.partial and term.prefix:
+            # Its completions by name: FTS5 reads a prefix's matches all at once
+            # ("tran": 500,000), named words one by one, newest first, as needed.
+            longer = archive.vocab_completions(term.word, TYPING_COMPLETIONS + 1)
+            term.completions = [w for w, _ in longer[:TYPING_COMPLETIONS]]
+            term.is_prefix = df is None and bool(longer)
+        else:
+            term.is_prefix = df is None and term.prefix and archive.vocab_has_prefix(term.word)
         edits = _max_edits(term.word)
         # A word the archive does not have is corrected even when it begins some
         # archive word: "gurd" begins "gurdwara" but was meant as "guard". A word
         # it has only a few times may be a typo in the archive itself
         # ("governnment"): then much commoner words one edit away are added.
         rare = df is not None and df <= RARE_DF and len(term.word) >= 5
-        if (df is None or rare) and edits and not term.word.isdigit():
+        # A word still being typed that begins common archive words is taken as
+        # unfinished rather than as a typo ("turk" of "turkey"; not "sumit", which
+        # begins only the rare "sumitomo" but was meant as "summit").
+        typed_on = bool(longer) and longer[0][1] >= COMMONER
+        if (
+            len(longer) > TYPING_COMPLETIONS
+            or (typed_on and (df is None or rare))
+            or (longer and len(term.word) < 3)
+        ):
+            query.unfinished = True
+        if (df is None or rare) and edits and not term.word.isdigit() and not typed_on:
             # Words seen twice or more first: most of a big vocabulary is words
             # seen once, and reading them all is the slow part of a correction.
             for min_df in (2, 1):
@@ -432,9 +470,52 @@ def _article_words(
     return plain_tokens(title), tokens(title), title_initials(title), tokens(excerpt)
 
 
-def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict, list[str]]:
-    """Score one candidate 0-100: title coverage first, then excerpt, order and proximity."""
-    from rapidfuzz import fuzz, process
+_FOUND: dict[tuple[Any, ...], tuple[_Found, _Found]] = {}
+
+
+def _term_key(term: Term) -> tuple[Any, ...]:
+    """What ``_term_found`` reads of a term (its weight is applied outside)."""
+    return (
+        term.word,
+        term.prefix,
+        term.is_prefix,
+        tuple(term.corrections),
+        tuple(term.variants),
+        tuple(tuple(e) for e in term.expansions),
+        tuple(sorted(term.distance.items())),
+    )
+
+
+def _term_found(
+    term: Term, title_words: list[str], initials: list[str], excerpt_words: list[str]
+) -> tuple[_Found, _Found]:
+    """How well one term is present in a title and in an excerpt (never modify them)."""
+    from rapidfuzz import process
+
+    t = _coverage(term, title_words, process)
+    if t.score < 0.9:
+        at = _expansion_at(term, title_words)
+        if at >= 0:
+            t = _Found(0.9, term.word, at)
+        elif term.word in initials and (term.expansions or len(term.word) >= 3):
+            # Initials of a title phrase ("Shanghai Cooperation Organization" ->
+            # sco). Two letters are too easily a chance ("Ukraine Sign" -> us)
+            # unless the archive has defined the acronym somewhere.
+            t = _Found(0.9 if term.expansions else 0.8, term.word, -1)
+    e = _coverage(term, excerpt_words, process)
+    if e.score < 0.9 and _expansion_at(term, excerpt_words) >= 0:
+        e = _Found(0.9, term.word, -1)
+    return t, e
+
+
+def score_candidate(
+    query: Query, article: dict[str, Any], keys: list[tuple[Any, ...]] | None = None
+) -> tuple[float, dict, list[str]]:
+    """Score one candidate 0-100: title coverage first, then excerpt, order and proximity.
+
+    ``keys``: ``_term_key`` of each query term, when scoring many candidates.
+    """
+    from rapidfuzz import fuzz
 
     # title_words has the joined forms of hyphenated words, so "indopacific" meets
     # "Indo-Pacific"; plain has the title's words only.
@@ -446,20 +527,20 @@ def score_candidate(query: Query, article: dict[str, Any]) -> tuple[float, dict,
     matched: dict[str, list[str]] = {"title": [], "excerpt": []}
     why: list[str] = []
     positions: list[int] = []
-    for term in query.terms:
-        t = _coverage(term, title_words, process)
-        if t.score < 0.9:
-            at = _expansion_at(term, title_words)
-            if at >= 0:
-                t = _Found(0.9, term.word, at)
-            elif term.word in initials and (term.expansions or len(term.word) >= 3):
-                # Initials of a title phrase ("Shanghai Cooperation Organization" ->
-                # sco). Two letters are too easily a chance ("Ukraine Sign" -> us)
-                # unless the archive has defined the acronym somewhere.
-                t = _Found(0.9 if term.expansions else 0.8, term.word, -1)
-        e = _coverage(term, excerpt_words, process)
-        if e.score < 0.9 and _expansion_at(term, excerpt_words) >= 0:
-            e = _Found(0.9, term.word, -1)
+    if keys is None:
+        keys = [_term_key(t) for t in query.terms]
+    for term, term_key in zip(query.terms, keys, strict=True):
+        # Typing a query searches again on every key with mostly the same words and
+        # candidates: how a term is present in a text is kept (it depends only on
+        # what ``_term_key`` holds and on the text).
+        key = (term_key, article["title"], article.get("excerpt"))
+        found = _FOUND.get(key)
+        if found is None:
+            found = _term_found(term, title_words, initials, excerpt_words)
+            if len(_FOUND) >= FOUND_CACHE:
+                _FOUND.clear()
+            _FOUND[key] = found
+        t, e = found
         title_cov += term.weight * t.score
         excerpt_cov += term.weight * e.score
         pos = t.pos
@@ -507,6 +588,7 @@ def search(
     sort: str = "score",
     reverse: bool = False,
     scope: str = "all",
+    typing: bool = False,
 ) -> Result:
     """Ranked articles for a free-text query (best first, at most ``limit``).
 
@@ -521,6 +603,12 @@ def search(
     The researcher's notes are searched too (``scope="notes"``: only them), see
     ``_note_hits``. A blank query is a usage error; a query with no searchable words (only
     punctuation or emoji) finds nothing.
+
+    ``typing``: the text is being typed (search as you type), so a last word not yet
+    followed by a space is taken as unfinished: when it begins archive words it is
+    not corrected as a typo, and when it begins very many it stands for its
+    ``TYPING_COMPLETIONS`` commonest (more letters narrow it down). Complete words,
+    and every word of a text ending in a space, are searched as without ``typing``.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
@@ -533,6 +621,8 @@ def search(
     query = parse_query(text)
     if not query.terms:
         return Result([], query)
+    if typing:
+        _mark_partial(query, text)
     expand(archive, query)
     if query.stop_only:
         # Only common words: they must appear together in a title, or nearly every
@@ -570,10 +660,30 @@ def search(
     return result
 
 
+def _mark_partial(query: Query, text: str) -> None:
+    """Mark the term of the word the text ends in, if it may not be finished yet."""
+    if not text or not text[-1].isalnum():
+        return  # a space, a closing quote: the last word is complete
+    chunk = text.split()[-1]
+    if chunk.startswith("-") or text.count('"') % 2:
+        return  # an exclusion, or a word inside an unfinished phrase
+    parts = plain_tokens(chunk)
+    if not parts:
+        return
+    quoted = query.phrases_words()
+    for term in query.terms:
+        if term.word in (parts[-1], "".join(parts)) and term.word not in quoted:
+            term.partial = True
+            # Two letters typed are the start of a word ("ca" of "caspian"), searched
+            # as its commonest completions (finished, "ca" is a word of its own).
+            term.prefix = len(term.word) >= 2
+
+
 def _as_title_phrase(query: Query) -> None:
     query.phrases = [[t.word for t in query.terms]]
     for t in query.terms:
         t.prefix = False
+        t.completions = None
 
 
 def _find(
@@ -661,19 +771,27 @@ def _keep(cap: int, wanted: int) -> int:
 
 
 def count(
-    archive: Archive, text: str, *, filters: Filters | None = None, title_only: bool = False
+    archive: Archive,
+    text: str,
+    *,
+    filters: Filters | None = None,
+    title_only: bool = False,
+    typing: bool = False,
 ) -> int:
     """About how many articles a query finds: those with every word (cheap).
 
     The number behind "showing 20 of N". It counts index matches, so it can differ
     a little from the results ``search(limit=None)`` returns (those below
     ``min_score`` or failing a phrase are not shown; typo fallbacks add some).
+    ``typing`` as in ``search``.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
     query = parse_query(text)
     if not query.terms:
         return 0
+    if typing:
+        _mark_partial(query, text)
     expand(archive, query)
     if query.stop_only:
         if len(query.terms) == 1:
@@ -713,10 +831,11 @@ def _rerank(
     query: Query, candidates: list[tuple[dict[str, Any], float]], title_only: bool, min_score: float
 ) -> list[Hit]:
     hits = []
+    keys = [_term_key(t) for t in query.terms]
     for article, bm25 in candidates:
         if not has_phrases(query, article, title_only):
             continue
-        score, matched, why = score_candidate(query, article)
+        score, matched, why = score_candidate(query, article, keys)
         score = round(score, 1)  # as shown; equal shown scores fall back to bm25
         if title_only and not matched["title"]:
             continue

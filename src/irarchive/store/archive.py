@@ -93,6 +93,9 @@ _UNTAGGED_COLUMNS = _select_list(tags=False)
 #: Filters selecting at most this many articles are applied inside the full-text
 #: query (a posting-list seek per article); wider ones by looking matches up.
 FILTER_FIRST = 3000
+#: ``keep_filter`` keeps the rowids of filters selecting at most this many articles
+#: (wider ones pass most matches anyway: reading their rows costs little more).
+KEPT_FILTER = 400_000
 #: A tag on more articles than this is checked article by article (see ``_where``).
 COMMON_TAG = 20_000
 
@@ -155,6 +158,9 @@ class Archive:
         #: to run them.
         self.foreign_triggers: list[str] = []
         self._filtered_cache: tuple[tuple, list[int] | None] | None = None
+        # (key, rowids) of the filter ``keep_filter`` keeps; None rowids: too many.
+        self._kept: tuple[tuple, frozenset[int] | None] | None = None
+        self._kept_function = False
         #: Why replaying other tools' changes into the index failed on opening (a
         #: damaged index), or None; ``db check --repair`` rebuilds it.
         self.index_error: str | None = None
@@ -490,6 +496,51 @@ class Archive:
         self._filtered_cache = (key, found)
         return found
 
+    def _filter_key(self, clauses: list[str], params: list[Any]) -> tuple:
+        # data_version counts other connections' commits, total_changes this one's.
+        state = (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
+        )
+        return (tuple(clauses), tuple(params), state)
+
+    def keep_filter(self, filters: Filters) -> None:
+        """Read once which articles ``filters`` select, for the searches that follow.
+
+        For a browser searching with the same filter on every key: a search then
+        checks each full-text match against the kept rowids instead of reading its
+        row to test the filter (``war --since 2020`` on a million articles reads
+        3,000 rows for its 600 newest matches). Reading them is a scan of the date
+        or category index (about 0.3 s for 185,000 articles), kept until the
+        archive changes; filters selecting more than ``KEPT_FILTER`` are not kept.
+        """
+        clauses, params = self._where(filters)
+        if not clauses or any("tags" in c for c in clauses):
+            return
+        key = self._filter_key(clauses, params)
+        if self._kept is not None and self._kept[0] == key:
+            return
+        sql = f"SELECT rowid FROM articles WHERE {' AND '.join(clauses)} LIMIT {KEPT_FILTER + 1}"
+        rows = frozenset(r for (r,) in self.conn.execute(sql, params))
+        self._kept = (key, rows if len(rows) <= KEPT_FILTER else None)
+
+    def _kept_rowids(self, filters: Filters) -> bool:
+        """Whether the rowids of ``filters`` are kept (``keep_filter``) and current;
+        then ``irarchive_kept(rowid)`` tests a rowid against them."""
+        if self._kept is None or self._kept[1] is None:
+            return False
+        clauses, params = self._where(filters)
+        if self._kept[0] != self._filter_key(clauses, params):
+            return False
+        if not self._kept_function:
+
+            def is_kept(rowid: int) -> bool:
+                return self._kept is not None and rowid in (self._kept[1] or ())
+
+            self.conn.create_function("irarchive_kept", 1, is_kept, deterministic=True)
+            self._kept_function = True
+        return True
+
     def _ranked(
         self,
         match: str,
@@ -536,6 +587,10 @@ class Archive:
                 )
                 return self.conn.execute(sql, [match, *params]).fetchall(), False
             source = join if clauses else f"{table} f"
+            if clauses and self._kept_rowids(filters):
+                # The same rows, tested against the kept rowids: no row read per match
+                # (bm25 is computed only for the matches that pass).
+                source, where, params = f"{table} f", " AND irarchive_kept(f.rowid)", []
             # One walk, newest first, ranking as it goes (bm25 of one row is a
             # docsize lookup); sorting the window by rank here is cheaper than a
             # second, rank-ordered query, which reads the posting lists again.
@@ -596,6 +651,14 @@ class Archive:
             "SELECT 1 FROM vocab WHERE term >= ? AND term < ? LIMIT 1", (prefix, prefix + "\uffff")
         ).fetchone()
         return row is not None
+
+    def vocab_completions(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` commonest vocabulary words that begin with ``prefix`` (not
+        ``prefix`` itself), commonest first."""
+        return self.conn.execute(
+            "SELECT term, df FROM vocab WHERE term > ? AND term < ? ORDER BY df DESC, term LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        ).fetchall()
 
     def vocab_near(
         self, word: str, max_len_diff: int, *, min_df: int = 1, lead: int = 1

@@ -45,6 +45,8 @@ READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
 # Seconds a search may take before the status line says "searching…".
 BUSY_AFTER = 0.15
+# Refreshes the results' arrival waits for one that drew them (see ``_shown``).
+SHOWN_WAITS = 4
 # Seconds between looks at whether another program changed the archive.
 CHECK_CHANGES_EVERY = 2.0
 
@@ -196,7 +198,11 @@ class BrowseApp(App[dict[str, Any] | None]):
         if found.version is not None:
             self._seen_version(found.version)
         self.cache.put(found)
+        # The rows, the preview and the status line change here, together, so one
+        # frame draws them all: the preview following the list's Highlighted message
+        # instead came a message later, often a frame later.
         self.results.show(found)
+        self.show_preview()
         self.say()
         self.call_after_refresh(self._shown, found.generation)
         if not found.counted:
@@ -219,7 +225,13 @@ class BrowseApp(App[dict[str, Any] | None]):
         if found is self.results.results:
             self.say()
 
-    def _shown(self, generation: int) -> None:
+    def _shown(self, generation: int, waits: int = 0) -> None:
+        # A widget's repaint reaches the screen as a message: the first refresh after
+        # show_results may be one that did not draw the list yet (a cached text is
+        # answered before the key's own echo is drawn). Wait for the frame that did.
+        if self.results.painted < generation and waits < SHOWN_WAITS and self.results.region:
+            self.call_after_refresh(self._shown, generation, waits + 1)
+            return
         now = time.perf_counter()
         if self.first_results_at is None:
             self.first_results_at = now
@@ -324,6 +336,11 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     def on_result_list_highlighted(self, event: ResultList.Highlighted) -> None:
         self.query_one(Preview).show(event.article, self.results.terms(event.article))
+
+    def show_preview(self) -> None:
+        """The highlighted article in the preview (drawn again only if it changed)."""
+        article = self.results.current
+        self.query_one(Preview).show(article, self.results.terms(article))
 
     def on_result_list_chosen(self, event: ResultList.Chosen) -> None:
         self.choose(event.article)

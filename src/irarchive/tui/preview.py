@@ -40,8 +40,10 @@ class Preview(ScrollView, can_focus=False):
         self._width = -1  # the width self._lines were rendered at
 
     def show(self, article: dict[str, Any] | None, terms: list[str]) -> None:
-        if article is self.article and terms == self._terms and self._width >= 0:
-            return  # the same article (a keystroke that kept the first result)
+        if article == self.article and terms == self._terms and self._width >= 0:
+            # The same article, highlighted alike (a keystroke that kept the first
+            # result; a new search's copy of it is equal, not the same object).
+            return
         self.article, self._terms = article, list(terms)
         self._content = render.preview(article, terms)
         self._width = -1

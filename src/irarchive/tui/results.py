@@ -79,6 +79,8 @@ class ResultList(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.results = Results("", Filters(), 0)
+        # The generation of the results last drawn (the browser's "on screen").
+        self.painted = -1
         self._asked: set[tuple[int, int]] = set()
         self._strips: dict[tuple[int, bool, int], Strip] = {}
 
@@ -155,6 +157,7 @@ class ResultList(ScrollView, can_focus=True):
     # ---- drawing --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        self.painted = self.results.generation
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         if index >= self.results.total:

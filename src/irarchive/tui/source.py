@@ -86,6 +86,9 @@ class Results:
     # (reading process id, *Archive.version()) when read: the cache is emptied when the
     # archive changes. Versions only compare within one connection, hence the process id.
     version: tuple[int, int, int] | None = None
+    # The search read the last word as unfinished (``search(typing=True)``): the
+    # same text with a space after it is searched again, not taken from the cache.
+    unfinished: bool = False
 
     @property
     def searched(self) -> bool:
@@ -144,7 +147,7 @@ class ResultCache:
         """A copy of the cached results for this query, renumbered ``generation``."""
         key = cache_key(text, filters)
         found = self._entries.get(key)
-        if found is None:
+        if found is None or (found.unfinished and text[-1:].isspace()):
             return None
         self._entries.move_to_end(key)
         hit = found.copy(generation)
@@ -337,7 +340,7 @@ def _first_rows(archive: Any, text: str, filters: Filters, generation: int, firs
     from irarchive.search import search
 
     try:
-        result = search(archive, text, filters=filters, limit=first)
+        result = search(archive, text, filters=filters, limit=first, typing=True)
     except IrarchiveError:
         return Results(text, filters, 0, generation=generation)
     rows = dict(enumerate(_noted(archive, [h.article for h in result.hits])))
@@ -352,18 +355,22 @@ def _first_rows(archive: Any, text: str, filters: Filters, generation: int, firs
         suggestions=result.suggestions,
         paged=True,
         generation=generation,
+        unfinished=result.query.unfinished,
         # Fewer than asked for: the ranking ran out, this is every result.
         counted=len(rows) < first,
     )
 
 
 def _count(archive: Any, text: str, filters: Filters) -> int:
+    # After the paint, while the person reads: the next keystrokes' searches then
+    # test their matches against the filter's kept rowids (see Archive.keep_filter).
+    archive.keep_filter(filters)
     if not text.strip():
         return archive.count_articles(filters)
     from irarchive.search import count
 
     try:
-        return count(archive, text, filters=filters)
+        return count(archive, text, filters=filters, typing=True)
     except IrarchiveError:
         return 0
 
@@ -376,7 +383,7 @@ def _search_page(archive: Any, results: Results, start: int, end: int) -> Page:
     """
     from irarchive.search import search
 
-    result = search(archive, results.text, filters=results.filters, limit=end)
+    result = search(archive, results.text, filters=results.filters, limit=end, typing=True)
     shown = {results.rows[i]["id"] for i in range(start) if i in results.rows}
     hits = [h for h in result.hits if h.article["id"] not in shown][: end - start]
     words = [t.word for t in result.query.terms]

@@ -1,0 +1,165 @@
+"""``search(typing=True)``: search as you type, where the last word may be unfinished.
+
+On ``fixtures/realistic.jsonl`` (see test_search.py). A text ending in a space, or
+whose last word is complete, is searched exactly as without ``typing``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from irarchive import search as search_mod
+from irarchive.search import count, search
+from irarchive.sources import read
+from irarchive.store import Archive, open_archive
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "realistic.jsonl"
+SCO_SUMMIT = "2022 SCO Summit in Samarkand: Key Takeaways"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    archive = open_archive(str(tmp_path_factory.mktemp("typing") / "real.db"))
+    archive.import_items(list(read(str(FIXTURE), fmt="jsonl")), now="2024-01-01T00:00:00Z")
+    yield archive
+    archive.close()
+
+
+def ids(result) -> list[str]:
+    return [h.article["id"] for h in result.hits]
+
+
+@pytest.fixture
+def matches(monkeypatch) -> list[str]:
+    """The FTS5 expressions the searches ask the index for."""
+    seen: list[str] = []
+    real = Archive.fts_ranked
+
+    def spy(self, match, *args, **kwargs):
+        seen.append(match)
+        return real(self, match, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "fts_ranked", spy)
+    return seen
+
+
+def test_a_word_being_typed_is_searched_as_its_commonest_completions(
+    archive: Archive, matches: list[str], monkeypatch
+) -> None:
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 2)
+    result = search(archive, "tur", typing=True, limit=10)
+    # "turkish" and "turkmenistan" are the commonest words beginning with "tur".
+    assert matches and all('"tur"*' not in m for m in matches)
+    assert all('"turkish"' in m and '"turkmenistan"' in m for m in matches)
+    assert all('"turkiye"' not in m for m in matches)
+    assert result.hits and result.query.unfinished
+    words = [w for h in result.hits for w in h.matched["title"]]
+    assert set(words) <= {"tur", "turkish", "turkmenistan"}
+    # The count is of what is searched: fewer words, fewer articles.
+    assert 0 < count(archive, "tur", typing=True) < count(archive, "tur")
+
+
+def test_a_word_with_few_completions_finds_what_its_prefix_finds(
+    archive: Archive, matches: list[str]
+) -> None:
+    # "turkmen" (a word) begins a few words: named, they find what "turkmen"* finds,
+    # and the space that finishes the word changes nothing.
+    typed = search(archive, "turkmen", typing=True, limit=10)
+    assert all('"turkmen"*' not in m and '"turkmenistan"' in m for m in matches)
+    assert not typed.query.unfinished
+    assert ids(typed) == ids(search(archive, "turkmen", limit=10))
+
+
+def test_a_text_ending_in_a_space_is_searched_as_without_typing(archive: Archive) -> None:
+    for text in ["tur ", "sa ", "samarkand sumit ", '"regional security"', "iran -nuclear"]:
+        assert ids(search(archive, text, typing=True)) == ids(search(archive, text)), text
+        assert count(archive, text, typing=True) == count(archive, text), text
+
+
+def test_two_letters_being_typed_begin_a_word(archive: Archive) -> None:
+    typed = search(archive, "sa", typing=True, limit=5)
+    assert typed.query.unfinished
+    assert typed.hits and all(
+        any(w.startswith("sa") for w in h.matched["title"]) for h in typed.hits
+    )
+    # Finished, "sa" is a word of its own: no title has it.
+    assert search(archive, "sa", limit=5).hits == []
+
+
+def test_a_word_being_typed_is_not_corrected_while_it_begins_common_words(
+    archive: Archive, monkeypatch
+) -> None:
+    near: list[str] = []
+    real = Archive.vocab_near
+
+    def spy(self, word, *args, **kwargs):
+        near.append(word)
+        return real(self, word, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "vocab_near", spy)
+    typed = search(archive, "turkm", typing=True)
+    assert near == [] and typed.query.terms[0].corrections == []
+    search(archive, "turkm")
+    assert near == ["turkm", "turkm"]  # finished, it is looked up as a possible typo
+    # A word that begins no common word is corrected while typed: "sumit" -> summit,
+    # and "countr", though it begins the rare "countries" and "country".
+    assert [h.article["title"] for h in search(archive, "samarkand sumit", typing=True).hits][
+        :1
+    ] == [SCO_SUMMIT]
+    assert "counter" in search(archive, "countr", typing=True).query.terms[0].corrections
+
+
+def test_a_cut_completion_list_says_the_search_was_unfinished(
+    archive: Archive, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 50)
+    assert not search(archive, "turkmen", typing=True).query.unfinished
+    monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 1)
+    # More completions than kept: the finished word may find others.
+    assert search(archive, "turkmen", typing=True).query.unfinished
+
+
+def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monkeypatch) -> None:
+    import sqlite3
+    from datetime import date
+
+    from irarchive.dates import resolve_filters
+    from irarchive.store import Filters
+
+    path = tmp_path / "kept.db"
+    writer = open_archive(str(path))
+    writer.import_items(list(read(str(FIXTURE), fmt="jsonl")), now="2024-01-01T00:00:00Z")
+    writer.close()
+    # This archive is small: filters select few enough articles to be intersected
+    # in Python (FILTER_FIRST); a million-article archive's "since 2020" is not.
+    monkeypatch.setattr("irarchive.store.archive.FILTER_FIRST", 0)
+    archive = open_archive(str(path), create=False, readonly=True)
+    since = Filters(period=resolve_filters("2022", None, None, today=date(2026, 11, 27)))
+    queries = ["cooperation", "central asia", "turkmenistan gas", "tur"]
+    before = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
+    assert all(before.values())
+    archive.keep_filter(since)
+    statements: list[str] = []
+    archive.conn.set_trace_callback(statements.append)
+    after = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
+    archive.conn.set_trace_callback(None)
+    assert after == before
+    walks = [s for s in statements if "ORDER BY f.rowid DESC" in s]
+    assert walks and all("irarchive_kept" in s and "JOIN" not in s for s in walks)
+    # Another program adds an article of 2023: the kept rowids are out of date.
+    other = sqlite3.connect(path)
+    other.execute(
+        "INSERT INTO articles (id, slug, title, date, date_start, date_end, added_at) "
+        "VALUES ('new1', 'new1', 'Cooperation Cooperation', '2023-05-05', '2023-05-05', "
+        "'2023-05-05', '2024-01-01')"
+    )
+    other.commit()
+    other.close()
+    statements.clear()
+    archive.conn.set_trace_callback(statements.append)
+    search(archive, "cooperation", filters=since, typing=True)
+    archive.conn.set_trace_callback(None)
+    assert not any("irarchive_kept" in s for s in statements)
+    archive.close()
