@@ -703,25 +703,25 @@ def _find(
     # Title passes ask the title-only index, unless a -word must be absent from
     # the excerpt too.
     titles = not query.excluded
+
+    def every_match(match: str, title_index: bool) -> list:
+        """Up to ``cap`` matches ranked; fewer for common words (the window cut):
+        a bounded slice has no single best anyway."""
+        return archive.fts_ranked(
+            match, filters, cap, window=window, limit_if_cut=_keep(cap, wanted), titles=title_index
+        )[0]
+
     if not title_only and window is not None:
         # Titles first: a title with every word outranks any excerpt-only hit, so
         # when enough titles have every word, the excerpts need no ranking at all.
         match = build_match(query, title_only=True, mode="and")
-        candidates, cut = archive.fts_ranked(
+        candidates = archive.fts_ranked(
             match, filters, _keep(cap, wanted), window=window, titles=titles
-        )
+        )[0]
         hits = _rerank(query, candidates, False, min_score)
     if title_only or window is None or len(hits) < wanted:
-        match = build_match(query, title_only=title_only, mode="and")
-        # Common words (the window cut): rank fewer; a bounded slice has no single
-        # best anyway.
-        more, cut = archive.fts_ranked(
-            match,
-            filters,
-            cap,
-            window=window,
-            limit_if_cut=_keep(cap, wanted),
-            titles=titles and title_only,
+        more = every_match(
+            build_match(query, title_only=title_only, mode="and"), titles and title_only
         )
         seen = {h.article["id"] for h in hits}
         hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
@@ -749,14 +749,9 @@ def _find(
                         sub, filters, _keep(cap, wanted), window=window, titles=titles
                     )[0]
             if not more:
-                match = build_match(query, title_only=title_only or title_or, mode="or")
-                more, cut = archive.fts_ranked(
-                    match,
-                    filters,
-                    cap,
-                    window=window,
-                    limit_if_cut=_keep(cap, wanted),
-                    titles=titles and (title_only or title_or),
+                in_titles = title_only or title_or
+                more = every_match(
+                    build_match(query, title_only=in_titles, mode="or"), titles and in_titles
                 )
             found += len(more)
             fresh = {c[0]["id"]: c for c in more if c[0]["id"] not in seen}
