@@ -886,3 +886,51 @@ async def test_with_a_date_filter_its_articles_are_kept_after_the_paint(tui_db, 
             }
         )
         assert kept and kept == listed
+
+
+@pytest.mark.parametrize(
+    ("method", "keys"),
+    [("count", tuple("bulletin")), ("categories", ("escape", "c")), ("related", ("escape", "r"))],
+)
+@run_async
+async def test_a_failed_read_is_said_in_the_status_line(tui_db, monkeypatch, method, keys):
+    """Every read off the app's thread (not only the search) says its error."""
+    import sqlite3
+
+    from irarchive.tui.source import Reader
+
+    def broken(*args, **kwargs):
+        raise sqlite3.DatabaseError(f"{method}: database disk image is malformed")
+
+    monkeypatch.setattr(Reader, method, broken)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        assert f"Error: {method}: database disk image is malformed" in status(b.app)
+
+
+@run_async
+async def test_a_failed_look_for_changes_is_left_to_the_next_search(tui_db, monkeypatch):
+    import sqlite3
+
+    from irarchive.tui.source import Reader
+
+    looked = []
+
+    def broken(reader):
+        looked.append(1)
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    monkeypatch.setattr(Reader, "version", broken)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(200):
+            if looked:
+                break
+            await asyncio.sleep(0.02)
+        await settle(pilot)
+        assert looked and "Error" not in status(b.app)

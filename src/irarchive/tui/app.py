@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -42,6 +42,7 @@ from irarchive.tui.status import StatusLine
 ARTICLE_ACTIONS = {"open_url", "copy_id", "copy_bibtex", "related"}
 # A damaged or vanished archive: said on the status line, the browser stays up.
 READ_ERRORS = (IrarchiveError, sqlite3.DatabaseError)
+T = TypeVar("T")
 MAIN_ACTIONS = {"focus_search", "dates", "category", "help"}
 # Seconds a search may take before the status line says "searching…".
 BUSY_AFTER = 0.15
@@ -171,16 +172,41 @@ class BrowseApp(App[dict[str, Any] | None]):
         """Search rows a keystroke asks for: a screenful and a few more (the rest on demand)."""
         return max(FIRST, self.results.size.height + 5)
 
-    @work(exclusive=True, thread=True, group="query")
-    def run_query(self, text: str, filters: Filters, generation: int, first: int) -> None:
+    def _read(
+        self,
+        read: Callable[[], T],
+        then: Callable[[T], Any],
+        *,
+        failed: Callable[[str], Any] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """From a worker thread: ``read()`` from the archive, and hand its answer to
+        ``then`` on the app's thread.
+
+        A stale read (a newer keystroke took its place, or the app is quitting) is
+        dropped. A failed one is said, ``Error: …``, by ``failed`` (by default in the
+        status line), unless ``quiet``.
+        """
         try:
-            found = self.reader.query(text, filters, generation, first)
+            value = read()
         except Stale:
             return
         except READ_ERRORS as exc:
-            self.call_from_thread(self._query_failed, f"Error: {exc}")
+            if not quiet:
+                self.call_from_thread(failed or self._say_error, f"Error: {exc}")
             return
-        self.call_from_thread(self.show_results, found)
+        self.call_from_thread(then, value)
+
+    def _say_error(self, note: str) -> None:
+        self.say(note=note)
+
+    @work(exclusive=True, thread=True, group="query")
+    def run_query(self, text: str, filters: Filters, generation: int, first: int) -> None:
+        self._read(
+            lambda: self.reader.query(text, filters, generation, first),
+            self.show_results,
+            failed=self._query_failed,
+        )
 
     def _query_failed(self, note: str) -> None:
         self.collector.release()  # no results are coming
@@ -211,14 +237,7 @@ class BrowseApp(App[dict[str, Any] | None]):
     @work(exclusive=True, thread=True, group="count")
     def run_count(self, found: Results) -> None:
         """Count the results once the first rows are on screen (cancelled by a keystroke)."""
-        try:
-            total = self.reader.count(found)
-        except Stale:
-            return
-        except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
-            return
-        self.call_from_thread(self._counted, found, total)
+        self._read(lambda: self.reader.count(found), lambda total: self._counted(found, total))
 
     def _counted(self, found: Results, total: int) -> None:
         self.results.counted(found, total)
@@ -254,14 +273,9 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     @work(thread=True, group="pages")
     def load_page(self, found: Results, start: int, end: int) -> None:
-        try:
-            page = self.reader.page(found, start, end)
-        except Stale:
-            return
-        except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
-            return
-        self.call_from_thread(self._loaded, found, page)
+        self._read(
+            lambda: self.reader.page(found, start, end), lambda page: self._loaded(found, page)
+        )
 
     def _loaded(self, found: Results, page: Page) -> None:
         self.results.loaded(found, page)
@@ -271,13 +285,8 @@ class BrowseApp(App[dict[str, Any] | None]):
     @work(thread=True, exclusive=True, group="changes")
     def check_changes(self) -> None:
         """Look whether another program changed the archive (see ``_seen_version``)."""
-        try:
-            version = self.reader.version()
-        except Stale:  # the app is quitting
-            return
-        except READ_ERRORS:
-            return  # said by the next search, which meets the same error
-        self.call_from_thread(self._seen_version, version)
+        # An error is said by the next search, which meets the same one.
+        self._read(self.reader.version, self._seen_version, quiet=True)
 
     def _seen_version(self, version: tuple[int, int, int]) -> None:
         """Cached results from before a change are stale: forget them, recount the archive."""
@@ -289,14 +298,7 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     @work(thread=True, group="total")
     def load_total(self) -> None:
-        try:
-            total = self.reader.total()
-        except Stale:  # the app is quitting
-            return
-        except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
-            return
-        self.call_from_thread(self._set_total, total)
+        self._read(self.reader.total, self._set_total)
 
     def _set_total(self, total: int) -> None:
         self.total = total
@@ -409,14 +411,9 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     @work(thread=True, exclusive=True, group="related")
     def load_related(self, article: dict[str, Any]) -> None:
-        try:
-            found = self.reader.related(article)
-        except Stale:  # the app is quitting
-            return
-        except READ_ERRORS as exc:
-            self.call_from_thread(self.say, note=f"Error: {exc}")
-            return
-        self.call_from_thread(self._show_related, article, found)
+        self._read(
+            lambda: self.reader.related(article), lambda found: self._show_related(article, found)
+        )
 
     def _show_related(self, article: dict[str, Any], found: list[Any]) -> None:
         self.say()
@@ -450,15 +447,14 @@ class BrowseApp(App[dict[str, Any] | None]):
 
     @work(thread=True, exclusive=True, group="categories")
     def load_categories(self) -> None:
-        if self._categories is None:
-            try:
-                self._categories = self.reader.categories()
-            except Stale:  # the app is quitting
-                return
-            except READ_ERRORS as exc:
-                self.call_from_thread(self.say, note=f"Error: {exc}")
-                return
-        self.call_from_thread(self._pick_category, self._categories)
+        if self._categories is not None:
+            self.call_from_thread(self._pick_category, self._categories)
+        else:
+            self._read(self.reader.categories, self._got_categories)
+
+    def _got_categories(self, categories: list[str]) -> None:
+        self._categories = categories
+        self._pick_category(categories)
 
     def _pick_category(self, categories: list[str]) -> None:
         self.say()
