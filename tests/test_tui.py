@@ -93,6 +93,19 @@ def screen_text(app: BrowseApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def record_searches(app: BrowseApp) -> list[str]:
+    """The texts the app searches from now on (answers from its cache are not searches)."""
+    searched: list[str] = []
+    real = app.reader.query
+
+    def query(text, filters, generation, first=40):
+        searched.append(text)
+        return real(text, filters, generation, first)
+
+    app.reader.query = query
+    return searched
+
+
 async def type_text(pilot, text: str) -> None:
     for ch in text:
         await pilot.press("space" if ch == " " else ch)
@@ -566,14 +579,7 @@ async def test_results_of_a_stale_keystroke_are_never_shown(tui_db, monkeypatch)
 @run_async
 async def test_a_text_searched_a_moment_ago_is_shown_without_searching(tui_db):
     b = Browser(tui_db)
-    searched: list[str] = []
-    real = b.app.reader.query
-
-    def query(text, filters, generation, first=40):
-        searched.append(text)
-        return real(text, filters, generation, first)
-
-    b.app.reader.query = query
+    searched = record_searches(b.app)
     async with b.app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await type_text(pilot, "samarkand")
@@ -798,14 +804,7 @@ async def test_a_space_after_an_unfinished_word_searches_again(tui_db, monkeypat
 
     monkeypatch.setattr(search_mod, "TYPING_COMPLETIONS", 0)
     b = Browser(tui_db)
-    searched: list[str] = []
-    real = b.app.reader.query
-
-    def query(text, filters, generation, first=40):
-        searched.append(text)
-        return real(text, filters, generation, first)
-
-    b.app.reader.query = query
+    searched = record_searches(b.app)
     async with b.app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await type_text(pilot, "samar")
