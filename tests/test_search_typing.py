@@ -31,18 +31,23 @@ def ids(result) -> list[str]:
     return [h.article["id"] for h in result.hits]
 
 
+def spy(monkeypatch, method: str) -> list:
+    """The first argument of each call of ``Archive.<method>`` from now on."""
+    seen: list = []
+    real = getattr(Archive, method)
+
+    def spied(self, first, *args, **kwargs):
+        seen.append(first)
+        return real(self, first, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, method, spied)
+    return seen
+
+
 @pytest.fixture
 def matches(monkeypatch) -> list[str]:
     """The FTS5 expressions the searches ask the index for."""
-    seen: list[str] = []
-    real = Archive.fts_ranked
-
-    def spy(self, match, *args, **kwargs):
-        seen.append(match)
-        return real(self, match, *args, **kwargs)
-
-    monkeypatch.setattr(Archive, "fts_ranked", spy)
-    return seen
+    return spy(monkeypatch, "fts_ranked")
 
 
 def test_a_word_being_typed_is_searched_as_its_commonest_completions(
@@ -91,14 +96,7 @@ def test_two_letters_being_typed_begin_a_word(archive: Archive) -> None:
 def test_a_word_being_typed_is_not_corrected_while_it_begins_common_words(
     archive: Archive, monkeypatch
 ) -> None:
-    near: list[str] = []
-    real = Archive.vocab_near
-
-    def spy(self, word, *args, **kwargs):
-        near.append(word)
-        return real(self, word, *args, **kwargs)
-
-    monkeypatch.setattr(Archive, "vocab_near", spy)
+    near = spy(monkeypatch, "vocab_near")
     typed = search(archive, "turkm", typing=True)
     assert near == [] and typed.query.terms[0].corrections == []
     search(archive, "turkm")
