@@ -10,8 +10,8 @@ import sqlite_utils
 
 from irarchive import migrations, seed
 from irarchive.errors import ArchiveError, NewerSchema
-from irarchive.store import EXPECTED_COLUMNS, open_archive
-from tests.conftest import ROOT
+from irarchive.store import EXPECTED_COLUMNS, Filters, open_archive
+from tests.conftest import ROOT, run_cli
 
 SEED_JSON = ROOT / "data" / "seed.json"
 LISTING = ROOT / "data" / "listings" / "international-relations-listing.txt"
@@ -245,3 +245,34 @@ def test_a_write_transaction_is_all_or_nothing_and_names_a_busy_file(tmp_path):
     finally:
         conn.close()
         other.close()
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory):
+    """An archive of 12 dated articles (two on one day) and 5 undated ones."""
+    folder = tmp_path_factory.mktemp("offset")
+    src, db = folder / "a.jsonl", folder / "a.db"
+    records = [
+        {"title": f"Dated {i:02d}", "date": f"2020-{1 + i % 11:02d}-0{1 + i % 2}"}
+        for i in range(12)
+    ] + [{"title": f"Undated {i}"} for i in range(5)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert run_cli("--db", str(db), "--no-seed", "import", str(src)).code == 0
+    archive = open_archive(str(db), readonly=True)
+    yield archive
+    archive.close()
+
+
+@pytest.mark.parametrize("sort", ["date", "title"])
+@pytest.mark.parametrize("limit", [None, 1, 4, 30])
+def test_an_offset_listing_is_the_same_rows_as_skipping_them(listed, sort, limit):
+    """Every offset, through the dated articles, across to the undated ones and past the end."""
+    archive = listed
+    everything = [a["id"] for a in archive.list_articles(Filters(), sort=sort)]
+    assert len(everything) == 17
+    for offset in range(0, 20):
+        page = [
+            a["id"] for a in archive.list_articles(Filters(), sort=sort, limit=limit, offset=offset)
+        ]
+        end = None if limit is None else offset + limit
+        assert page == everything[offset:end], (offset, limit)

@@ -268,42 +268,58 @@ class Archive:
         sort: str = "date",
         reverse: bool = False,
         limit: int | None = None,
+        offset: int = 0,
     ) -> Iterator[dict[str, Any]]:
         """Articles matching ``filters``: newest first (or by title), undated last.
 
         ``match`` (an FTS5 expression) keeps only the articles it matches, every one
-        of them, not a top-N as search does.
+        of them, not a top-N as search does. ``offset``: leave out that many first
+        (a page further down: SQLite skips them itself, no Python row is made for them).
         """
         # "The newest 20" walks the date index; a whole listing reads the tag's range.
         clauses, params = self._where_matching(filters, match, drive=limit is None)
         order = _order(sort, reverse)
         if sort != "date" or filters.period is not None or filters.undated:
-            yield from self._select(clauses, params, order, limit)
+            yield from self._select(clauses, params, order, limit, offset)
             return
         # Dated articles in index order, then undated ones: keeps "ORDER BY ... LIMIT"
         # on the index instead of sorting the whole table to put NULLs last.
+        dated = [*clauses, "date_start IS NOT NULL"]
         shown = 0
-        for row in self._select([*clauses, "date_start IS NOT NULL"], params, order, limit):
+        for row in self._select(dated, params, order, limit, offset):
             shown += 1
             yield row
         if limit is None or shown < limit:
             rest = None if limit is None else limit - shown
-            yield from self._select([*clauses, "date_start IS NULL"], params, "id", rest)
+            if shown or not offset:
+                skip = 0  # the offset ended among the dated articles
+            else:  # past them all: into the undated ones by what is left of it
+                skip = max(0, offset - self._count(dated, params))
+            yield from self._select([*clauses, "date_start IS NULL"], params, "id", rest, skip)
 
     def _select(
-        self, clauses: list[str], params: list[Any], order: str, limit: int | None
+        self,
+        clauses: list[str],
+        params: list[Any],
+        order: str,
+        limit: int | None,
+        offset: int = 0,
     ) -> Iterator[dict[str, Any]]:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         sql = f"SELECT {self._columns()} FROM articles{where} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {_bounded(limit)}"
+        if limit is not None or offset:
+            sql += f" LIMIT {-1 if limit is None else _bounded(limit)}"
+        if offset:
+            sql += f" OFFSET {_bounded(offset)}"
         for row in self.conn.execute(sql, params):
             yield _row_to_dict(row)
 
-    def count_articles(self, filters: Filters = Filters()) -> int:
-        clauses, params = self._where(filters, drive=True)
+    def _count(self, clauses: list[str], params: list[Any]) -> int:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
+
+    def count_articles(self, filters: Filters = Filters()) -> int:
+        return self._count(*self._where(filters, drive=True))
 
     def get(self, ref: str) -> dict[str, Any]:
         """Resolve an id, slug, unique id prefix or exact title (no fuzzy matching here)."""

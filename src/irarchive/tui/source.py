@@ -29,9 +29,9 @@ What a keystroke costs is kept to what the screen needs:
 
 Further search rows are loaded on demand, always extending the rows already shown:
 rows ``n..end`` come from ``search(limit=end)`` minus the articles already listed, so
-a row never appears twice nor moves once shown. Paging the newest-first listing uses
-``Archive.list_articles(limit=...)`` and skips the rows before the page (the listing
-API has no offset), so a listing page costs time in proportion to its offset.
+a row never appears twice nor moves once shown. A page of the newest-first listing is
+``Archive.list_articles(limit=, offset=)``: SQLite skips the rows before it itself
+(still in proportion to the offset: the id that breaks ties is not in the date index).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, TypeVar
 
 from irarchive.errors import IrarchiveError
@@ -311,9 +310,7 @@ def _page_for(archive: Any, results: Results, start: int, end: int) -> Page:
 
 
 def _page(archive: Any, filters: Filters, start: int) -> list[dict[str, Any]]:
-    # No offset in the current listing API: read up to the page's end and skip the rest.
-    rows = archive.list_articles(filters, limit=start + PAGE)
-    return _noted(archive, list(islice(rows, start, None)))
+    return _noted(archive, list(archive.list_articles(filters, limit=PAGE, offset=start)))
 
 
 def _noted(archive: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -385,12 +385,10 @@ def search_page(
             True,
             result.suggestions if not hits else [],
         )
-    from itertools import islice
-
     total = archive.count_articles(filters)
     page = _clamp(page, total)  # past the end: the last page, not a walk over every row
-    start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
-    rows = [_shown(a, None) for a in islice(archive.list_articles(filters, limit=end), start, end)]
+    listed = archive.list_articles(filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = [_shown(a, None) for a in listed]
     series, undated, _ = archive.period_counts(filters, "year")
     years_list = [(y, n) for y, n in series if n] + ([("undated", undated)] if undated else [])
     cats_list = [(c, n) for c, n in archive.category_counts(filters) if c]
