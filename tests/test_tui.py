@@ -934,3 +934,47 @@ async def test_a_failed_look_for_changes_is_left_to_the_next_search(tui_db, monk
             await asyncio.sleep(0.02)
         await settle(pilot)
         assert looked and "Error" not in status(b.app)
+
+
+@run_async
+async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monkeypatch):
+    # Rows are kept by what they show (article, highlighted words, width, cursor), so
+    # the next keystroke's results draw only rows not drawn alike before.
+    from irarchive.tui import results as results_mod
+
+    drawn: list[tuple[str, tuple[str, ...]]] = []
+    real = results_mod.render.row
+
+    def counted(article, terms, width):
+        drawn.append((article["id"], tuple(terms)))
+        return real(article, terms, width)
+
+    monkeypatch.setattr(results_mod.render, "row", counted)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+
+        def on_screen() -> list[tuple[str, tuple[str, ...]]]:
+            top = listed.scroll_offset.y
+            shown = range(top, top + listed.scrollable_content_region.height)
+            rows = [listed.results.rows.get(i) for i in shown]
+            return [(a["id"], tuple(listed.terms(a))) for a in rows if a]
+
+        await type_text(pilot, "regional trade")
+        await settle(pilot)
+        before = set(on_screen())
+        drawn.clear()
+        await pilot.press("space")
+        await settle(pilot)
+        now = on_screen()
+        assert len(now) > 10 and sum(row in before for row in now) > 10
+        assert sorted(set(drawn)) == sorted(row for row in now if row not in before)
+        assert "Regional Trade Bulletin" in screen_text(b.app)
+        # A row whose highlighted words change is drawn again.
+        first = listed.results.rows[listed.scroll_offset.y + 1]
+        listed.results.terms[first["id"]] = ["nothing-like-it"]
+        drawn.clear()
+        listed.refresh()
+        await settle(pilot)
+        assert (first["id"], ("nothing-like-it",)) in drawn

@@ -22,7 +22,8 @@ from irarchive.store import Filters
 from irarchive.tui import render
 from irarchive.tui.source import Page, Results
 
-# Drawn rows kept (a few screens' worth of a 200-row-high terminal).
+# Drawn rows kept (a few screens' worth of a 200-row-high terminal), across queries:
+# typing a query letter by letter mostly shows the same articles highlighted alike.
 STRIPS = 250
 # How far End goes past the search rows loaded so far: ranking costs time in proportion
 # to the rows ranked (all 31,316 of "war" on a million articles: about 6 s), so End
@@ -82,7 +83,9 @@ class ResultList(ScrollView, can_focus=True):
         # The generation of the results last drawn (the browser's "on screen").
         self.painted = -1
         self._asked: set[tuple[int, int]] = set()
-        self._strips: dict[tuple[int, bool, int], Strip] = {}
+        # Drawn rows by what they show: (id, date, title, category, highlighted words,
+        # width, cursor row). A keystroke's new results draw only the rows that differ.
+        self._strips: dict[tuple[Any, ...], Strip] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
@@ -90,7 +93,6 @@ class ResultList(ScrollView, can_focus=True):
         """Replace the rows (a new query), cursor on the first."""
         self.results = results
         self._asked.clear()
-        self._strips.clear()
         self._set_length(results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
@@ -103,7 +105,6 @@ class ResultList(ScrollView, can_focus=True):
         for i, article in enumerate(page.rows, page.start):
             results.rows[i] = article
         results.terms.update(page.terms)
-        self.forget_drawn()
         if page.total is not None:
             # A search's count is "about N": the last page says where it really ends.
             results.total, results.counted = page.total, True
@@ -167,19 +168,30 @@ class ResultList(ScrollView, can_focus=True):
             self._ask(index)
             style = self.rich_style + self.get_component_rich_style("result-list--loading")
             return Strip([Segment("  loading…".ljust(width), style)], width)
-        # Drawn rows are kept until the rows, the size, the focus or the theme change:
-        # a redraw for the status line or the cursor then costs a lookup per row.
-        key = (index, index == self.cursor, width)
+        # Drawn rows are kept by what they show until the focus or the theme change:
+        # a redraw for the status line, the cursor or the next keystroke's results
+        # then costs a lookup per row that looks the same.
+        terms = self.terms(article)
+        cursor = index == self.cursor
+        key = (
+            article.get("id"),
+            article.get("date"),
+            article.get("title"),
+            article.get("category"),
+            tuple(terms),
+            width,
+            cursor,
+        )
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(article, width, index == self.cursor)
-            if len(self._strips) > 4 * STRIPS:
-                self._strips.clear()
+            strip = self._draw(article, terms, width, cursor)
+            if len(self._strips) >= STRIPS:
+                del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
         return strip
 
-    def _draw(self, article: dict[str, Any], width: int, cursor: bool) -> Strip:
-        text = render.row(article, self.terms(article), width)
+    def _draw(self, article: dict[str, Any], terms: list[str], width: int, cursor: bool) -> Strip:
+        text = render.row(article, terms, width)
         segments = list(text.render(self.app.console, end=""))
         style = self.rich_style
         if cursor:
