@@ -83,9 +83,13 @@ class ResultList(ScrollView, can_focus=True):
         # The generation of the results last drawn (the browser's "on screen").
         self.painted = -1
         self._asked: set[tuple[int, int]] = set()
-        # Drawn rows by what they show: (id, date, title, category, highlighted words,
-        # width, cursor row). A keystroke's new results draw only the rows that differ.
+        # Drawn rows by what they show: (id, date, title, category, where the title is
+        # highlighted, width, cursor row). Typing changes the query's words with every
+        # key but mostly not which words are highlighted, nor the articles shown: a
+        # keystroke's new results draw only the rows that look different.
         self._strips: dict[tuple[Any, ...], Strip] = {}
+        # Each row's key in ``_strips`` by (index, cursor row, width), for these results.
+        self._keys: dict[tuple[int, bool, int], tuple[Any, ...]] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
@@ -93,6 +97,7 @@ class ResultList(ScrollView, can_focus=True):
         """Replace the rows (a new query), cursor on the first."""
         self.results = results
         self._asked.clear()
+        self._keys.clear()
         self._set_length(results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
@@ -105,6 +110,7 @@ class ResultList(ScrollView, can_focus=True):
         for i, article in enumerate(page.rows, page.start):
             results.rows[i] = article
         results.terms.update(page.terms)
+        self._keys.clear()
         if page.total is not None:
             # A search's count is "about N": the last page says where it really ends.
             results.total, results.counted = page.total, True
@@ -171,20 +177,20 @@ class ResultList(ScrollView, can_focus=True):
         # Drawn rows are kept by what they show until the focus or the theme change:
         # a redraw for the status line, the cursor or the next keystroke's results
         # then costs a lookup per row that looks the same.
-        terms = self.terms(article)
         cursor = index == self.cursor
-        key = (
-            article.get("id"),
-            article.get("date"),
-            article.get("title"),
-            article.get("category"),
-            tuple(terms),
-            width,
-            cursor,
-        )
+        place = (index, cursor, width)
+        key = self._keys.get(place)
+        if key is None:
+            title = article.get("title")
+            spans = render.matched_spans(title, self.terms(article))
+            key = (article.get("id"), article.get("date"), title, article.get("category"))
+            key += (spans, width, cursor)
+            if len(self._keys) >= STRIPS:
+                self._keys.clear()
+            self._keys[place] = key
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(article, terms, width, cursor)
+            strip = self._draw(article, self.terms(article), width, cursor)
             if len(self._strips) >= STRIPS:
                 del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
@@ -201,6 +207,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def forget_drawn(self) -> None:
         self._strips.clear()
+        self._keys.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
