@@ -952,6 +952,14 @@ async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monke
         return real(article, terms, width)
 
     monkeypatch.setattr(results_mod.render, "row", counted)
+    lines: list[int] = []
+    render_line = results_mod.ResultList.render_line
+
+    def line(self, y):
+        lines.append(y)
+        return render_line(self, y)
+
+    monkeypatch.setattr(results_mod.ResultList, "render_line", line)
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
@@ -968,12 +976,17 @@ async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monke
         before = set(on_screen())
         words = dict(listed.results.terms)
         drawn.clear()
+        lines.clear()
         await pilot.press("e")
         await settle(pilot)
         now = on_screen()
         assert listed.results.terms != words  # the query's words changed
         assert len(now) > 10 and sum(row in before for row in now) > 10
         assert sorted(set(drawn)) == sorted(row for row in now if row not in before)
+        # Only the lines that changed go through Textual's line pipeline again (and
+        # the first, so the frame that shows the results draws the list).
+        changed = {y for y, row in enumerate(now) if row not in before}
+        assert set(lines) <= changed | {0}
         assert "Regional Trade Bulletin" in screen_text(b.app)
         # A row whose highlighted words change is drawn again.
         first = listed.results.rows[listed.scroll_offset.y + 1]

@@ -44,7 +44,7 @@ class ResultList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Open", show=False),
     ]
     COMPONENT_CLASSES = {"result-list--cursor", "result-list--loading"}
-    cursor = reactive(0, always_update=True, init=False)
+    cursor = reactive(0, always_update=True, init=False, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved to another article (None: nothing there, or not loaded)."""
@@ -90,18 +90,30 @@ class ResultList(ScrollView, can_focus=True):
         self._strips: dict[tuple[Any, ...], Strip] = {}
         # Each row's key in ``_strips`` by (index, cursor row, width), for these results.
         self._keys: dict[tuple[int, bool, int], tuple[Any, ...]] = {}
+        # What each line of the list on screen shows (its key), as last drawn.
+        self._shown: dict[int, tuple[Any, ...]] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
     def show(self, results: Results) -> None:
         """Replace the rows (a new query), cursor on the first."""
+        shown = dict(self._shown)
+        whole = self.scroll_offset.y != 0 or len(shown) != self.scrollable_content_region.height
         self.results = results
         self._asked.clear()
         self._keys.clear()
         self._set_length(results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
-        self.refresh()
+        if whole:
+            self.refresh()
+            return
+        # Only the lines that look different are drawn again (typing mostly keeps the
+        # rows and how they are highlighted); the first line always, so the frame
+        # that shows these results draws the list and says so (``painted``).
+        for y, key in shown.items():
+            if y == 0 or self._key(y) != key:
+                self.refresh_line(y)
 
     def loaded(self, results: Results, page: Page) -> None:
         """A page arrived (ignored if the query changed meanwhile)."""
@@ -163,17 +175,16 @@ class ResultList(ScrollView, can_focus=True):
 
     # ---- drawing --------------------------------------------------------------------------
 
-    def render_line(self, y: int) -> Strip:
-        self.painted = self.results.generation
+    def _key(self, y: int) -> tuple[Any, ...]:
+        """What line ``y`` of the list shows: a row's key in ``_strips``, or a blank
+        or loading line."""
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         if index >= self.results.total:
-            return Strip.blank(width, self.rich_style)
+            return ("blank", width)
         article = self.results.get(index)
         if article is None:
-            self._ask(index)
-            style = self.rich_style + self.get_component_rich_style("result-list--loading")
-            return Strip([Segment("  loading…".ljust(width), style)], width)
+            return ("loading", width)
         # Drawn rows are kept by what they show until the focus or the theme change:
         # a redraw for the status line, the cursor or the next keystroke's results
         # then costs a lookup per row that looks the same.
@@ -188,9 +199,24 @@ class ResultList(ScrollView, can_focus=True):
             if len(self._keys) >= STRIPS:
                 self._keys.clear()
             self._keys[place] = key
+        return key
+
+    def render_line(self, y: int) -> Strip:
+        self.painted = self.results.generation
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        key = self._key(y)
+        self._shown[y] = key
+        if key[0] == "blank":
+            return Strip.blank(width, self.rich_style)
+        if key[0] == "loading":
+            self._ask(index)
+            style = self.rich_style + self.get_component_rich_style("result-list--loading")
+            return Strip([Segment("  loading…".ljust(width), style)], width)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(article, self.terms(article), width, cursor)
+            article = self.results.get(index)
+            strip = self._draw(article, self.terms(article), width, key[-1])
             if len(self._strips) >= STRIPS:
                 del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
@@ -208,6 +234,7 @@ class ResultList(ScrollView, can_focus=True):
     def forget_drawn(self) -> None:
         self._strips.clear()
         self._keys.clear()
+        self._shown.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -244,7 +271,11 @@ class ResultList(ScrollView, can_focus=True):
             self.scroll_to(y=new, animate=False, immediate=True)
         elif new >= top + height:
             self.scroll_to(y=new - height + 1, animate=False, immediate=True)
-        self.refresh()
+        if self.scroll_offset.y != top:
+            self.refresh()
+        else:  # only the two rows the cursor left and came to look different
+            self.refresh_line(old)
+            self.refresh_line(new)
         self.post_message(self.Highlighted(self.current))
 
     def _move(self, to: int) -> None:
