@@ -933,3 +933,65 @@ async def test_a_failed_look_for_changes_is_left_to_the_next_search(tui_db, monk
             await asyncio.sleep(0.02)
         await settle(pilot)
         assert looked and "Error" not in status(b.app)
+
+
+@run_async
+async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monkeypatch):
+    # Rows are kept by what they show (article, where its title is highlighted, width,
+    # cursor), so the next keystroke's results draw only rows not drawn alike before,
+    # though the query's words changed ("trad" to "trade" highlights the same words).
+    from irarchive.tui import render
+    from irarchive.tui import results as results_mod
+
+    drawn: list[tuple[str, tuple]] = []
+    real = results_mod.render.row
+
+    def counted(article, terms, width):
+        drawn.append((article["id"], render.matched_spans(article["title"], terms)))
+        return real(article, terms, width)
+
+    monkeypatch.setattr(results_mod.render, "row", counted)
+    lines: list[int] = []
+    render_line = results_mod.ResultList.render_line
+
+    def line(self, y):
+        lines.append(y)
+        return render_line(self, y)
+
+    monkeypatch.setattr(results_mod.ResultList, "render_line", line)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+
+        def on_screen() -> list[tuple[str, tuple]]:
+            top = listed.scroll_offset.y
+            shown = range(top, top + listed.scrollable_content_region.height)
+            rows = [listed.results.rows.get(i) for i in shown]
+            return [(a["id"], render.matched_spans(a["title"], listed.terms(a))) for a in rows if a]
+
+        await type_text(pilot, "regional trad")
+        await settle(pilot)
+        before = set(on_screen())
+        words = dict(listed.results.terms)
+        drawn.clear()
+        lines.clear()
+        await pilot.press("e")
+        await settle(pilot)
+        now = on_screen()
+        assert listed.results.terms != words  # the query's words changed
+        assert len(now) > 10 and sum(row in before for row in now) > 10
+        assert sorted(set(drawn)) == sorted(row for row in now if row not in before)
+        # Only the lines that changed go through Textual's line pipeline again (and
+        # the first, so the frame that shows the results draws the list).
+        changed = {y for y, row in enumerate(now) if row not in before}
+        assert set(lines) <= changed | {0}
+        assert "Regional Trade Bulletin" in screen_text(b.app)
+        # A row whose highlighted words change is drawn again.
+        first = listed.results.rows[listed.scroll_offset.y + 1]
+        listed.results.terms[first["id"]] = ["bulletin"]
+        listed._keys.clear()  # as a new page of rows does
+        drawn.clear()
+        listed.refresh()
+        await settle(pilot)
+        assert [row[0] for row in drawn] == [first["id"]]

@@ -23,16 +23,24 @@ CATEGORY_WIDTH = 16
 _WORD = re.compile(r"[^\W_]+")
 
 
+def matched_spans(value: Any, terms: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Where in ``cell(value)`` the words the query matched are (what is highlighted)."""
+    wanted = [t for t in terms if t]
+    if not wanted:
+        return ()
+    spans = []
+    for m in _WORD.finditer(cell(value)):
+        folded = strip_marks(m.group()).casefold()
+        if any(folded == t or (len(t) >= 3 and folded.startswith(t)) for t in wanted):
+            spans.append((m.start(), m.end()))
+    return tuple(spans)
+
+
 def highlighted(value: Any, terms: Iterable[str]) -> Text:
     """A title with the words the query matched in bold underline."""
     text = Text(cell(value))
-    wanted = [t for t in terms if t]
-    if not wanted:
-        return text
-    for m in _WORD.finditer(text.plain):
-        folded = strip_marks(m.group()).casefold()
-        if any(folded == t or (len(t) >= 3 and folded.startswith(t)) for t in wanted):
-            text.stylize(MATCH_STYLE, m.start(), m.end())
+    for start, end in matched_spans(value, terms):
+        text.stylize(MATCH_STYLE, start, end)
     return text
 
 

@@ -22,7 +22,8 @@ from irarchive.store import Filters
 from irarchive.tui import render
 from irarchive.tui.source import Page, Results
 
-# Drawn rows kept (a few screens' worth of a 200-row-high terminal).
+# Drawn rows kept (a few screens' worth of a 200-row-high terminal), across queries:
+# typing a query letter by letter mostly shows the same articles highlighted alike.
 STRIPS = 250
 # How far End goes past the search rows loaded so far: ranking costs time in proportion
 # to the rows ranked (all 31,316 of "war" on a million articles: about 6 s), so End
@@ -43,7 +44,7 @@ class ResultList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Open", show=False),
     ]
     COMPONENT_CLASSES = {"result-list--cursor", "result-list--loading"}
-    cursor = reactive(0, always_update=True, init=False)
+    cursor = reactive(0, always_update=True, init=False, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved to another article (None: nothing there, or not loaded)."""
@@ -82,19 +83,37 @@ class ResultList(ScrollView, can_focus=True):
         # The generation of the results last drawn (the browser's "on screen").
         self.painted = -1
         self._asked: set[tuple[int, int]] = set()
-        self._strips: dict[tuple[int, bool, int], Strip] = {}
+        # Drawn rows by what they show: (id, date, title, category, where the title is
+        # highlighted, width, cursor row). Typing changes the query's words with every
+        # key but mostly not which words are highlighted, nor the articles shown: a
+        # keystroke's new results draw only the rows that look different.
+        self._strips: dict[tuple[Any, ...], Strip] = {}
+        # Each row's key in ``_strips`` by (index, cursor row, width), for these results.
+        self._keys: dict[tuple[int, bool, int], tuple[Any, ...]] = {}
+        # What each line of the list on screen shows (its key), as last drawn.
+        self._shown: dict[int, tuple[Any, ...]] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
     def show(self, results: Results) -> None:
         """Replace the rows (a new query), cursor on the first."""
+        shown = dict(self._shown)
+        whole = self.scroll_offset.y != 0 or len(shown) != self.scrollable_content_region.height
         self.results = results
         self._asked.clear()
-        self._strips.clear()
+        self._keys.clear()
         self._set_length(results.total)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
-        self.refresh()
+        if whole:
+            self.refresh()
+            return
+        # Only the lines that look different are drawn again (typing mostly keeps the
+        # rows and how they are highlighted); the first line always, so the frame
+        # that shows these results draws the list and says so (``painted``).
+        for y, key in shown.items():
+            if y == 0 or self._key(y) != key:
+                self.refresh_line(y)
 
     def loaded(self, results: Results, page: Page) -> None:
         """A page arrived (ignored if the query changed meanwhile)."""
@@ -103,7 +122,7 @@ class ResultList(ScrollView, can_focus=True):
         for i, article in enumerate(page.rows, page.start):
             results.rows[i] = article
         results.terms.update(page.terms)
-        self.forget_drawn()
+        self._keys.clear()
         if page.total is not None:
             # A search's count is "about N": the last page says where it really ends.
             results.total, results.counted = page.total, True
@@ -156,30 +175,55 @@ class ResultList(ScrollView, can_focus=True):
 
     # ---- drawing --------------------------------------------------------------------------
 
+    def _key(self, y: int) -> tuple[Any, ...]:
+        """What line ``y`` of the list shows: a row's key in ``_strips``, or a blank
+        or loading line."""
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= self.results.total:
+            return ("blank", width)
+        article = self.results.get(index)
+        if article is None:
+            return ("loading", width)
+        # Drawn rows are kept by what they show until the focus or the theme change:
+        # a redraw for the status line, the cursor or the next keystroke's results
+        # then costs a lookup per row that looks the same.
+        cursor = index == self.cursor
+        place = (index, cursor, width)
+        key = self._keys.get(place)
+        if key is None:
+            title = article.get("title")
+            spans = render.matched_spans(title, self.terms(article))
+            key = (article.get("id"), article.get("date"), title, article.get("category"))
+            key += (spans, width, cursor)
+            if len(self._keys) >= STRIPS:
+                self._keys.clear()
+            self._keys[place] = key
+        return key
+
     def render_line(self, y: int) -> Strip:
         self.painted = self.results.generation
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
-        if index >= self.results.total:
+        key = self._key(y)
+        self._shown[y] = key
+        if key[0] == "blank":
             return Strip.blank(width, self.rich_style)
-        article = self.results.get(index)
-        if article is None:
+        if key[0] == "loading":
             self._ask(index)
             style = self.rich_style + self.get_component_rich_style("result-list--loading")
             return Strip([Segment("  loading…".ljust(width), style)], width)
-        # Drawn rows are kept until the rows, the size, the focus or the theme change:
-        # a redraw for the status line or the cursor then costs a lookup per row.
-        key = (index, index == self.cursor, width)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(article, width, index == self.cursor)
-            if len(self._strips) > 4 * STRIPS:
-                self._strips.clear()
+            article = self.results.get(index)
+            strip = self._draw(article, self.terms(article), width, key[-1])
+            if len(self._strips) >= STRIPS:
+                del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
         return strip
 
-    def _draw(self, article: dict[str, Any], width: int, cursor: bool) -> Strip:
-        text = render.row(article, self.terms(article), width)
+    def _draw(self, article: dict[str, Any], terms: list[str], width: int, cursor: bool) -> Strip:
+        text = render.row(article, terms, width)
         segments = list(text.render(self.app.console, end=""))
         style = self.rich_style
         if cursor:
@@ -189,6 +233,8 @@ class ResultList(ScrollView, can_focus=True):
 
     def forget_drawn(self) -> None:
         self._strips.clear()
+        self._keys.clear()
+        self._shown.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -225,7 +271,11 @@ class ResultList(ScrollView, can_focus=True):
             self.scroll_to(y=new, animate=False, immediate=True)
         elif new >= top + height:
             self.scroll_to(y=new - height + 1, animate=False, immediate=True)
-        self.refresh()
+        if self.scroll_offset.y != top:
+            self.refresh()
+        else:  # only the two rows the cursor left and came to look different
+            self.refresh_line(old)
+            self.refresh_line(new)
         self.post_message(self.Highlighted(self.current))
 
     def _move(self, to: int) -> None:
