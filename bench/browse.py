@@ -448,8 +448,8 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
         f"Scrolling: {len(times)} PgDn presses through the newest-first listing; the result "
         f"list had {before} child widgets at the start and {after} at row 10,000 (it is "
         "virtual: only the visible rows are drawn, pages of 200 rows are loaded on demand). "
-        "The listing API has no offset yet, so loading the page at row k reads k rows; that "
-        "is the slow tail here.",
+        "A page at row k is read with an SQL OFFSET, which SQLite still steps through "
+        "row by row (the id that breaks date ties is not in the date index): the slow tail.",
         "CPU rows: the process's CPU time (first paint) and the db thread's CPU time per "
         "search are what an idle machine would take; the wall-clock rows include waiting for "
         "the CPU on this shared machine.",
