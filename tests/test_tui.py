@@ -995,3 +995,18 @@ async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monke
         listed.refresh()
         await settle(pilot)
         assert [row[0] for row in drawn] == [first["id"]]
+
+
+def test_each_title_highlights_its_matched_and_typed_words_once(tui_db):
+    from irarchive.store import Filters
+    from irarchive.tui.source import Reader
+
+    reader = Reader(str(tui_db))
+    try:
+        reader.want(1)
+        found = reader.query("samarkand summit", Filters(), 1, 40)
+        terms = found.terms[SAMARKAND]
+        assert {"samarkand", "summit"} <= set(terms)
+        assert len(terms) == len(set(terms))
+    finally:
+        reader.close()

@@ -341,14 +341,12 @@ def _first_rows(archive: Any, text: str, filters: Filters, generation: int, firs
     except IrarchiveError:
         return Results(text, filters, 0, generation=generation)
     rows = dict(enumerate(_noted(archive, [h.article for h in result.hits])))
-    words = [t.word for t in result.query.terms]
-    terms = {h.article["id"]: h.matched["title"] + words for h in result.hits}
     return Results(
         text,
         filters,
         len(rows),
         rows,
-        terms=terms,
+        terms=_highlights(result, result.hits),
         suggestions=result.suggestions,
         paged=True,
         generation=generation,
@@ -356,6 +354,13 @@ def _first_rows(archive: Any, text: str, filters: Filters, generation: int, firs
         # Fewer than asked for: the ranking ran out, this is every result.
         counted=len(rows) < first,
     )
+
+
+def _highlights(result: Any, hits: list[Any]) -> dict[str, list[str]]:
+    """The words to highlight in each hit's title: those it matched, then the query's
+    own (a prefix being typed), each once."""
+    words = [t.word for t in result.query.terms]
+    return {h.article["id"]: list(dict.fromkeys([*h.matched["title"], *words])) for h in hits}
 
 
 def _count(archive: Any, text: str, filters: Filters) -> int:
@@ -383,9 +388,7 @@ def _search_page(archive: Any, results: Results, start: int, end: int) -> Page:
     result = search(archive, results.text, filters=results.filters, limit=end, typing=True)
     shown = {results.rows[i]["id"] for i in range(start) if i in results.rows}
     hits = [h for h in result.hits if h.article["id"] not in shown][: end - start]
-    words = [t.word for t in result.query.terms]
-    terms = {h.article["id"]: h.matched["title"] + words for h in hits}
-    page = Page(start, _noted(archive, [h.article for h in hits]), terms)
+    page = Page(start, _noted(archive, [h.article for h in hits]), _highlights(result, hits))
     if len(result.hits) < end:
         page.total = start + len(hits)  # the ranking ran out: these are the last rows
     return page
