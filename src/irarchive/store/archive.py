@@ -553,7 +553,9 @@ class Archive:
             def is_kept(rowid: int) -> bool:
                 return self._kept is not None and rowid in (self._kept[1] or ())
 
-            self.conn.create_function("irarchive_kept", 1, is_kept, deterministic=True)
+            # Not deterministic: the same rowid answers differently once another
+            # filter is kept.
+            self.conn.create_function("irarchive_kept", 1, is_kept)
             self._kept_function = True
         return True
 
