@@ -449,7 +449,12 @@ class CountGate:
         real = Reader.count
 
         def count(reader, results):
-            self.open.wait(10)
+            # Held until released, or until a newer keystroke makes it stale (as the
+            # real count is then cancelled): a held stale count would keep a worker
+            # thread of the app's pool, and the pool has only a few.
+            for _ in range(1000):
+                if self.open.wait(0.01) or reader._wanted != results.generation:
+                    break
             return real(reader, results)
 
         monkeypatch.setattr(Reader, "count", count)
