@@ -103,6 +103,25 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return auto_workers(cpus)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Less of the cyclic garbage collector's time in a test process.
+
+    Measured per xdist worker over a whole run: 1,200-2,200 young collections, 100-200
+    middle ones and 11-17 full ones (up to 0.29 s each, walking 270,000 objects), 2-3 s
+    of CPU a worker; the four test files of the most objects spent 3.5-4.5 s of 30 s
+    in it. So: freeze what the collection made (the imported modules and collected
+    tests live as long as the run; full collections no longer walk them), and collect
+    the young generation every 10,000 allocations, not 700, and the older ones every
+    20 of the previous (1.5-2 s less on those four files). Cyclic garbage still goes,
+    later; nothing of the code under test depends on when.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not reject it
 def pytest_configure_node(node) -> None:
     """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
