@@ -352,6 +352,41 @@ def run_proc(
     return Result(proc.returncode, decode(proc.stdout), decode(proc.stderr))
 
 
+def on_a_terminal(
+    argv: list[str], *, env: dict[str, str], cwd: Path | None = None, size=(30, 100)
+) -> tuple[subprocess.Popen, int]:
+    """Start ``argv`` on a new pseudo-terminal: its stdin, stdout and stderr, and its
+    controlling terminal (so ``/dev/tty`` and Ctrl-C work as in a real terminal).
+
+    Returns the process and the terminal's other end (read what it draws, write keys;
+    close it when done). Like ``pty.fork()``, without forking this Python, which has
+    threads (a forked copy of a threaded interpreter can hang, and Python 3.12+ warns):
+    ``setsid --ctty`` (util-linux) makes the program a session leader whose
+    controlling terminal is its stdin. ``size`` is (rows, columns).
+    """
+    import fcntl
+    import struct
+    import termios
+
+    ours, theirs = os.openpty()
+    try:
+        fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
+        proc = subprocess.Popen(
+            ["setsid", "--ctty", *argv],
+            stdin=theirs,
+            stdout=theirs,
+            stderr=theirs,
+            env=env,
+            cwd=cwd,
+        )
+    except BaseException:
+        os.close(ours)
+        raise
+    finally:
+        os.close(theirs)
+    return proc, ours
+
+
 def checkpoint(db: Path) -> None:
     """Fold the WAL into the main file, so the main file alone holds everything."""
     conn = sqlite3.connect(db)

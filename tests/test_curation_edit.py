@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import select
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 
 from irarchive.store import open_archive
 
-from .conftest import IRARCHIVE, digest, run_cli, run_proc
+from .conftest import IRARCHIVE, digest, on_a_terminal, run_cli, run_proc
 
 IRAN = "6b77fb39ae23803c"  # "Iranian Nuclear Deal Crisis", slug iranian-nuclear-deal-crisis
 SCO = "a510295c9c3d6635"  # "2022 SCO Summit in Samarkand: Key Takeaways"
@@ -366,12 +364,7 @@ def test_rm_refuses_on_a_pipe_without_yes(seeded):
 
 def _on_a_terminal(args: list[str], answer: bytes, db: Path) -> tuple[int, bytes]:
     """Run irarchive with a pty as stdin/stdout/stderr, answer its question, return all."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execve(sys.executable, [*IRARCHIVE, *args], {**os.environ, "IRARCHIVE_DB": str(db)})
-        finally:
-            os._exit(127)
+    proc, fd = on_a_terminal([*IRARCHIVE, *args], env={**os.environ, "IRARCHIVE_DB": str(db)})
     screen = b""
     answered = False
     try:
@@ -390,9 +383,9 @@ def _on_a_terminal(args: list[str], answer: bytes, db: Path) -> tuple[int, bytes
                 os.write(fd, answer)
                 answered = True
     finally:
-        _, status = os.waitpid(pid, 0)
+        code = proc.wait()
         os.close(fd)
-    return os.waitstatus_to_exitcode(status), screen
+    return code, screen
 
 
 def test_rm_asks_on_a_terminal(seeded):

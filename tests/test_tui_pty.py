@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import select
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import on_a_terminal
 
 pytest.importorskip("textual")
 
@@ -28,15 +26,9 @@ class Terminal:
 
     def __init__(self, command: str, env: dict[str, str], cwd: Path) -> None:
         self.screen = b""
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: a session leader whose controlling terminal is the pty
-            try:
-                os.chdir(cwd)
-                os.execve("/bin/bash", ["bash", "-c", "set -o pipefail; " + command], env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.proc, self.fd = on_a_terminal(
+            ["/bin/bash", "-c", "set -o pipefail; " + command], env=env, cwd=cwd
+        )
         self.code: int | None = None
 
     def read(self, seconds: float) -> bytes:
@@ -80,20 +72,19 @@ class Terminal:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             self.read(0.1)
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.code = os.waitstatus_to_exitcode(status)
-                return self.code
+            if (code := self.proc.poll()) is not None:
+                self.code = code
+                return code
         raise AssertionError("the program did not exit")
 
     def close(self) -> None:
         """Kill and reap whatever is left (also when the test failed)."""
         if self.code is None:
             try:
-                os.killpg(self.pid, signal.SIGKILL)
+                os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(self.pid, 0)
+            self.proc.wait()
         os.close(self.fd)
 
 
