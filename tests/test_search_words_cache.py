@@ -46,3 +46,22 @@ def test_how_a_term_is_present_is_kept_per_term_and_text():
     assert search.score_candidate(corrected, ARTICLE)[1]["title"] == ["deal"]
     assert search.score_candidate(prefix, ARTICLE)[1]["title"] == ["nuclear"]
     assert search._FOUND  # and it was kept
+
+
+def test_the_kept_words_and_matches_are_not_walked_by_the_garbage_collector():
+    # Tuples of strings and numbers: once a collection has seen them, Python stops
+    # tracking them, so big caches do not make every later collection longer.
+    import gc
+
+    search._FOUND.clear()
+    search._article_words.cache_clear()
+    search.score_candidate(search.parse_query("iran nuclear jcpoa"), ARTICLE)
+    kept = [
+        *search._FOUND,
+        *search._FOUND.values(),
+        search._article_words(ARTICLE["title"], ARTICLE["excerpt"]),
+    ]
+    assert len(kept) == 7
+    gc.collect()
+    gc.collect()  # a tuple holding tuples may be seen before them: untracked next time
+    assert [gc.is_tracked(k) for k in kept] == [False] * 7

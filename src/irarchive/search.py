@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
@@ -388,8 +389,7 @@ def expand(archive: Archive, query: Query) -> None:
         term.weight = math.log(1 + total / (df or 1)) if df else math.log(1 + total)
 
 
-@dataclass
-class _Found:
+class _Found(NamedTuple):
     """How well one query term is present in one field."""
 
     score: float = 0.0
@@ -397,7 +397,7 @@ class _Found:
     pos: int = -1
 
 
-def _coverage(term: Term, words: list[str], fuzzy: Any) -> _Found:
+def _coverage(term: Term, words: Sequence[str], fuzzy: Any) -> _Found:
     """How well one query term is present in a list of folded words (0..1)."""
     from rapidfuzz.fuzz import ratio as fuzz_ratio
 
@@ -426,12 +426,13 @@ def _coverage(term: Term, words: list[str], fuzzy: Any) -> _Found:
     return best
 
 
-def _expansion_at(term: Term, words: list[str]) -> int:
+def _expansion_at(term: Term, words: Sequence[str]) -> int:
     """Position in ``words`` where one of the term's expansions starts, or -1."""
+    words = tuple(words)
     for e in term.expansions:
-        n = len(e)
+        n, wanted = len(e), tuple(e)
         for i in range(len(words) - n + 1):
-            if words[i : i + n] == e:
+            if words[i : i + n] == wanted:
                 return i
     return -1
 
@@ -460,17 +461,26 @@ def _proximity(positions: list[int]) -> float:
 @functools.lru_cache(maxsize=2048)
 def _article_words(
     title: str, excerpt: str | None
-) -> tuple[list[str], list[str], list[str], list[str]]:
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """A candidate's plain title words, title words, title initials and excerpt words.
 
-    Cached (read-only lists: never modify them): typing a query letter by letter in
-    ``browse`` searches again on every key, and most candidates recur from one key
-    to the next; reading their words is most of the cost of scoring them.
+    Cached: typing a query letter by letter in ``browse`` searches again on every key,
+    and most candidates recur from one key to the next; reading their words is most of
+    the cost of scoring them. Tuples of strings, as ``_FOUND``'s entries: the garbage
+    collector stops tracking those once it has seen them, so the caches add nothing
+    to what a collection walks (lists and class instances it walks every time).
     """
-    return plain_tokens(title), tokens(title), title_initials(title), tokens(excerpt)
+    return (
+        tuple(plain_tokens(title)),
+        tuple(tokens(title)),
+        tuple(title_initials(title)),
+        tuple(tokens(excerpt)),
+    )
 
 
-_FOUND: dict[tuple[Any, ...], tuple[_Found, _Found]] = {}
+# How each term is present in a title and an excerpt: the two ``_Found`` as one flat
+# tuple (see above: a tuple holding tuples may take more than one collection).
+_FOUND: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 def _term_key(term: Term) -> tuple[Any, ...]:
@@ -487,9 +497,9 @@ def _term_key(term: Term) -> tuple[Any, ...]:
 
 
 def _term_found(
-    term: Term, title_words: list[str], initials: list[str], excerpt_words: list[str]
+    term: Term, title_words: Sequence[str], initials: Sequence[str], excerpt_words: Sequence[str]
 ) -> tuple[_Found, _Found]:
-    """How well one term is present in a title and in an excerpt (never modify them)."""
+    """How well one term is present in a title and in an excerpt."""
     from rapidfuzz import process
 
     t = _coverage(term, title_words, process)
@@ -536,25 +546,24 @@ def score_candidate(
         key = (term_key, article["title"], article.get("excerpt"))
         found = _FOUND.get(key)
         if found is None:
-            found = _term_found(term, title_words, initials, excerpt_words)
+            t, e = _term_found(term, title_words, initials, excerpt_words)
             if len(_FOUND) >= FOUND_CACHE:
                 _FOUND.clear()
-            _FOUND[key] = found
-        t, e = found
-        title_cov += term.weight * t.score
-        excerpt_cov += term.weight * e.score
-        pos = t.pos
-        if t.word and not (0 <= pos < len(plain) and plain[pos] == t.word) and t.word in plain:
+            found = _FOUND[key] = (*t, *e)
+        t_score, t_word, pos, e_score, e_word, _ = found
+        title_cov += term.weight * t_score
+        excerpt_cov += term.weight * e_score
+        if t_word and not (0 <= pos < len(plain) and plain[pos] == t_word) and t_word in plain:
             # A possessive as typed ("uk's") is a joined form added at the end of
             # the indexed words; where the title has it is where the plain words do.
-            pos = plain.index(t.word)
+            pos = plain.index(t_word)
         positions.append(pos if pos < len(plain) else -1)
-        if t.word:
-            matched["title"].append(t.word)
-        if e.word:
-            matched["excerpt"].append(e.word)
-        where = "title" if t.score else "excerpt" if e.score else "nowhere"
-        detail = t.word or e.word
+        if t_word:
+            matched["title"].append(t_word)
+        if e_word:
+            matched["excerpt"].append(e_word)
+        where = "title" if t_score else "excerpt" if e_score else "nowhere"
+        detail = t_word or e_word
         why.append(
             f"{term.word!r} -> {where}" + (f" ({detail})" if detail and detail != term.word else "")
         )
