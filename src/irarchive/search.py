@@ -70,6 +70,9 @@ COMMONER = 50
 # A word still being typed (``typing=True``) is searched as itself and at most these
 # many of its commonest completions.
 TYPING_COMPLETIONS = 24
+# While a word is typed, the every-word pass over titles and excerpts ranks only its
+# newest this many matches (or as many as results wanted; ``RANK_WINDOW`` otherwise).
+TYPING_FILL = 300
 # Per-term match results kept across searches (typing repeats most of them).
 FOUND_CACHE = 16384
 _PHRASE = lazy_re(r'"([^"]*)"')
@@ -616,8 +619,10 @@ def search(
     ``typing``: the text is being typed (search as you type), so a last word not yet
     followed by a space is taken as unfinished: when it begins archive words it is
     not corrected as a typo, and when it begins very many it stands for its
-    ``TYPING_COMPLETIONS`` commonest (more letters narrow it down). Complete words,
-    and every word of a text ending in a space, are searched as without ``typing``.
+    ``TYPING_COMPLETIONS`` commonest (more letters narrow it down). While a word is
+    typed, the passes that fill the rows below the titles with every word are bounded
+    (see ``_find``): the next key searches again. Complete words, and every word of a
+    text ending in a space, are searched as without ``typing``.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
@@ -649,7 +654,8 @@ def search(
     if scope == "notes":
         hits = _note_hits(archive, query, filters, [], min_score, cap, only=True)
     else:
-        hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+        quick = typing and any(t.partial for t in query.terms)
+        hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted, quick)
         if not title_only and archive.has_notes():
             hits = _note_hits(archive, query, filters, hits, min_score, cap, only=False)
     hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
@@ -704,18 +710,33 @@ def _find(
     cap: int,
     window: int | None,
     wanted: int,
+    quick: bool = False,
 ) -> list[Hit]:
-    """Candidates from the index, reranked: every word first, then most of them."""
+    """Candidates from the index, reranked: every word first, then most of them.
+
+    ``quick``: a word is being typed (``search(typing=True)``) and the next key will
+    search again, so the passes after the titles with every word, which only fill
+    the rows below those, are bounded (``TYPING_FILL``). When a bound left matches
+    out, ``query.unfinished`` is set: the text finished may find other articles.
+    """
     n = len(query.terms)
     hits: list[Hit] = []
     candidates: list = []
     # Title passes ask the title-only index, unless a -word must be absent from
     # the excerpt too.
     titles = not query.excluded
+    quick = quick and window is not None and not title_only
+    fill = max(TYPING_FILL, wanted)
 
-    def every_match(match: str, title_index: bool) -> list:
+    def every_match(match: str, title_index: bool, *, bounded: bool = False) -> list:
         """Up to ``cap`` matches ranked; fewer for common words (the window cut):
-        a bounded slice has no single best anyway."""
+        a bounded slice has no single best anyway. ``bounded``: the newest ``fill``."""
+        if bounded:
+            found, cut = archive.fts_ranked(
+                match, filters, _keep(cap, wanted), window=fill, titles=title_index
+            )
+            query.unfinished = query.unfinished or cut
+            return found
         return archive.fts_ranked(
             match, filters, cap, window=window, limit_if_cut=_keep(cap, wanted), titles=title_index
         )[0]
@@ -729,8 +750,12 @@ def _find(
         )[0]
         hits = _rerank(query, candidates, False, min_score)
     if title_only or window is None or len(hits) < wanted:
+        # Typed, only the newest matches: what ranks below the titles with every
+        # word (the excerpts, titles with some of the words) is for the rows below.
         more = every_match(
-            build_match(query, title_only=title_only, mode="and"), titles and title_only
+            build_match(query, title_only=title_only, mode="and"),
+            titles and title_only,
+            bounded=quick,
         )
         seen = {h.article["id"] for h in hits}
         hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
@@ -749,14 +774,16 @@ def _find(
             if title_or and 2 < n <= MAX_SUBSET_WORDS:
                 # Titles with all words but one, each a bounded query of its own:
                 # ranking every title with any of the words is what costs.
+                # Typed, a screenful each: the rows below the titles with every word.
+                keep = wanted if quick else _keep(cap, wanted)
                 for skip in range(n):
                     part = Query(
                         [t for i, t in enumerate(query.terms) if i != skip], [], query.excluded
                     )
                     sub = build_match(part, title_only=True, mode="and")
-                    more += archive.fts_ranked(
-                        sub, filters, _keep(cap, wanted), window=window, titles=titles
-                    )[0]
+                    rows = archive.fts_ranked(sub, filters, keep, window=window, titles=titles)[0]
+                    query.unfinished = query.unfinished or (quick and len(rows) >= keep)
+                    more += rows
             if not more:
                 in_titles = title_only or title_or
                 more = every_match(
