@@ -137,7 +137,9 @@ def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monke
     since = Filters(period=resolve_filters("2022", None, None, today=date(2026, 11, 27)))
     queries = ["cooperation", "central asia", "turkmenistan gas", "tur"]
     before = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
-    assert all(before.values())
+    counted = {q: count(archive, q, filters=since, typing=True) for q in queries}
+    assert all(before.values()) and all(counted.values())
+    assert counted["tur"] < count(archive, "tur", typing=True)  # the filter counts
     archive.keep_filter(since)
     statements: list[str] = []
     archive.conn.set_trace_callback(statements.append)
@@ -146,6 +148,13 @@ def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monke
     assert after == before
     walks = [s for s in statements if "ORDER BY f.rowid DESC" in s]
     assert walks and all("irarchive_kept" in s and "JOIN" not in s for s in walks)
+    # Counted the same, without reading each match's row either.
+    statements.clear()
+    archive.conn.set_trace_callback(statements.append)
+    assert {q: count(archive, q, filters=since, typing=True) for q in queries} == counted
+    archive.conn.set_trace_callback(None)
+    counts = [s for s in statements if "count(*)" in s]
+    assert len(counts) == 4 and all("irarchive_kept" in s and "JOIN" not in s for s in counts)
     # Another program adds an article of 2023: the kept rowids are out of date.
     other = sqlite3.connect(path)
     other.execute(

@@ -472,12 +472,20 @@ class Archive:
         """How many articles match an FTS5 expression (and ``filters``).
 
         Without filters this walks posting lists only (about a millisecond for a
-        word in 30,000 articles); filters add one row lookup per match.
+        word in 30,000 articles); filters add one row lookup per match, unless
+        their rowids are kept (``keep_filter``: ``nuclear --since 2020`` on a million
+        articles, 15,000 matches, 150 -> 27 ms).
         """
         clauses, params = self._where(filters, "a")
         try:
             if not clauses:
                 sql = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+                return self.conn.execute(sql, (match,)).fetchone()[0]
+            if self._kept_rowids(filters):
+                sql = (
+                    "SELECT count(*) FROM articles_fts "
+                    "WHERE articles_fts MATCH ? AND irarchive_kept(rowid)"
+                )
                 return self.conn.execute(sql, (match,)).fetchone()[0]
             small = self._filtered_rowids(filters, FILTER_FIRST)
             if small is not None:
