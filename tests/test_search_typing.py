@@ -137,7 +137,9 @@ def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monke
     since = Filters(period=resolve_filters("2022", None, None, today=date(2026, 11, 27)))
     queries = ["cooperation", "central asia", "turkmenistan gas", "tur"]
     before = {q: ids(search(archive, q, filters=since, typing=True)) for q in queries}
-    assert all(before.values())
+    counted = {q: count(archive, q, filters=since, typing=True) for q in queries}
+    assert all(before.values()) and all(counted.values())
+    assert counted["tur"] < count(archive, "tur", typing=True)  # the filter counts
     archive.keep_filter(since)
     statements: list[str] = []
     archive.conn.set_trace_callback(statements.append)
@@ -146,6 +148,13 @@ def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monke
     assert after == before
     walks = [s for s in statements if "ORDER BY f.rowid DESC" in s]
     assert walks and all("irarchive_kept" in s and "JOIN" not in s for s in walks)
+    # Counted the same, without reading each match's row either.
+    statements.clear()
+    archive.conn.set_trace_callback(statements.append)
+    assert {q: count(archive, q, filters=since, typing=True) for q in queries} == counted
+    archive.conn.set_trace_callback(None)
+    counts = [s for s in statements if "count(*)" in s]
+    assert len(counts) == 4 and all("irarchive_kept" in s and "JOIN" not in s for s in counts)
     # Another program adds an article of 2023: the kept rowids are out of date.
     other = sqlite3.connect(path)
     other.execute(
@@ -161,3 +170,74 @@ def test_a_kept_filter_finds_the_same_without_reading_each_match(tmp_path, monke
     archive.conn.set_trace_callback(None)
     assert not any("irarchive_kept" in s for s in statements)
     archive.close()
+
+
+# Imported oldest first (rowid order is what the index walks newest first).
+FILL = [
+    {"title": "Caspian Pipeline Deal Signed", "date": "2020-01-01", "excerpt": "Oil."},
+    {"title": "Caspian Summit Ends", "date": "2020-02-01", "excerpt": "The pipeline is late."},
+    *(
+        {"title": f"Market News {n}", "date": f"2021-0{n}-01", "excerpt": "Caspian pipeline."}
+        for n in range(1, 5)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def fill_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    import json
+
+    folder = tmp_path_factory.mktemp("fill")
+    source = folder / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in FILL), encoding="utf-8")
+    archive = open_archive(str(folder / "fill.db"))
+    archive.import_items(list(read(str(source), fmt="jsonl")))
+    yield archive
+    archive.close()
+
+
+def titles(result) -> list[str]:
+    return [h.article["title"] for h in result.hits]
+
+
+def test_while_a_word_is_typed_the_rows_below_the_titles_come_from_the_newest_matches(
+    fill_archive: Archive, monkeypatch
+) -> None:
+    # One title has every word; the rows below it are filled from the newest
+    # matches of every word anywhere (at least as many as results wanted).
+    monkeypatch.setattr(search_mod, "TYPING_FILL", 1)
+    typed = search(fill_archive, "caspian pipelin", typing=True, limit=3)
+    assert titles(typed) == ["Caspian Pipeline Deal Signed", "Market News 4", "Market News 3"]
+    # Older matches were left out: the finished text may find others.
+    assert typed.query.unfinished
+    finished = ["Caspian Pipeline Deal Signed", "Caspian Summit Ends", "Market News 4"]
+    assert titles(search(fill_archive, "caspian pipeline", limit=3)) == finished
+    assert titles(search(fill_archive, "caspian pipeline ", typing=True, limit=3)) == finished
+    # A window that holds every match finds what the search of the finished text finds.
+    monkeypatch.setattr(search_mod, "TYPING_FILL", 6)
+    typed = search(fill_archive, "caspian pipelin", typing=True, limit=3)
+    assert titles(typed) == finished and not typed.query.unfinished
+
+
+def test_while_a_word_is_typed_titles_with_all_words_but_one_are_a_screenful_each(
+    fill_archive: Archive, monkeypatch
+) -> None:
+    limits: dict[str, list[int]] = {}
+    real = Archive.fts_ranked
+
+    def fts_ranked(self, match, filters, limit, **kwargs):
+        limits.setdefault(match, []).append(limit)
+        return real(self, match, filters, limit, **kwargs)
+
+    monkeypatch.setattr(Archive, "fts_ranked", fts_ranked)
+    # No title has all three words: titles with two of them are asked for, each pair
+    # ranked for as many rows as are wanted while the last word is typed.
+    typed = search(fill_archive, "caspian summit pipelin", typing=True, limit=1)
+    pairs = [m for m in limits if m.startswith("title : ") and m.count(" AND ") == 1]
+    assert len(pairs) == 3 and all(limits[m] == [1] for m in pairs)
+    assert titles(typed)[:1] == ["Caspian Summit Ends"]
+    assert typed.query.unfinished  # a pair had as many titles as asked for: maybe more
+    limits.clear()
+    search(fill_archive, "caspian summit pipeline", limit=1)
+    pairs = [m for m in limits if m.startswith("title : ") and m.count(" AND ") == 1]
+    assert len(pairs) == 3 and all(limits[m] == [search_mod.KEEP_CUT] for m in pairs)

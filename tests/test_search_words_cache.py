@@ -46,3 +46,63 @@ def test_how_a_term_is_present_is_kept_per_term_and_text():
     assert search.score_candidate(corrected, ARTICLE)[1]["title"] == ["deal"]
     assert search.score_candidate(prefix, ARTICLE)[1]["title"] == ["nuclear"]
     assert search._FOUND  # and it was kept
+
+
+def test_the_kept_words_and_matches_are_not_walked_by_the_garbage_collector():
+    # Tuples of strings and numbers: once a collection has seen them, Python stops
+    # tracking them, so big caches do not make every later collection longer.
+    import gc
+
+    search._FOUND.clear()
+    search._article_words.cache_clear()
+    search.score_candidate(search.parse_query("iran nuclear jcpoa"), ARTICLE)
+    kept = [
+        *search._FOUND,
+        *search._FOUND.values(),
+        search._article_words(ARTICLE["title"], ARTICLE["excerpt"]),
+    ]
+    assert len(kept) == 7
+    gc.collect()
+    gc.collect()  # a tuple holding tuples may be seen before them: untracked next time
+    assert [gc.is_tracked(k) for k in kept] == [False] * 7
+
+
+def test_candidate_rows_are_read_once_and_never_served_stale(tmp_path, monkeypatch):
+    import json
+    import sqlite3
+
+    from irarchive.sources import read
+    from irarchive.store import Filters, open_archive
+
+    source = tmp_path / "in.jsonl"
+    records = [dict(ARTICLE, date=f"2022-0{n}-01", title=f"{ARTICLE['title']} {n}") for n in (1, 2)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    archive = open_archive(str(tmp_path / "a.db"))
+    archive.import_items(list(read(str(source), fmt="jsonl")))
+    reads: list[str] = []
+    archive.conn.set_trace_callback(
+        lambda sql: reads.append(sql) if "FROM articles WHERE rowid IN" in sql else None
+    )
+    try:
+
+        def found() -> list[str]:
+            return [a["excerpt"] for a, _ in archive.fts_ranked('"nuclear"', Filters(), 10)[0]]
+
+        assert found() == [ARTICLE["excerpt"]] * 2 and len(reads) == 1
+        assert found() == [ARTICLE["excerpt"]] * 2 and len(reads) == 1  # kept
+        # The articles returned are the caller's own to change.
+        archive.fts_ranked('"nuclear"', Filters(), 10)[0][0][0]["excerpt"] = "mine"
+        assert found() == [ARTICLE["excerpt"]] * 2
+        # Another program changes the archive: the rows are read again.
+        other = sqlite3.connect(str(tmp_path / "a.db"))
+        with other:
+            other.execute("UPDATE articles SET excerpt = 'Talks resumed' WHERE title LIKE '%1'")
+        other.close()
+        assert sorted(found()) == sorted([ARTICLE["excerpt"], "Talks resumed"])
+        assert len(reads) == 2
+        # Full, the kept rows are dropped, never the rows being read.
+        monkeypatch.setattr("irarchive.store.archive.KEPT_ROWS", 1)
+        archive._rows[1].pop(next(iter(archive._rows[1])))
+        assert sorted(found()) == sorted([ARTICLE["excerpt"], "Talks resumed"])
+    finally:
+        archive.close()

@@ -177,3 +177,55 @@ def test_the_process_exits_when_the_browser_is_killed(tui_db):
         parent.wait()
         parent.stdout.close()
     assert exited(child)
+
+
+def collections_reach(process, n: int, within: float = 10.0) -> dict:
+    """The child's garbage-collection stats once it has run ``n`` collections (or the
+    deadline passed)."""
+    deadline = time.monotonic() + within
+    while True:
+        stats = process.stats()
+        if stats["collections"] >= n or time.monotonic() >= deadline:
+            return stats
+        time.sleep(0.05)
+
+
+def test_the_process_collects_garbage_between_searches_when_idle(tui_db):
+    from irarchive.tui.searcher import SearchProcess
+
+    process = SearchProcess(str(tui_db), collect_idle=0.2, collect_every=1000)
+    try:
+        assert process.ready.wait(30)
+        before = process.stats()
+        # Never in the middle of a search: Python's own collector is off, and what the
+        # process held at start-up (the modules a search uses) is frozen.
+        assert before["automatic"] is False
+        assert before["frozen"] > 1000
+        assert before["collections"] == 0
+        found = process.call("query", 1, "samarkand", Filters(), 1, 40)
+        assert found.rows[0]["id"] == SAMARKAND
+        # Idle after a search: it collects once, on its own.
+        after = collections_reach(process, 1)
+        assert after["collections"] == 1 and after["seconds"] >= 0
+        time.sleep(0.6)  # three idle periods without a request: nothing to collect
+        assert process.stats()["collections"] == 1
+        process.call("query", 2, "iranian nuclear", Filters(), 2, 40)
+        assert collections_reach(process, 2)["collections"] == 2
+    finally:
+        process.close()
+
+
+def test_the_process_collects_after_so_many_requests_if_never_idle(tui_db):
+    from irarchive.tui.searcher import SearchProcess
+
+    process = SearchProcess(str(tui_db), collect_idle=3600, collect_every=3)
+    try:
+        assert process.ready.wait(30)
+        for generation, text in enumerate(["s", "sa", "sam", "sama", "samar"], 1):
+            process.call("query", generation, text, Filters(), generation, 40)
+            # Answered after the work queued before it: the collection due after the
+            # third request has run by then, the next one is not due yet.
+            assert process.stats()["collections"] == generation // 3
+        assert process.stats()["automatic"] is False
+    finally:
+        process.close()

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from irarchive.errors import Ambiguous, NotFound, UsageError
 from irarchive.store import Archive, Filters
@@ -69,6 +70,9 @@ COMMONER = 50
 # A word still being typed (``typing=True``) is searched as itself and at most these
 # many of its commonest completions.
 TYPING_COMPLETIONS = 24
+# While a word is typed, the every-word pass over titles and excerpts ranks only its
+# newest this many matches (or as many as results wanted; ``RANK_WINDOW`` otherwise).
+TYPING_FILL = 300
 # Per-term match results kept across searches (typing repeats most of them).
 FOUND_CACHE = 16384
 _PHRASE = lazy_re(r'"([^"]*)"')
@@ -388,8 +392,7 @@ def expand(archive: Archive, query: Query) -> None:
         term.weight = math.log(1 + total / (df or 1)) if df else math.log(1 + total)
 
 
-@dataclass
-class _Found:
+class _Found(NamedTuple):
     """How well one query term is present in one field."""
 
     score: float = 0.0
@@ -397,7 +400,7 @@ class _Found:
     pos: int = -1
 
 
-def _coverage(term: Term, words: list[str], fuzzy: Any) -> _Found:
+def _coverage(term: Term, words: Sequence[str], fuzzy: Any) -> _Found:
     """How well one query term is present in a list of folded words (0..1)."""
     from rapidfuzz.fuzz import ratio as fuzz_ratio
 
@@ -426,12 +429,13 @@ def _coverage(term: Term, words: list[str], fuzzy: Any) -> _Found:
     return best
 
 
-def _expansion_at(term: Term, words: list[str]) -> int:
+def _expansion_at(term: Term, words: Sequence[str]) -> int:
     """Position in ``words`` where one of the term's expansions starts, or -1."""
+    words = tuple(words)
     for e in term.expansions:
-        n = len(e)
+        n, wanted = len(e), tuple(e)
         for i in range(len(words) - n + 1):
-            if words[i : i + n] == e:
+            if words[i : i + n] == wanted:
                 return i
     return -1
 
@@ -460,17 +464,26 @@ def _proximity(positions: list[int]) -> float:
 @functools.lru_cache(maxsize=2048)
 def _article_words(
     title: str, excerpt: str | None
-) -> tuple[list[str], list[str], list[str], list[str]]:
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """A candidate's plain title words, title words, title initials and excerpt words.
 
-    Cached (read-only lists: never modify them): typing a query letter by letter in
-    ``browse`` searches again on every key, and most candidates recur from one key
-    to the next; reading their words is most of the cost of scoring them.
+    Cached: typing a query letter by letter in ``browse`` searches again on every key,
+    and most candidates recur from one key to the next; reading their words is most of
+    the cost of scoring them. Tuples of strings, as ``_FOUND``'s entries: the garbage
+    collector stops tracking those once it has seen them, so the caches add nothing
+    to what a collection walks (lists and class instances it walks every time).
     """
-    return plain_tokens(title), tokens(title), title_initials(title), tokens(excerpt)
+    return (
+        tuple(plain_tokens(title)),
+        tuple(tokens(title)),
+        tuple(title_initials(title)),
+        tuple(tokens(excerpt)),
+    )
 
 
-_FOUND: dict[tuple[Any, ...], tuple[_Found, _Found]] = {}
+# How each term is present in a title and an excerpt: the two ``_Found`` as one flat
+# tuple (see above: a tuple holding tuples may take more than one collection).
+_FOUND: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 def _term_key(term: Term) -> tuple[Any, ...]:
@@ -487,9 +500,9 @@ def _term_key(term: Term) -> tuple[Any, ...]:
 
 
 def _term_found(
-    term: Term, title_words: list[str], initials: list[str], excerpt_words: list[str]
+    term: Term, title_words: Sequence[str], initials: Sequence[str], excerpt_words: Sequence[str]
 ) -> tuple[_Found, _Found]:
-    """How well one term is present in a title and in an excerpt (never modify them)."""
+    """How well one term is present in a title and in an excerpt."""
     from rapidfuzz import process
 
     t = _coverage(term, title_words, process)
@@ -536,25 +549,24 @@ def score_candidate(
         key = (term_key, article["title"], article.get("excerpt"))
         found = _FOUND.get(key)
         if found is None:
-            found = _term_found(term, title_words, initials, excerpt_words)
+            t, e = _term_found(term, title_words, initials, excerpt_words)
             if len(_FOUND) >= FOUND_CACHE:
                 _FOUND.clear()
-            _FOUND[key] = found
-        t, e = found
-        title_cov += term.weight * t.score
-        excerpt_cov += term.weight * e.score
-        pos = t.pos
-        if t.word and not (0 <= pos < len(plain) and plain[pos] == t.word) and t.word in plain:
+            found = _FOUND[key] = (*t, *e)
+        t_score, t_word, pos, e_score, e_word, _ = found
+        title_cov += term.weight * t_score
+        excerpt_cov += term.weight * e_score
+        if t_word and not (0 <= pos < len(plain) and plain[pos] == t_word) and t_word in plain:
             # A possessive as typed ("uk's") is a joined form added at the end of
             # the indexed words; where the title has it is where the plain words do.
-            pos = plain.index(t.word)
+            pos = plain.index(t_word)
         positions.append(pos if pos < len(plain) else -1)
-        if t.word:
-            matched["title"].append(t.word)
-        if e.word:
-            matched["excerpt"].append(e.word)
-        where = "title" if t.score else "excerpt" if e.score else "nowhere"
-        detail = t.word or e.word
+        if t_word:
+            matched["title"].append(t_word)
+        if e_word:
+            matched["excerpt"].append(e_word)
+        where = "title" if t_score else "excerpt" if e_score else "nowhere"
+        detail = t_word or e_word
         why.append(
             f"{term.word!r} -> {where}" + (f" ({detail})" if detail and detail != term.word else "")
         )
@@ -607,8 +619,10 @@ def search(
     ``typing``: the text is being typed (search as you type), so a last word not yet
     followed by a space is taken as unfinished: when it begins archive words it is
     not corrected as a typo, and when it begins very many it stands for its
-    ``TYPING_COMPLETIONS`` commonest (more letters narrow it down). Complete words,
-    and every word of a text ending in a space, are searched as without ``typing``.
+    ``TYPING_COMPLETIONS`` commonest (more letters narrow it down). While a word is
+    typed, the passes that fill the rows below the titles with every word are bounded
+    (see ``_find``): the next key searches again. Complete words, and every word of a
+    text ending in a space, are searched as without ``typing``.
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
@@ -640,7 +654,8 @@ def search(
     if scope == "notes":
         hits = _note_hits(archive, query, filters, [], min_score, cap, only=True)
     else:
-        hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted)
+        quick = typing and any(t.partial for t in query.terms)
+        hits = _find(archive, query, filters, title_only, min_score, cap, window, wanted, quick)
         if not title_only and archive.has_notes():
             hits = _note_hits(archive, query, filters, hits, min_score, cap, only=False)
     hits.sort(key=lambda h: (-h.score, h.bm25, -(_date_key(h.article)), h.article["id"]))
@@ -695,18 +710,33 @@ def _find(
     cap: int,
     window: int | None,
     wanted: int,
+    quick: bool = False,
 ) -> list[Hit]:
-    """Candidates from the index, reranked: every word first, then most of them."""
+    """Candidates from the index, reranked: every word first, then most of them.
+
+    ``quick``: a word is being typed (``search(typing=True)``) and the next key will
+    search again, so the passes after the titles with every word, which only fill
+    the rows below those, are bounded (``TYPING_FILL``). When a bound left matches
+    out, ``query.unfinished`` is set: the text finished may find other articles.
+    """
     n = len(query.terms)
     hits: list[Hit] = []
     candidates: list = []
     # Title passes ask the title-only index, unless a -word must be absent from
     # the excerpt too.
     titles = not query.excluded
+    quick = quick and window is not None and not title_only
+    fill = max(TYPING_FILL, wanted)
 
-    def every_match(match: str, title_index: bool) -> list:
+    def every_match(match: str, title_index: bool, *, bounded: bool = False) -> list:
         """Up to ``cap`` matches ranked; fewer for common words (the window cut):
-        a bounded slice has no single best anyway."""
+        a bounded slice has no single best anyway. ``bounded``: the newest ``fill``."""
+        if bounded:
+            found, cut = archive.fts_ranked(
+                match, filters, _keep(cap, wanted), window=fill, titles=title_index
+            )
+            query.unfinished = query.unfinished or cut
+            return found
         return archive.fts_ranked(
             match, filters, cap, window=window, limit_if_cut=_keep(cap, wanted), titles=title_index
         )[0]
@@ -720,8 +750,12 @@ def _find(
         )[0]
         hits = _rerank(query, candidates, False, min_score)
     if title_only or window is None or len(hits) < wanted:
+        # Typed, only the newest matches: what ranks below the titles with every
+        # word (the excerpts, titles with some of the words) is for the rows below.
         more = every_match(
-            build_match(query, title_only=title_only, mode="and"), titles and title_only
+            build_match(query, title_only=title_only, mode="and"),
+            titles and title_only,
+            bounded=quick,
         )
         seen = {h.article["id"] for h in hits}
         hits += _rerank(query, [c for c in more if c[0]["id"] not in seen], title_only, min_score)
@@ -740,14 +774,16 @@ def _find(
             if title_or and 2 < n <= MAX_SUBSET_WORDS:
                 # Titles with all words but one, each a bounded query of its own:
                 # ranking every title with any of the words is what costs.
+                # Typed, a screenful each: the rows below the titles with every word.
+                keep = wanted if quick else _keep(cap, wanted)
                 for skip in range(n):
                     part = Query(
                         [t for i, t in enumerate(query.terms) if i != skip], [], query.excluded
                     )
                     sub = build_match(part, title_only=True, mode="and")
-                    more += archive.fts_ranked(
-                        sub, filters, _keep(cap, wanted), window=window, titles=titles
-                    )[0]
+                    rows = archive.fts_ranked(sub, filters, keep, window=window, titles=titles)[0]
+                    query.unfinished = query.unfinished or (quick and len(rows) >= keep)
+                    more += rows
             if not more:
                 in_titles = title_only or title_or
                 more = every_match(

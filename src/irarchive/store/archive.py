@@ -96,6 +96,9 @@ FILTER_FIRST = 3000
 #: ``keep_filter`` keeps the rowids of filters selecting at most this many articles
 #: (wider ones pass most matches anyway: reading their rows costs little more).
 KEPT_FILTER = 400_000
+#: Article rows the full-text passes read that are kept for the next search (browse
+#: searches on every key, and most candidates recur from one key to the next).
+KEPT_ROWS = 4096
 #: A tag on more articles than this is checked article by article (see ``_where``).
 COMMON_TAG = 20_000
 
@@ -161,6 +164,8 @@ class Archive:
         # (key, rowids) of the filter ``keep_filter`` keeps; None rowids: too many.
         self._kept: tuple[tuple, frozenset[int] | None] | None = None
         self._kept_function = False
+        # ((data_version, total_changes), {rowid: row}) of ``_with_articles``.
+        self._rows: tuple[tuple[int, int], dict[int, tuple]] = ((-1, -1), {})
         #: Why replaying other tools' changes into the index failed on opening (a
         #: damaged index), or None; ``db check --repair`` rebuilds it.
         self.index_error: str | None = None
@@ -467,12 +472,20 @@ class Archive:
         """How many articles match an FTS5 expression (and ``filters``).
 
         Without filters this walks posting lists only (about a millisecond for a
-        word in 30,000 articles); filters add one row lookup per match.
+        word in 30,000 articles); filters add one row lookup per match, unless
+        their rowids are kept (``keep_filter``: ``nuclear --since 2020`` on a million
+        articles, 15,000 matches, 150 -> 27 ms).
         """
         clauses, params = self._where(filters, "a")
         try:
             if not clauses:
                 sql = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+                return self.conn.execute(sql, (match,)).fetchone()[0]
+            if self._kept_rowids(filters):
+                sql = (
+                    "SELECT count(*) FROM articles_fts "
+                    "WHERE articles_fts MATCH ? AND irarchive_kept(rowid)"
+                )
                 return self.conn.execute(sql, (match,)).fetchone()[0]
             small = self._filtered_rowids(filters, FILTER_FIRST)
             if small is not None:
@@ -624,14 +637,32 @@ class Archive:
             raise ArchiveError(f"search failed: {exc}") from None
 
     def _with_articles(self, ranked: list[tuple[int, float]]) -> list[tuple[dict[str, Any], float]]:
-        """The articles for (rowid, rank) pairs, in the same order."""
+        """The articles for (rowid, rank) pairs, in the same order.
+
+        Rows read are kept (``KEPT_ROWS``, as plain tuples: nothing for the garbage
+        collector to walk) until the archive changes: reading the candidates' rows was
+        a sixth of the time of the browse bench's typed searches, and three in four
+        recur from one key to the next.
+        """
         if not ranked:
             return []
-        sql = (
-            f"SELECT {self._columns()} FROM articles "
-            "WHERE rowid IN (SELECT value FROM json_each(?))"
+        state = (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
         )
-        rows = {r[0]: r for r in self.conn.execute(sql, (json.dumps([r for r, _ in ranked]),))}
+        if self._rows[0] != state:
+            self._rows = (state, {})
+        rows = self._rows[1]
+        missing = [r for r, _ in ranked if r not in rows]
+        if len(rows) + len(missing) > KEPT_ROWS:
+            rows.clear()
+            missing = [r for r, _ in ranked]
+        if missing:
+            sql = (
+                f"SELECT {self._columns()} FROM articles "
+                "WHERE rowid IN (SELECT value FROM json_each(?))"
+            )
+            rows.update((r[0], tuple(r)) for r in self.conn.execute(sql, (json.dumps(missing),)))
         return [(_row_to_dict(rows[r]), rank) for r, rank in ranked if r in rows]
 
     def has_notes(self) -> bool:

@@ -17,11 +17,23 @@ sent as pickled tuples over a socket pair:
   reads of older generations stop. Every request also carries its generation, and the
   child reads requests as they come while the db thread works, so queued stale
   requests are answered "stale" without being run: only the newest is searched.
+- ``(id, "stats")``: answered ``(id, "stats", {...}, None)`` once the work queued before
+  it is done (``SearchProcess.stats``, the garbage collection below).
 
 The child never outlives the browser: it exits when the socket closes (the browser quit
 or died: the kernel closes its end), and on Linux the kernel also kills it when its
 parent dies (``PR_SET_PDEATHSIG``, as the import reader does; see ``irarchive.ingest``).
 If the process cannot start, or dies, the ``Reader`` reads in-thread instead.
+
+Garbage: Python's cyclic collector would run whenever enough objects had been made,
+that is in the middle of some search, and a full collection walks every object the
+child holds (the searches' caches, the modules): tens of milliseconds added to a
+random keystroke. Cycles are rare here (a few hundred objects over hundreds of
+searches), so the child turns automatic collection off, freezes what it holds at
+start-up (``gc.freeze``: the modules a search uses, imported before "ready", are never
+walked again), and collects on the db thread, between searches: when no request has
+come for ``idle`` seconds, and at the latest after ``every`` requests (a person who
+never pauses). ``SearchProcess.stats`` says how many collections ran and what they cost.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -42,6 +55,10 @@ from irarchive.tui.source import Stale
 CHILD = "import sys; del sys.path[0]; from irarchive.tui.searcher import main; main(sys.argv[1:])"
 # Seconds ``close`` waits for the child to exit after closing its socket, before killing it.
 EXIT_WAIT = 2.0
+# The child collects garbage after this many seconds without a request, and at the
+# latest after this many requests (see the module docstring).
+COLLECT_IDLE = 0.5
+COLLECT_EVERY = 500
 
 
 class ProcessGone(Exception):
@@ -51,11 +68,14 @@ class ProcessGone(Exception):
 class SearchProcess:
     """A child process answering the browser's searches (see the module docstring)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self, path: str, *, collect_idle: float = COLLECT_IDLE, collect_every: int = COLLECT_EVERY
+    ) -> None:
         ours, theirs = socket.socketpair()
+        argv = [str(theirs.fileno()), path, str(os.getpid()), str(collect_idle), str(collect_every)]
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", CHILD, str(theirs.fileno()), path, str(os.getpid())],
+                [sys.executable, "-c", CHILD, *argv],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -106,6 +126,16 @@ class SearchProcess:
 
     def call(self, op: str, generation: int, *args: Any) -> Any:
         """``op(*args)`` in the child; raises ``Stale`` if it went stale, ``ProcessGone``."""
+        return self._ask((generation, op, args))
+
+    def stats(self) -> dict[str, Any]:
+        """The child's garbage collection: ``automatic`` (whether Python's collector runs
+        by itself), ``frozen`` objects, ``collections`` run, ``collected`` objects found
+        unreachable, their ``seconds`` of CPU. Answered after the work queued before it;
+        it makes no search stale."""
+        return self._ask(("stats",))
+
+    def _ask(self, message: tuple[Any, ...]) -> Any:
         if not self.usable():
             raise ProcessGone
         future: Future[Any] = Future()
@@ -114,7 +144,7 @@ class SearchProcess:
         if self.gone.is_set():  # it went while this was being asked: nobody would answer
             self._pending.pop(request, None)
             raise ProcessGone
-        self._send((request, generation, op, args))
+        self._send((request, *message))
         return future.result()
 
     def _receive(self) -> None:
@@ -132,6 +162,8 @@ class SearchProcess:
                 continue
             if outcome == "ok":
                 self.answered += 1
+                future.set_result(value)
+            elif outcome == "stats":
                 future.set_result(value)
             elif outcome == "stale":
                 future.set_exception(Stale())
@@ -172,8 +204,64 @@ class SearchProcess:
 # ---- the child ------------------------------------------------------------------------
 
 
-def serve(fd: int, path: str, parent: int) -> None:
+class _Collector:
+    """Cyclic garbage collection between searches, on the db thread (module docstring)."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.requests = 0  # since the last collection was queued
+        self.collections = 0
+        self.collected = 0
+        self.seconds = 0.0
+
+    def request(self) -> bool:
+        """One more request; whether a collection is due anyway (``every`` of them).
+        (Counted on the main thread only.)"""
+        self.requests += 1
+        return self.requests >= self.every
+
+    def queue(self, pool: Any) -> None:
+        """Collect on the db thread, once the work queued before is done."""
+        self.requests = 0
+        pool.submit(self.collect)
+
+    def collect(self) -> None:
+        import gc
+
+        started = time.thread_time()
+        self.collected += gc.collect()
+        self.seconds += time.thread_time() - started
+        self.collections += 1
+
+    def stats(self) -> dict[str, Any]:
+        import gc
+
+        return {
+            "automatic": gc.isenabled(),
+            "frozen": gc.get_freeze_count(),
+            "collections": self.collections,
+            "collected": self.collected,
+            "seconds": self.seconds,
+        }
+
+
+def _warm_up() -> None:
+    """Import what a search imports, so that it is frozen with the rest."""
+    import rapidfuzz.distance.OSA  # noqa: F401
+    import rapidfuzz.fuzz  # noqa: F401
+    import rapidfuzz.process  # noqa: F401
+
+    import irarchive.search  # noqa: F401
+    import irarchive.store.annotations  # noqa: F401
+
+
+def serve(
+    fd: int, path: str, parent: int, idle: float = COLLECT_IDLE, every: int = COLLECT_EVERY
+) -> None:
     """Answer requests on the socket ``fd`` until it closes (see the module docstring)."""
+    import gc
+
+    gc.disable()
     from multiprocessing.connection import Connection
 
     from irarchive.ingest import _die_with
@@ -203,23 +291,53 @@ def serve(fd: int, path: str, parent: int) -> None:
         except OSError:
             os._exit(0)  # the browser has gone
 
+    def stats(request: int) -> None:
+        try:
+            with send_lock:
+                conn.send((request, "stats", collector.stats(), None))
+        except OSError:
+            os._exit(0)  # the browser has gone
+
     try:
         reader.run(lambda archive: None)  # open the archive before saying ready
+        _warm_up()
     except Exception:  # noqa: BLE001 - the browser reads in-thread and reports the error
         os._exit(1)
+    collector = _Collector(every)
+    # What is held now (modules, the archive) lives as long as the process: never
+    # walked by a collection again.
+    gc.collect()
+    gc.freeze()
     conn.send(("ready",))
+    busy = time.monotonic()  # when the last search or keystroke came
     while True:
         try:
+            if collector.requests:
+                wait = busy + idle - time.monotonic()
+                if wait <= 0 or not conn.poll(wait):
+                    # Idle: collect between this keystroke's search and the next one's.
+                    collector.queue(reader._pool)
+                    continue
             message = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, RuntimeError):
             os._exit(0)  # the browser quit or died: a running search is not wanted
         if message[0] == "want":
+            busy = time.monotonic()
             reader.want(message[1])
             continue
+        if message[1:] == ("stats",):
+            try:
+                reader._pool.submit(stats, message[0])
+            except RuntimeError:
+                os._exit(0)
+            continue
         request, generation, op, args = message
+        busy = time.monotonic()
         reader.want(generation)
         try:
             future = reader._pool.submit(reader._call, generation, ops[op], *args)
+            if collector.request():  # never idle: after this search, before the next
+                collector.queue(reader._pool)
         except RuntimeError:
             os._exit(0)
         future.add_done_callback(lambda done, r=request, g=generation, o=op: answer(r, g, o, done))
@@ -229,8 +347,8 @@ def main(argv: list[str]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the browser's
-    fd, path, parent = argv
-    serve(int(fd), path, int(parent))
+    fd, path, parent, idle, every = argv
+    serve(int(fd), path, int(parent), float(idle), int(every))
 
 
 if __name__ == "__main__":
