@@ -423,6 +423,26 @@ async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypa
 
 
 @run_async
+async def test_counting_and_paging_never_repr_the_rows(tui_db, monkeypatch):
+    # Textual describes a worker by the repr of its arguments unless told otherwise:
+    # for a page or a count that is every row loaded so far, on the UI thread.
+    from irarchive.tui.source import Results
+
+    described: list[int] = []
+    monkeypatch.setattr(Results, "__repr__", lambda self: described.append(1) or "Results")
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "end")  # pages load
+        await settle(pilot)
+        await type_text(pilot, "bulletin")  # each keystroke's results are counted
+        await settle(pilot)
+        assert len(b.app.results.results.rows) > 5 and b.app.results.results.counted
+    assert described == []
+
+
+@run_async
 async def test_mouse_click_highlights_then_opens(tui_db):
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 30)) as pilot:
