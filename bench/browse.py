@@ -281,9 +281,12 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
         shown_at = app._shown
 
         def record_shown(generation: int, *args) -> None:
+            # Stamped first: the garbage collection held back until the results are on
+            # screen runs inside ``_shown`` (see tui/collector), after their frame.
+            now = time.perf_counter()
             shown_at(generation, *args)
             if generation not in app._typed:  # done waiting: its results were drawn
-                shown.setdefault(generation, time.perf_counter())
+                shown.setdefault(generation, now)
 
         app._shown = record_shown
         app.latencies.clear()
