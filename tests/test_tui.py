@@ -711,6 +711,87 @@ async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeyp
 
 
 @run_async
+async def test_garbage_collection_waits_for_a_moves_frame_and_a_pages_arrival(tui_db, monkeypatch):
+    import gc
+
+    from irarchive.tui.results import ResultList
+
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    collecting: list[bool] = []  # gc.isenabled() as each line of the list was drawn
+    real = ResultList.render_line
+
+    def render_line(self, y):
+        collecting.append(gc.isenabled())
+        return real(self, y)
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab")
+        await settle(pilot)
+        monkeypatch.setattr(ResultList, "render_line", render_line)
+        await pilot.press("pagedown")  # the cursor to the last row on screen
+        await settle(pilot)
+        moved = len(collecting)
+        await pilot.press("pagedown", "pagedown")  # rows not loaded: drawn as they arrive
+        await settle(pilot)
+        assert "loading" not in screen_text(b.app) and b.app.results.current is not None
+        assert moved >= 2 and len(collecting) > moved
+        assert not any(collecting)  # no line was drawn while a collection could run
+        assert gc.isenabled()  # and once drawn, collections run as usual
+
+
+@run_async
+async def test_garbage_collection_is_held_a_bounded_time(tui_db, monkeypatch):
+    import gc
+
+    from irarchive.tui import collector
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    monkeypatch.setattr(collector, "HOLD_AT_MOST", 0.2)
+    gate = QueryGate(monkeypatch)  # the search never answers (until the end)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        for _ in range(500):
+            if gate.waiting.is_set():
+                break
+            await asyncio.sleep(0.02)
+        assert gate.waiting.is_set() and not gc.isenabled()
+        for _ in range(250):
+            if gc.isenabled():
+                break
+            await asyncio.sleep(0.02)
+        assert gc.isenabled() and b.app._typed  # released, results still awaited
+        gate.release()
+        await settle(pilot)
+    assert gc.isenabled()
+
+
+def test_the_collector_releases_a_hold_older_than_its_limit():
+    import gc
+
+    from irarchive.tui.collector import HOLD_AT_MOST
+
+    now = [100.0]
+    quiet = QuietCollector(clock=lambda: now[0])
+    try:
+        quiet.hold()
+        now[0] += HOLD_AT_MOST * 0.9
+        quiet.limit()
+        assert not gc.isenabled()
+        now[0] += HOLD_AT_MOST * 0.2
+        quiet.limit()
+        assert gc.isenabled()
+        quiet.hold()  # the next key holds it again, for as long
+        assert not gc.isenabled()
+    finally:
+        quiet.close()
+    assert gc.isenabled()
+
+
+@run_async
 async def test_results_cached_before_another_program_changed_the_archive_are_not_shown(
     tui_db, tmp_path, cli, monkeypatch
 ):

@@ -80,8 +80,10 @@ class ResultList(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.results = Results("", Filters(), 0)
-        # The generation of the results last drawn (the browser's "on screen").
+        # The generation of the results last drawn (the browser's "on screen"), and
+        # how many lines have been drawn (a key's frame has drawn when it grows).
         self.painted = -1
+        self.drawn = 0
         self._asked: set[tuple[int, int]] = set()
         # Drawn rows by what they show: (id, date, title, category, where the title is
         # highlighted, width, cursor row). Typing changes the query's words with every
@@ -203,6 +205,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         self.painted = self.results.generation
+        self.drawn += 1
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         key = self._key(y)
