@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui_data import ARTICLES
+from tests.tui_data import ARTICLES, HOSTILE_TITLE
 
 pytest.importorskip("textual")
 
@@ -1045,13 +1045,13 @@ async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monke
     from irarchive.tui import results as results_mod
 
     drawn: list[tuple[str, tuple]] = []
-    real = results_mod.render.row
+    real = results_mod.render.row_segments
 
-    def counted(article, terms, width):
-        drawn.append((article["id"], render.matched_spans(article["title"], terms)))
-        return real(article, terms, width)
+    def counted(article, spans, width, console):
+        drawn.append((article["id"], spans))
+        return real(article, spans, width, console)
 
-    monkeypatch.setattr(results_mod.render, "row", counted)
+    monkeypatch.setattr(results_mod.render, "row_segments", counted)
     lines: list[int] = []
     render_line = results_mod.ResultList.render_line
 
@@ -1111,3 +1111,37 @@ def test_each_title_highlights_its_matched_and_typed_words_once(tui_db):
         assert len(terms) == len(set(terms))
     finally:
         reader.close()
+
+
+ROW_TITLES = [
+    "2022 SCO Summit in Samarkand: Key Takeaways",
+    "Shanghai Cooperation Organization: History and Role in Regional Security in Eurasia",
+    "中国与中亚峰会：最新进展与合作前景",  # two cells a character: cut inside one
+    "Türkiye’s “Middle Corridor” 🚆 and the Trans-Caspian route",
+    "Cafe\u0301 diplomacy",  # a combining mark
+    HOSTILE_TITLE,
+    "",
+]
+
+
+@pytest.mark.parametrize("width", [4, 12, 20, 35, 69, 70, 101])
+@pytest.mark.parametrize("title", ROW_TITLES)
+def test_a_row_drawn_directly_is_the_row_text_rendered(title, width):
+    # The list draws rows as segments made directly; they must be exactly what
+    # rendering the row's Text gives: the same cells, styles and segments.
+    from rich.console import Console
+
+    from irarchive.tui import render
+
+    console = Console(width=200, color_system="truecolor")
+    for dated, category in [
+        ("2022-09-30", "Politics"),
+        (None, None),
+        ("2022-W39", "International Relations and Security"),
+        ("２０２２年九月", "能源"),
+    ]:
+        article = {"title": title, "date": dated, "category": category}
+        for terms in ([], ["samarkand", "sco"], ["shangh", "regional", "security"], ["中国"]):
+            spans = render.matched_spans(title, terms)
+            expected = list(render.row(article, terms, width).render(console, end=""))
+            assert render.row_segments(article, spans, width, console) == expected

@@ -219,19 +219,22 @@ class ResultList(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             article = self.results.get(index)
-            strip = self._draw(article, self.terms(article), width, key[-1])
+            strip = self._draw(article, key[-3], width, key[-1])
             if len(self._strips) >= STRIPS:
                 del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
         return strip
 
-    def _draw(self, article: dict[str, Any], terms: list[str], width: int, cursor: bool) -> Strip:
-        text = render.row(article, terms, width)
-        segments = list(text.render(self.app.console, end=""))
+    def _draw(
+        self, article: dict[str, Any], spans: tuple[tuple[int, int], ...], width: int, cursor: bool
+    ) -> Strip:
+        segments = render.row_segments(article, spans, width, self.app.console)
         style = self.rich_style
         if cursor:
             style = style + self.get_component_rich_style("result-list--cursor")
-        strip = Strip(segments).crop_extend(0, width, None)
+        strip = Strip(segments)
+        if strip.cell_length != width:
+            strip = strip.crop_extend(0, width, None)
         return strip.apply_style(style) if style else strip
 
     def forget_drawn(self) -> None:
