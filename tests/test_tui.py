@@ -443,6 +443,50 @@ async def test_counting_and_paging_never_repr_the_rows(tui_db, monkeypatch):
 
 
 @run_async
+async def test_the_scrollbar_is_redrawn_only_when_it_looks_different(tui_db, monkeypatch):
+    from textual.scrollbar import ScrollBar
+
+    from irarchive.store import Filters
+    from irarchive.tui.source import Results
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+        rows = dict(listed.results.rows)
+        redrawn: list[ScrollBar] = []
+        refresh = ScrollBar.refresh
+
+        def counted_refresh(self, *args, **kwargs):
+            redrawn.append(self)
+            return refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(ScrollBar, "refresh", counted_refresh)
+
+        def show(total: int, counted: bool = True) -> Results:
+            found = Results("x", Filters(), total, dict(rows), counted=counted)
+            redrawn.clear()
+            listed.show(found)
+            return found
+
+        show(31_316)
+        assert redrawn and listed.virtual_size.height == 31_316
+        show(27_043)  # its thumb at its smallest, at the top, as before
+        assert not redrawn and listed.virtual_size.height == 27_043
+        assert listed.vertical_scrollbar.window_virtual_size == 27_043
+        # A keystroke's first screenful, not counted yet: the range stays as it was...
+        found = show(45, counted=False)
+        assert not redrawn and listed.virtual_size.height == 27_043
+        redrawn.clear()
+        listed.counted(found, 20_000)  # ... until the count, which looks the same
+        assert not redrawn and listed.virtual_size.height == 20_000
+        show(60)  # a short list: a long thumb
+        assert redrawn and listed.virtual_size.height == 60
+        await pilot.press("tab", "end")  # the cursor stays on the rows found
+        assert listed.cursor == 59
+
+
+@run_async
 async def test_mouse_click_highlights_then_opens(tui_db):
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 30)) as pilot:

@@ -7,6 +7,7 @@ listing never becomes a million widgets or rows in memory.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from rich.segment import Segment
@@ -16,6 +17,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from irarchive.store import Filters
@@ -104,7 +106,7 @@ class ResultList(ScrollView, can_focus=True):
         self.results = results
         self._asked.clear()
         self._keys.clear()
-        self._set_length(results.total)
+        self._set_length(self._length())
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
         if whole:
@@ -150,10 +152,19 @@ class ResultList(ScrollView, can_focus=True):
 
     def resized(self) -> None:
         """The list's length follows ``results.total``; the cursor stays on a row."""
-        if self.virtual_size.height != self.results.total:
-            self._set_length(self.results.total)
+        if self.virtual_size.height != self._length():
+            self._set_length(self._length())
             if self.results.total and self.cursor >= self.results.total:
                 self.cursor = self.results.total - 1
+
+    def _length(self) -> int:
+        """The scroll range: the results' length, and until they are counted no less
+        than it was. A keystroke's first rows are a screenful (``≥ 45``), counted a
+        moment later: the scrollbar would jump from the last count to a screenful and
+        back on every keystroke, and each jump redraws it (2-3 ms a frame). Lines past
+        the rows found are blank meanwhile, and the cursor stays on the rows."""
+        found = self.results
+        return found.total if found.counted else max(found.total, self.virtual_size.height)
 
     def _set_length(self, rows: int) -> None:
         """The list is ``rows`` long: new scroll range and scrollbar, and no layout.
@@ -164,9 +175,27 @@ class ResultList(ScrollView, can_focus=True):
         and the scrollbar are all that change.
         """
         size = Size(self.size.width, rows)
-        if size != self.virtual_size:
-            self.set_reactive(ResultList.virtual_size, size)
+        if size == self.virtual_size:
+            return
+        before = self._thumb(self.virtual_size.height)
+        self.set_reactive(ResultList.virtual_size, size)
+        if before is not None and before == self._thumb(rows):
+            # The scrollbar looks the same (its thumb at its smallest, at the top, for
+            # 31,316 results as for 27,043): its range changes, it is not redrawn.
+            self.vertical_scrollbar.set_reactive(ScrollBar.window_virtual_size, rows)
+        else:
             self._scroll_update(size)
+
+    def _thumb(self, rows: int) -> tuple[int, int] | None:
+        """Where the scrollbar's thumb is for a list ``rows`` long, in eighths of a cell,
+        as Textual's ``ScrollBarRender`` places it (None: no thumb, or not laid out)."""
+        bar = self.vertical_scrollbar
+        size, window, position = bar.size.height, bar.window_size, bar.position
+        if not (size and window and rows and size != rows and rows != window):
+            return None
+        thumb = max(1, window / (rows / size))
+        start = int((size - thumb) * (position / (rows - window)) * 8)
+        return start, start + ceil(thumb * 8)
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -266,7 +295,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.forget_drawn()
-        self._set_length(self.results.total)
+        self._set_length(self._length())
 
     # ---- moving ---------------------------------------------------------------------------
 
