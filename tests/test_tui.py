@@ -487,6 +487,37 @@ async def test_the_scrollbar_is_redrawn_only_when_it_looks_different(tui_db, mon
 
 
 @run_async
+async def test_the_preview_repaints_only_the_lines_that_look_different(tui_db, monkeypatch):
+    from irarchive.tui.preview import Preview
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        pane = b.app.query_one(Preview)
+        before = pane.text.splitlines()
+        assert b.app.results.current["id"] == SAMARKAND
+        drawn: list[int] = []
+        real = Preview.render_line
+
+        def render_line(self, y):
+            drawn.append(y)
+            return real(self, y)
+
+        monkeypatch.setattr(Preview, "render_line", render_line)
+        await pilot.press("tab", "j")  # the next article: also in Politics, shorter
+        await settle(pilot)
+        assert b.app.results.current["id"] == SCO_HISTORY
+        after = pane.text.splitlines()
+        height = pane.scrollable_content_region.height
+        lines = [(before + [""] * height)[:height], (after + [""] * height)[:height]]
+        changed = {y for y in range(height) if lines[0][y] != lines[1][y]}
+        assert "category: Politics" in before and "category: Politics" in after
+        assert drawn and set(drawn) <= changed and len(changed) < height // 2
+        shown = screen_text(b.app)  # the lines kept are the new article's too
+        assert "founded in 2001" in shown and "Leaders met in Samarkand" not in shown
+
+
+@run_async
 async def test_mouse_click_highlights_then_opens(tui_db):
     b = Browser(tui_db)
     async with b.app.run_test(size=(120, 30)) as pilot:
