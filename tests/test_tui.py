@@ -415,9 +415,10 @@ async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypa
         assert found.total == len(ARTICLES) and sorted(found.rows) == list(range(20))
         await pilot.press("tab", "end")
         await settle(pilot)
-        # The pages on screen (rows 29-45) arrived; the one between (20-24) did not.
+        # The pages on screen (rows 29-45) arrived, and those two screens above them
+        # (read ahead, see the next test).
         assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
-        assert sorted(found.rows) == [*range(20), *range(25, 46)]
+        assert sorted(found.rows) == list(range(46))
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
 
@@ -515,6 +516,34 @@ async def test_the_preview_repaints_only_the_lines_that_look_different(tui_db, m
         assert drawn and set(drawn) <= changed and len(changed) < height // 2
         shown = screen_text(b.app)  # the lines kept are the new article's too
         assert "founded in 2001" in shown and "Leaders met in Samarkand" not in shown
+
+
+@run_async
+async def test_moving_reads_the_rows_two_screens_ahead(tui_db, monkeypatch):
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+        found = listed.results
+        height = listed.scrollable_content_region.height
+        assert 3 * height + 5 < found.total
+        assert max(found.rows) < height + 5  # the rows on screen, in pages of 5
+        await pilot.press("tab")
+        await settle(pilot)
+        drawn = listed.drawn
+        await pilot.press("j")
+        await settle(pilot)
+        # Down to three screens from the top: a PgDn or two will find them loaded.
+        assert set(range(3 * height)) <= set(found.rows)
+        assert max(found.rows) < 3 * height + 5
+        # Drawn: the two rows the cursor left and came to, not the pages read ahead.
+        assert listed.drawn - drawn == 2
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        top = listed.scroll_offset.y
+        assert top > 0 and "loading" not in screen_text(b.app)
+        assert set(range(min(top + 3 * height, found.total))) <= set(found.rows)
 
 
 @run_async

@@ -133,7 +133,9 @@ class ResultList(ScrollView, can_focus=True):
         elif results.searched and not results.counted:
             results.total = max(results.total, len(results.rows))
         self.resized()
-        self.refresh()
+        top = self.scroll_offset.y
+        if page.start < top + self.scrollable_content_region.height and page.end > top:
+            self.refresh()  # else a page read ahead, off screen: nothing to draw yet
         if page.start <= self.cursor < page.start + len(page.rows):
             self.post_message(self.Highlighted(self.current))
 
@@ -316,6 +318,22 @@ class ResultList(ScrollView, can_focus=True):
     def _move(self, to: int) -> None:
         if self.results.total:
             self.cursor = max(0, min(to, self.results.total - 1))
+            self._read_ahead()
+
+    def _read_ahead(self) -> None:
+        """Ask for the rows up to two screens above and below the view, so that moving
+        on (PgDn held down, say) finds them loaded instead of drawing "loading…" and
+        waiting for a page (20-55 ms from the search process at row 4,000 of a million).
+        Only as the person moves: a keystroke's first rows never ask for more."""
+        height = max(self.scrollable_content_region.height, 1)
+        top = self.scroll_offset.y
+        # A search's rows load in one run from the last one loaded (see missing_page),
+        # so the rows above the view come with those on it.
+        above = range(top if self.results.searched else max(top - 2 * height, 0), top)
+        below = range(top + height, min(top + 3 * height, self.results.total))
+        for index in (*reversed(above), *below):  # nearest first
+            if index not in self.results.rows:
+                self._ask(index)
 
     def action_cursor_up(self) -> None:
         self._move(self.cursor - 1)

@@ -129,6 +129,10 @@ class Page:
     terms: dict[str, list[str]] = field(default_factory=dict)
     total: int | None = None
 
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows)
+
 
 def cache_key(text: str, filters: Filters) -> tuple[str, Filters]:
     # Whitespace only separates words: "war " finds what "war" found.
