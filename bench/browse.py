@@ -18,7 +18,13 @@
   screen); and the frames Textual drew while typing, their time and how much of the
   screen each repainted.
 - Scrolling: PgDn through the newest-first listing until the cursor is past row
-  10,000; per key, the time until the row under the cursor is loaded and drawn.
+  10,000; per key, the time from the key to the end of the frame that drew the row
+  under the cursor loaded (the key goes to the app as Pilot sends it, without
+  Pilot's waits for the process to be idle, which cost 40-60 ms a press), then a
+  pause of ``--scroll-interval`` ms before the next key.
+- Python's cyclic garbage collector in the browser's process (``gc.callbacks``): how
+  many collections of each generation ran while typing and scrolling, their CPU
+  time, and how many started between a key and its results on screen.
 
 Writes a Markdown section between ``bench:browse`` markers of ``--out`` (or prints it).
 Usage: python bench/browse.py --db bench/out/big.db --out docs/benchmarks.md
@@ -218,6 +224,45 @@ class Probe:
         self._restore()
 
 
+class GcLog:
+    """Each collection of the cyclic garbage collector while ``recording``: (start,
+    generation, CPU seconds of the thread that ran it, objects collected)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.collections: list[tuple[float, int, float, int]] = []
+        self.recording = False
+        self._started = (0.0, 0.0)
+        self._gc = gc
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if not self.recording:
+            return
+        if phase == "start":
+            self._started = (time.perf_counter(), time.thread_time())
+        else:
+            start, cpu = self._started
+            took = time.thread_time() - cpu
+            self.collections.append((start, info["generation"], took, info["collected"]))
+
+    def close(self) -> None:
+        self._gc.callbacks.remove(self._callback)
+
+    def summary(self, windows: list[tuple[float, float]] = ()) -> dict:
+        out: dict = {}
+        for gen in (0, 1, 2):
+            took = [c[2] for c in self.collections if c[1] == gen]
+            inside = sum(
+                1
+                for c in self.collections
+                if c[1] == gen and any(a <= c[0] <= b for a, b in windows)
+            )
+            out[gen] = (len(took), sum(took), max(took, default=0.0), inside)
+        return out
+
+
 async def typing(db: Path, dates: str, interval: float) -> dict:
     """Type every query; per keystroke its latency, class and whether it was searched."""
     from irarchive.dates import resolve_filters
@@ -236,9 +281,12 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
         shown_at = app._shown
 
         def record_shown(generation: int, *args) -> None:
+            # Stamped first: the garbage collection held back until the results are on
+            # screen runs inside ``_shown`` (see tui/collector), after their frame.
+            now = time.perf_counter()
             shown_at(generation, *args)
             if generation not in app._typed:  # done waiting: its results were drawn
-                shown.setdefault(generation, time.perf_counter())
+                shown.setdefault(generation, now)
 
         app._shown = record_shown
         app.latencies.clear()
@@ -246,6 +294,8 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
         measured: set[int] = set()
         ui_started = time.thread_time()
         probe.recording = True
+        collector = GcLog()
+        collector.recording = True
         try:
             for query in QUERIES:
                 kind = dict(TYPED)[query]
@@ -256,14 +306,15 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
                 await settle(app, pilot)
                 keys += [(kind, text, t) for text, t in app.latencies]
                 app.latencies.clear()
-                probe.recording = False
+                probe.recording = collector.recording = False
                 await pilot.press("ctrl+a", "ctrl+k")  # clear the box for the next query
                 await settle(app, pilot)
-                probe.recording = True
+                probe.recording = collector.recording = True
                 app.latencies.clear()  # the cleared box is not a measured keystroke
         finally:
-            probe.recording = False
+            probe.recording = collector.recording = False
             probe.close()
+            collector.close()
         ui_cpu = time.thread_time() - ui_started
         typed = sum(len(q) for q in QUERIES)
         searched = [g for g in app.reader.query_cpu if g >= first_gen]
@@ -282,7 +333,14 @@ async def typing(db: Path, dates: str, interval: float) -> dict:
                         "handling": step["handled"] - step["taken"],
                     }
                 )
+        # Between a keystroke (its search started) and its results on screen.
+        windows = [
+            (probe.steps[g]["typed"], shown[g])
+            for g in measured
+            if "typed" in probe.steps.get(g, {}) and g in shown
+        ]
         return {
+            "gc": collector.summary(windows),
             "steps": steps,
             "frames": probe.frames,
             "keys": keys,
@@ -315,7 +373,11 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
-async def scrolling(db: Path, target: int) -> tuple[list[float], int, int]:
+async def scrolling(db: Path, target: int, interval: float) -> dict:
+    """PgDn until the cursor is past row ``target``: per key, key to the frame that drew
+    the cursor's row loaded."""
+    from textual import events
+
     from irarchive.tui.app import BrowseApp
 
     app = BrowseApp(str(db), search_process=PROCESS)
@@ -323,17 +385,58 @@ async def scrolling(db: Path, target: int) -> tuple[list[float], int, int]:
         await settle(app, pilot)
         widgets = len(app.results.children)
         await pilot.press("tab")
-        times = []
-        while app.results.cursor < target:
-            t0 = time.perf_counter()
-            await pilot.press("pagedown")
-            while app.results.current is None:
-                if time.perf_counter() - t0 > 120:
-                    raise SystemExit("scrolling: a page never arrived")
-                await asyncio.sleep(0.001)
-            await pilot.pause()
-            times.append(time.perf_counter() - t0)
-        return times, widgets, len(app.results.children)
+        await settle(app, pilot)
+        results = app.results
+        timer = app.screen._update_timer
+        on_timer_update, render_line = timer._callback, results.render_line
+        drew_cursor = False
+        drawn: list[float] = []  # ends of the frames that drew the cursor's row loaded
+
+        def line(y: int):
+            nonlocal drew_cursor
+            if results.scroll_offset.y + y == results.cursor and results.current is not None:
+                drew_cursor = True
+            return render_line(y)
+
+        def frame() -> None:
+            nonlocal drew_cursor
+            drew_cursor = False
+            on_timer_update()
+            if drew_cursor:
+                drawn.append(time.perf_counter())
+
+        timer._callback, results.render_line = frame, line
+        collector = GcLog()
+        times: list[float] = []
+        windows: list[tuple[float, float]] = []
+        collector.recording = True
+        ui_started = time.thread_time()
+        try:
+            while results.cursor < target:
+                before = len(drawn)
+                t0 = time.perf_counter()
+                key = events.Key("pagedown", None)
+                key.set_sender(app)
+                app._driver.send_message(key)
+                while len(drawn) == before:
+                    if time.perf_counter() - t0 > 120:
+                        raise SystemExit("scrolling: a page never arrived")
+                    await asyncio.sleep(0.0005)
+                times.append(drawn[-1] - t0)
+                windows.append((t0, drawn[-1]))
+                await asyncio.sleep(interval)
+        finally:
+            ui_cpu = time.thread_time() - ui_started
+            collector.recording = False
+            collector.close()
+            timer._callback = on_timer_update
+            del results.render_line
+        return {
+            "times": times,
+            "widgets": (widgets, len(results.children)),
+            "ui_cpu_per_key": ui_cpu / max(len(times), 1),
+            "gc": collector.summary(windows),
+        }
 
 
 # ---- report -------------------------------------------------------------------------------
@@ -398,8 +501,9 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
     for label, run in typed:
         row(f"CPU time of each search that ran, {label}", "", run["search_cpu"])
         row(f"CPU time of each count (after the paint), {label}", "", run["count_cpu"])
-    times, before, after = scroll
-    row("PgDn to the loaded row, to row 10,000", "", times)
+    times = scroll["times"]
+    before, after = scroll["widgets"]
+    row("PgDn to the loaded row drawn, to row 10,000", "", times)
     lines += [
         "",
         "Where a searched keystroke's time goes (the keystrokes above that ran a search and "
@@ -441,15 +545,27 @@ def report(args, frames, rows, typed, scroll, db_count) -> str:
             f"then the repaint), repainting {statistics.median(shares):.0%} of the screen "
             f"at the median; {full} were whole-screen repaints."
         )
+    runs = [(f"typing, {label}", run) for label, run in typed]
+    if times:
+        runs.append(("scrolling", scroll))
+    for label, run in runs:
+        gc = run["gc"]
+        said = ", ".join(
+            f"gen {gen}: {n} ({ms(total)} ms CPU, max {ms(top)} ms, {inside} in a key's wait)"
+            for gen, (n, total, top, inside) in gc.items()
+        )
+        lines.append(f"Garbage collections in the browser's process, {label}: {said}.")
     lines += [
         "",
         f"Typing: {len(QUERIES)} queries letter by letter, one key every "
         f"{args.key_interval:.0f} ms: " + ", ".join(f"`{q}`" for q in QUERIES) + ".",
-        f"Scrolling: {len(times)} PgDn presses through the newest-first listing; the result "
+        f"Scrolling: {len(times)} PgDn presses through the newest-first listing, "
+        f"{args.scroll_interval:.0f} ms after each press was drawn; the result "
         f"list had {before} child widgets at the start and {after} at row 10,000 (it is "
         "virtual: only the visible rows are drawn, pages of 200 rows are loaded on demand). "
-        "A page at row k is read with an SQL OFFSET, which SQLite still steps through "
-        "row by row (the id that breaks date ties is not in the date index): the slow tail.",
+        "A page at row k is read with an SQL OFFSET, which SQLite steps through in the "
+        "date index (m009); the UI thread used "
+        f"{ms(scroll.get('ui_cpu_per_key', 0))} ms of CPU per press.",
         "CPU rows: the process's CPU time (first paint) and the db thread's CPU time per "
         "search are what an idle machine would take; the wall-clock rows include waiting for "
         "the CPU on this shared machine.",
@@ -487,6 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key-interval", type=float, default=120, help="ms between keys")
     parser.add_argument("--since", default="2020", help="the date filter of the second pass")
     parser.add_argument("--scroll-to", type=int, default=10_000)
+    parser.add_argument(
+        "--scroll-interval", type=float, default=50, help="ms from a PgDn drawn to the next"
+    )
     parser.add_argument("--out", type=Path, help="Markdown file to update between markers")
     parser.add_argument(
         "--typing-only",
@@ -519,7 +638,9 @@ def main(argv: list[str] | None = None) -> int:
         values = [t for _, _, t in run["keys"]]
         p95, top = percentile(values, 95), max(values)
         print(f"{label}: p95 {p95:.3f} max {top:.3f}", file=sys.stderr, flush=True)
-    scroll = ([], 0, 0) if args.typing_only else asyncio.run(scrolling(args.db, args.scroll_to))
+    scroll: dict = {"times": [], "widgets": (0, 0)}
+    if not args.typing_only:
+        scroll = asyncio.run(scrolling(args.db, args.scroll_to, args.scroll_interval / 1000))
     text = report(args, frames, rows, typed, scroll, db_count)
     if args.out:
         write_section(args.out, text)

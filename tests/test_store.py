@@ -118,6 +118,58 @@ def test_failing_migration_rolls_back(tmp_path, monkeypatch):
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
 
 
+def _listing_plans(archive, filters: Filters) -> list[str]:
+    """The query plan of every statement a page of the listing further down runs."""
+    statements: list[str] = []
+    archive.conn.set_trace_callback(statements.append)
+    try:
+        list(archive.list_articles(filters, limit=3, offset=2))  # among the dated ones
+    finally:
+        archive.conn.set_trace_callback(None)
+    return [
+        row[3]
+        for sql in statements
+        if sql.lstrip().upper().startswith("SELECT")
+        for row in archive.conn.execute("EXPLAIN QUERY PLAN " + sql)
+    ]
+
+
+@pytest.mark.parametrize("since", [None, "2022-01-01"])
+def test_a_page_of_the_listing_follows_the_date_index_without_sorting(tmp_path, since):
+    # Newest first, ties by id, is the index's own order (m009): a page further down
+    # skips the rows before it in the index, not by reading and sorting them all.
+    from datetime import date
+
+    from irarchive.dates import Period
+
+    archive = open_archive(str(tmp_path / "a.db"), seed=seed.load_seed)
+    period = Period(date.fromisoformat(since), date(9999, 12, 31)) if since else None
+    plans = _listing_plans(archive, Filters(period=period))
+    assert any("articles_date" in p for p in plans), plans
+    assert not any("TEMP B-TREE" in p for p in plans), plans
+
+
+def test_m009_puts_the_id_in_the_date_index_of_an_older_archive(tmp_path):
+    path = str(tmp_path / "a.db")
+    archive = open_archive(path, seed=seed.load_seed)
+    before = [a["id"] for a in archive.list_articles()]
+    archive.close()
+    conn = sqlite3.connect(path)  # the archive as schema 8 left it
+    conn.execute("DROP INDEX articles_date")
+    conn.execute("CREATE INDEX articles_date ON articles(date_start, date_end)")
+    conn.execute("PRAGMA user_version = 8")
+    conn.commit()
+    conn.close()
+    archive = open_archive(path)
+    version = archive.conn.execute("PRAGMA user_version").fetchone()[0]
+    sql = archive.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_date'")
+    assert version == migrations.LATEST >= 9
+    assert sql.fetchone()[0] == "CREATE INDEX articles_date ON articles(date_start, date_end, id)"
+    assert archive.check() == []
+    assert [a["id"] for a in archive.list_articles()] == before
+    assert not any("TEMP B-TREE" in p for p in _listing_plans(archive, Filters()))
+
+
 def test_non_archive_sqlite_file_is_refused(tmp_path):
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)

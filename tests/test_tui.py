@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui_data import ARTICLES
+from tests.tui_data import ARTICLES, HOSTILE_TITLE
 
 pytest.importorskip("textual")
 
@@ -415,11 +415,135 @@ async def test_the_listing_is_loaded_page_by_page_as_it_scrolls(tui_db, monkeypa
         assert found.total == len(ARTICLES) and sorted(found.rows) == list(range(20))
         await pilot.press("tab", "end")
         await settle(pilot)
-        # The pages on screen (rows 29-45) arrived; the one between (20-24) did not.
+        # The pages on screen (rows 29-45) arrived, and those two screens above them
+        # (read ahead, see the next test).
         assert b.app.results.current["title"] == "Regional Trade Bulletin number 1"
-        assert sorted(found.rows) == [*range(20), *range(25, 46)]
+        assert sorted(found.rows) == list(range(46))
         assert "loading" not in screen_text(b.app)
         assert not b.app.results.children  # rows are drawn, never made widgets
+
+
+@run_async
+async def test_counting_and_paging_never_repr_the_rows(tui_db, monkeypatch):
+    # Textual describes a worker by the repr of its arguments unless told otherwise:
+    # for a page or a count that is every row loaded so far, on the UI thread.
+    from irarchive.tui.source import Results
+
+    described: list[int] = []
+    monkeypatch.setattr(Results, "__repr__", lambda self: described.append(1) or "Results")
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "end")  # pages load
+        await settle(pilot)
+        await type_text(pilot, "bulletin")  # each keystroke's results are counted
+        await settle(pilot)
+        assert len(b.app.results.results.rows) > 5 and b.app.results.results.counted
+    assert described == []
+
+
+@run_async
+async def test_the_scrollbar_is_redrawn_only_when_it_looks_different(tui_db, monkeypatch):
+    from textual.scrollbar import ScrollBar
+
+    from irarchive.store import Filters
+    from irarchive.tui.source import Results
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+        rows = dict(listed.results.rows)
+        redrawn: list[ScrollBar] = []
+        refresh = ScrollBar.refresh
+
+        def counted_refresh(self, *args, **kwargs):
+            redrawn.append(self)
+            return refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(ScrollBar, "refresh", counted_refresh)
+
+        def show(total: int, counted: bool = True) -> Results:
+            found = Results("x", Filters(), total, dict(rows), counted=counted)
+            redrawn.clear()
+            listed.show(found)
+            return found
+
+        show(31_316)
+        assert redrawn and listed.virtual_size.height == 31_316
+        show(27_043)  # its thumb at its smallest, at the top, as before
+        assert not redrawn and listed.virtual_size.height == 27_043
+        assert listed.vertical_scrollbar.window_virtual_size == 27_043
+        # A keystroke's first screenful, not counted yet: the range stays as it was...
+        found = show(45, counted=False)
+        assert not redrawn and listed.virtual_size.height == 27_043
+        redrawn.clear()
+        listed.counted(found, 20_000)  # ... until the count, which looks the same
+        assert not redrawn and listed.virtual_size.height == 20_000
+        show(60)  # a short list: a long thumb
+        assert redrawn and listed.virtual_size.height == 60
+        await pilot.press("tab", "end")  # the cursor stays on the rows found
+        assert listed.cursor == 59
+
+
+@run_async
+async def test_the_preview_repaints_only_the_lines_that_look_different(tui_db, monkeypatch):
+    from irarchive.tui.preview import Preview
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        pane = b.app.query_one(Preview)
+        before = pane.text.splitlines()
+        assert b.app.results.current["id"] == SAMARKAND
+        drawn: list[int] = []
+        real = Preview.render_line
+
+        def render_line(self, y):
+            drawn.append(y)
+            return real(self, y)
+
+        monkeypatch.setattr(Preview, "render_line", render_line)
+        await pilot.press("tab", "j")  # the next article: also in Politics, shorter
+        await settle(pilot)
+        assert b.app.results.current["id"] == SCO_HISTORY
+        after = pane.text.splitlines()
+        height = pane.scrollable_content_region.height
+        lines = [(before + [""] * height)[:height], (after + [""] * height)[:height]]
+        changed = {y for y in range(height) if lines[0][y] != lines[1][y]}
+        assert "category: Politics" in before and "category: Politics" in after
+        assert drawn and set(drawn) <= changed and len(changed) < height // 2
+        shown = screen_text(b.app)  # the lines kept are the new article's too
+        assert "founded in 2001" in shown and "Leaders met in Samarkand" not in shown
+
+
+@run_async
+async def test_moving_reads_the_rows_two_screens_ahead(tui_db, monkeypatch):
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        listed = b.app.results
+        found = listed.results
+        height = listed.scrollable_content_region.height
+        assert 3 * height + 5 < found.total
+        assert max(found.rows) < height + 5  # the rows on screen, in pages of 5
+        await pilot.press("tab")
+        await settle(pilot)
+        drawn = listed.drawn
+        await pilot.press("j")
+        await settle(pilot)
+        # Down to three screens from the top: a PgDn or two will find them loaded.
+        assert set(range(3 * height)) <= set(found.rows)
+        assert max(found.rows) < 3 * height + 5
+        # Drawn: the two rows the cursor left and came to, not the pages read ahead.
+        assert listed.drawn - drawn == 2
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        top = listed.scroll_offset.y
+        assert top > 0 and "loading" not in screen_text(b.app)
+        assert set(range(min(top + 3 * height, found.total))) <= set(found.rows)
 
 
 @run_async
@@ -696,6 +820,87 @@ async def test_a_failed_search_lets_garbage_collection_run_again(tui_db, monkeyp
 
 
 @run_async
+async def test_garbage_collection_waits_for_a_moves_frame_and_a_pages_arrival(tui_db, monkeypatch):
+    import gc
+
+    from irarchive.tui.results import ResultList
+
+    monkeypatch.setattr("irarchive.tui.source.PAGE", 5)
+    collecting: list[bool] = []  # gc.isenabled() as each line of the list was drawn
+    real = ResultList.render_line
+
+    def render_line(self, y):
+        collecting.append(gc.isenabled())
+        return real(self, y)
+
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab")
+        await settle(pilot)
+        monkeypatch.setattr(ResultList, "render_line", render_line)
+        await pilot.press("pagedown")  # the cursor to the last row on screen
+        await settle(pilot)
+        moved = len(collecting)
+        await pilot.press("pagedown", "pagedown")  # rows not loaded: drawn as they arrive
+        await settle(pilot)
+        assert "loading" not in screen_text(b.app) and b.app.results.current is not None
+        assert moved >= 2 and len(collecting) > moved
+        assert not any(collecting)  # no line was drawn while a collection could run
+        assert gc.isenabled()  # and once drawn, collections run as usual
+
+
+@run_async
+async def test_garbage_collection_is_held_a_bounded_time(tui_db, monkeypatch):
+    import gc
+
+    from irarchive.tui import collector
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    monkeypatch.setattr(collector, "HOLD_AT_MOST", 0.2)
+    gate = QueryGate(monkeypatch)  # the search never answers (until the end)
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        for _ in range(500):
+            if gate.waiting.is_set():
+                break
+            await asyncio.sleep(0.02)
+        assert gate.waiting.is_set() and not gc.isenabled()
+        for _ in range(250):
+            if gc.isenabled():
+                break
+            await asyncio.sleep(0.02)
+        assert gc.isenabled() and b.app._typed  # released, results still awaited
+        gate.release()
+        await settle(pilot)
+    assert gc.isenabled()
+
+
+def test_the_collector_releases_a_hold_older_than_its_limit():
+    import gc
+
+    from irarchive.tui.collector import HOLD_AT_MOST
+
+    now = [100.0]
+    quiet = QuietCollector(clock=lambda: now[0])
+    try:
+        quiet.hold()
+        now[0] += HOLD_AT_MOST * 0.9
+        quiet.limit()
+        assert not gc.isenabled()
+        now[0] += HOLD_AT_MOST * 0.2
+        quiet.limit()
+        assert gc.isenabled()
+        quiet.hold()  # the next key holds it again, for as long
+        assert not gc.isenabled()
+    finally:
+        quiet.close()
+    assert gc.isenabled()
+
+
+@run_async
 async def test_results_cached_before_another_program_changed_the_archive_are_not_shown(
     tui_db, tmp_path, cli, monkeypatch
 ):
@@ -949,13 +1154,13 @@ async def test_a_keystroke_draws_only_the_rows_that_look_different(tui_db, monke
     from irarchive.tui import results as results_mod
 
     drawn: list[tuple[str, tuple]] = []
-    real = results_mod.render.row
+    real = results_mod.render.row_segments
 
-    def counted(article, terms, width):
-        drawn.append((article["id"], render.matched_spans(article["title"], terms)))
-        return real(article, terms, width)
+    def counted(article, spans, width, console):
+        drawn.append((article["id"], spans))
+        return real(article, spans, width, console)
 
-    monkeypatch.setattr(results_mod.render, "row", counted)
+    monkeypatch.setattr(results_mod.render, "row_segments", counted)
     lines: list[int] = []
     render_line = results_mod.ResultList.render_line
 
@@ -1015,3 +1220,37 @@ def test_each_title_highlights_its_matched_and_typed_words_once(tui_db):
         assert len(terms) == len(set(terms))
     finally:
         reader.close()
+
+
+ROW_TITLES = [
+    "2022 SCO Summit in Samarkand: Key Takeaways",
+    "Shanghai Cooperation Organization: History and Role in Regional Security in Eurasia",
+    "中国与中亚峰会：最新进展与合作前景",  # two cells a character: cut inside one
+    "Türkiye’s “Middle Corridor” 🚆 and the Trans-Caspian route",
+    "Cafe\u0301 diplomacy",  # a combining mark
+    HOSTILE_TITLE,
+    "",
+]
+
+
+@pytest.mark.parametrize("width", [4, 12, 20, 35, 69, 70, 101])
+@pytest.mark.parametrize("title", ROW_TITLES)
+def test_a_row_drawn_directly_is_the_row_text_rendered(title, width):
+    # The list draws rows as segments made directly; they must be exactly what
+    # rendering the row's Text gives: the same cells, styles and segments.
+    from rich.console import Console
+
+    from irarchive.tui import render
+
+    console = Console(width=200, color_system="truecolor")
+    for dated, category in [
+        ("2022-09-30", "Politics"),
+        (None, None),
+        ("2022-W39", "International Relations and Security"),
+        ("２０２２年九月", "能源"),
+    ]:
+        article = {"title": title, "date": dated, "category": category}
+        for terms in ([], ["samarkand", "sco"], ["shangh", "regional", "security"], ["中国"]):
+            spans = render.matched_spans(title, terms)
+            expected = list(render.row(article, terms, width).render(console, end=""))
+            assert render.row_segments(article, spans, width, console) == expected

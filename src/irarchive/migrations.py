@@ -418,6 +418,21 @@ def m008_index_title_key(conn: sqlite3.Connection) -> None:
     conn.execute(TITLE_KEY_INDEX_SQL)
 
 
+def m009_index_date_with_id(conn: sqlite3.Connection) -> None:
+    """Put the id in the date index, so the listing's whole order (date_start, date_end,
+    id: newest first, ties by id) is the index's order.
+
+    Without it SQLite sorted each run of equal dates by id in a temporary B-tree, reading
+    every article before the page it was asked for (OFFSET): a page of the listing at row
+    10,000 of a million took 56 ms of CPU, at row 50,000 390 ms. With it the rows before
+    the page are skipped in the index alone (4 and 9 ms). Same name, so the bulk import's
+    drop and rebuild and every query that named it keep working. About 3 s to build at a
+    million articles; the id adds about 17 bytes an article to the index.
+    """
+    conn.execute("DROP INDEX IF EXISTS articles_date")
+    conn.execute("CREATE INDEX articles_date ON articles(date_start, date_end, id)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_create_articles,
     m002_add_authors_doi,
@@ -427,6 +442,7 @@ MIGRATIONS: list[Migration] = [
     m006_index_url_key,
     m007_index_vocab_by_length,
     m008_index_title_key,
+    m009_index_date_with_id,
 ]
 
 LATEST = len(MIGRATIONS)

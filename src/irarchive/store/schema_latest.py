@@ -4,7 +4,7 @@ Made by ``python tests/fixtures/make_schema_latest.py``; do not edit. A test com
 it with the migrations run on an in-memory database (tests/test_reliability_schema.py).
 """
 
-VERSION = 8
+VERSION = 9
 
 SCHEMA: dict[str, tuple[str, str, str]] = {
     "acronyms": (
@@ -35,7 +35,7 @@ SCHEMA: dict[str, tuple[str, str, str]] = {
     "articles_date": (
         "index",
         "articles",
-        "CREATE INDEX articles_date ON articles(date_start, date_end)",  # noqa: E501
+        "CREATE INDEX articles_date ON articles(date_start, date_end, id)",  # noqa: E501
     ),
     "articles_fts": (
         "table",

@@ -11,8 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from rich.cells import cell_len
-from rich.console import Group
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, Group
+from rich.control import strip_control_codes
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from irarchive.output import cell
@@ -38,20 +41,28 @@ def matched_spans(value: Any, terms: Iterable[str]) -> tuple[tuple[int, int], ..
 
 def highlighted(value: Any, terms: Iterable[str]) -> Text:
     """A title with the words the query matched in bold underline."""
+    return _highlighted(value, matched_spans(value, terms))
+
+
+def _highlighted(value: Any, spans: Iterable[tuple[int, int]]) -> Text:
     text = Text(cell(value))
-    for start, end in matched_spans(value, terms):
+    for start, end in spans:
         text.stylize(MATCH_STYLE, start, end)
     return text
 
 
 def row(article: dict[str, Any], terms: Iterable[str], width: int) -> Text:
     """One result line: date, title (highlighted), category; fitted to ``width`` cells."""
+    return _row(article, matched_spans(article.get("title"), terms), width)
+
+
+def _row(article: dict[str, Any], spans: Iterable[tuple[int, int]], width: int) -> Text:
     date = cell(article.get("date")) or "undated"
     category = cell(article.get("category"))
     line = Text(f"{date:<10} ", style="dim")
     cat_width = CATEGORY_WIDTH if width >= 70 else 0
     title_width = max(width - cell_len(line.plain) - (cat_width + 2 if cat_width else 0), 1)
-    title = highlighted(article.get("title"), terms)
+    title = _highlighted(article.get("title"), spans)
     title.truncate(title_width, overflow="ellipsis", pad=True)
     line.append_text(title)
     if cat_width:
@@ -61,6 +72,58 @@ def row(article: dict[str, Any], terms: Iterable[str], width: int) -> Text:
         line.append_text(cat)
     line.truncate(width, overflow="ellipsis", pad=True)
     return line
+
+
+_ROW = Style.parse("dim")
+_ROW_MATCH = _ROW + Style.parse(MATCH_STYLE)
+_ROW_CATEGORY = _ROW + Style.parse("italic")
+
+
+def _fit(plain: str, width: int) -> str:
+    """``plain`` cut to ``width`` cells with an ellipsis, or padded: as ``Text.truncate``
+    (``overflow="ellipsis", pad=True``) does."""
+    length = cell_len(plain)
+    if length > width:
+        return set_cell_size(plain, width - 1) + "…"
+    return plain + " " * (width - length)
+
+
+def row_segments(
+    article: dict[str, Any], spans: tuple[tuple[int, int], ...], width: int, console: Console
+) -> list[Segment]:
+    """``row`` (with the title's ``matched_spans``) as segments, made directly: the same
+    cells, styles and segments, in about a quarter of the time (a keystroke or a PgDn
+    draws up to a screenful of new rows)."""
+    head = f"{cell(article.get('date')) or 'undated':<10} "
+    cat_width = CATEGORY_WIDTH if width >= 70 else 0
+    title_width = width - cell_len(head) - (cat_width + 2 if cat_width else 0)
+    if title_width < 1:  # too narrow for all its parts: cut as a whole, as Text does
+        return list(_row(article, spans, width).render(console, end=""))
+    title = _fit(strip_control_codes(cell(article.get("title"))), title_width)
+    pieces = [(head, _ROW)]
+    done = 0
+    for start, end in spans:
+        if start >= len(title):
+            break
+        end = min(end, len(title))
+        pieces += [(title[done:start], _ROW), (title[start:end], _ROW_MATCH)]
+        done = end
+    pieces.append((title[done:], _ROW))
+    if cat_width:
+        category = _fit(strip_control_codes(cell(article.get("category"))), cat_width)
+        pieces += [("  ", _ROW), (category, _ROW_CATEGORY)]
+    elif len(pieces) == 2:  # nothing highlighted, no category: Text.render leaves it
+        return [Segment(head + title)]  # unstyled (its own style too), so this does
+    # One segment per run of a style, as Text.render makes them.
+    segments: list[Segment] = []
+    for text, style in pieces:
+        if not text:
+            continue
+        if segments and segments[-1].style is style:
+            segments[-1] = Segment(segments[-1].text + text, style)
+        else:
+            segments.append(Segment(text, style))
+    return segments
 
 
 def meta(article: dict[str, Any], keys: Iterable[tuple[str, str]]) -> Text:

@@ -7,6 +7,7 @@ listing never becomes a million widgets or rows in memory.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from rich.segment import Segment
@@ -16,6 +17,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from irarchive.store import Filters
@@ -80,8 +82,10 @@ class ResultList(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.results = Results("", Filters(), 0)
-        # The generation of the results last drawn (the browser's "on screen").
+        # The generation of the results last drawn (the browser's "on screen"), and
+        # how many lines have been drawn (a key's frame has drawn when it grows).
         self.painted = -1
+        self.drawn = 0
         self._asked: set[tuple[int, int]] = set()
         # Drawn rows by what they show: (id, date, title, category, where the title is
         # highlighted, width, cursor row). Typing changes the query's words with every
@@ -102,7 +106,7 @@ class ResultList(ScrollView, can_focus=True):
         self.results = results
         self._asked.clear()
         self._keys.clear()
-        self._set_length(results.total)
+        self._set_length(self._length())
         self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = 0
         if whole:
@@ -129,7 +133,9 @@ class ResultList(ScrollView, can_focus=True):
         elif results.searched and not results.counted:
             results.total = max(results.total, len(results.rows))
         self.resized()
-        self.refresh()
+        top = self.scroll_offset.y
+        if page.start < top + self.scrollable_content_region.height and page.end > top:
+            self.refresh()  # else a page read ahead, off screen: nothing to draw yet
         if page.start <= self.cursor < page.start + len(page.rows):
             self.post_message(self.Highlighted(self.current))
 
@@ -148,10 +154,19 @@ class ResultList(ScrollView, can_focus=True):
 
     def resized(self) -> None:
         """The list's length follows ``results.total``; the cursor stays on a row."""
-        if self.virtual_size.height != self.results.total:
-            self._set_length(self.results.total)
+        if self.virtual_size.height != self._length():
+            self._set_length(self._length())
             if self.results.total and self.cursor >= self.results.total:
                 self.cursor = self.results.total - 1
+
+    def _length(self) -> int:
+        """The scroll range: the results' length, and until they are counted no less
+        than it was. A keystroke's first rows are a screenful (``≥ 45``), counted a
+        moment later: the scrollbar would jump from the last count to a screenful and
+        back on every keystroke, and each jump redraws it (2-3 ms a frame). Lines past
+        the rows found are blank meanwhile, and the cursor stays on the rows."""
+        found = self.results
+        return found.total if found.counted else max(found.total, self.virtual_size.height)
 
     def _set_length(self, rows: int) -> None:
         """The list is ``rows`` long: new scroll range and scrollbar, and no layout.
@@ -162,9 +177,27 @@ class ResultList(ScrollView, can_focus=True):
         and the scrollbar are all that change.
         """
         size = Size(self.size.width, rows)
-        if size != self.virtual_size:
-            self.set_reactive(ResultList.virtual_size, size)
+        if size == self.virtual_size:
+            return
+        before = self._thumb(self.virtual_size.height)
+        self.set_reactive(ResultList.virtual_size, size)
+        if before is not None and before == self._thumb(rows):
+            # The scrollbar looks the same (its thumb at its smallest, at the top, for
+            # 31,316 results as for 27,043): its range changes, it is not redrawn.
+            self.vertical_scrollbar.set_reactive(ScrollBar.window_virtual_size, rows)
+        else:
             self._scroll_update(size)
+
+    def _thumb(self, rows: int) -> tuple[int, int] | None:
+        """Where the scrollbar's thumb is for a list ``rows`` long, in eighths of a cell,
+        as Textual's ``ScrollBarRender`` places it (None: no thumb, or not laid out)."""
+        bar = self.vertical_scrollbar
+        size, window, position = bar.size.height, bar.window_size, bar.position
+        if not (size and window and rows and size != rows and rows != window):
+            return None
+        thumb = max(1, window / (rows / size))
+        start = int((size - thumb) * (position / (rows - window)) * 8)
+        return start, start + ceil(thumb * 8)
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -203,6 +236,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         self.painted = self.results.generation
+        self.drawn += 1
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         key = self._key(y)
@@ -216,19 +250,22 @@ class ResultList(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             article = self.results.get(index)
-            strip = self._draw(article, self.terms(article), width, key[-1])
+            strip = self._draw(article, key[-3], width, key[-1])
             if len(self._strips) >= STRIPS:
                 del self._strips[next(iter(self._strips))]  # the oldest drawn
             self._strips[key] = strip
         return strip
 
-    def _draw(self, article: dict[str, Any], terms: list[str], width: int, cursor: bool) -> Strip:
-        text = render.row(article, terms, width)
-        segments = list(text.render(self.app.console, end=""))
+    def _draw(
+        self, article: dict[str, Any], spans: tuple[tuple[int, int], ...], width: int, cursor: bool
+    ) -> Strip:
+        segments = render.row_segments(article, spans, width, self.app.console)
         style = self.rich_style
         if cursor:
             style = style + self.get_component_rich_style("result-list--cursor")
-        strip = Strip(segments).crop_extend(0, width, None)
+        strip = Strip(segments)
+        if strip.cell_length != width:
+            strip = strip.crop_extend(0, width, None)
         return strip.apply_style(style) if style else strip
 
     def forget_drawn(self) -> None:
@@ -260,7 +297,7 @@ class ResultList(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.forget_drawn()
-        self._set_length(self.results.total)
+        self._set_length(self._length())
 
     # ---- moving ---------------------------------------------------------------------------
 
@@ -281,6 +318,22 @@ class ResultList(ScrollView, can_focus=True):
     def _move(self, to: int) -> None:
         if self.results.total:
             self.cursor = max(0, min(to, self.results.total - 1))
+            self._read_ahead()
+
+    def _read_ahead(self) -> None:
+        """Ask for the rows up to two screens above and below the view, so that moving
+        on (PgDn held down, say) finds them loaded instead of drawing "loading…" and
+        waiting for a page (20-55 ms from the search process at row 4,000 of a million).
+        Only as the person moves: a keystroke's first rows never ask for more."""
+        height = max(self.scrollable_content_region.height, 1)
+        top = self.scroll_offset.y
+        # A search's rows load in one run from the last one loaded (see missing_page),
+        # so the rows above the view come with those on it.
+        above = range(top if self.results.searched else max(top - 2 * height, 0), top)
+        below = range(top + height, min(top + 3 * height, self.results.total))
+        for index in (*reversed(above), *below):  # nearest first
+            if index not in self.results.rows:
+                self._ask(index)
 
     def action_cursor_up(self) -> None:
         self._move(self.cursor - 1)

@@ -30,8 +30,8 @@ What a keystroke costs is kept to what the screen needs:
 Further search rows are loaded on demand, always extending the rows already shown:
 rows ``n..end`` come from ``search(limit=end)`` minus the articles already listed, so
 a row never appears twice nor moves once shown. A page of the newest-first listing is
-``Archive.list_articles(limit=, offset=)``: SQLite skips the rows before it itself
-(still in proportion to the offset: the id that breaks ties is not in the date index).
+``Archive.list_articles(limit=, offset=)``: SQLite skips the rows before it in the
+date index alone, whose order (date, then id) is the listing's (since m009).
 """
 
 from __future__ import annotations
@@ -128,6 +128,10 @@ class Page:
     rows: list[dict[str, Any]]
     terms: dict[str, list[str]] = field(default_factory=dict)
     total: int | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows)
 
 
 def cache_key(text: str, filters: Filters) -> tuple[str, Filters]:
