@@ -10,8 +10,9 @@ collector catches up at once after the paint, while the person reads.
 
 The same goes for every key and its frame (a PgDn draws a screenful of new rows and
 a new preview: scrolling to row 10,000 ran 17 full collections of 20-60 ms, 15 of
-them between a key and its frame), and for a page of rows arriving. Held never longer than ``HOLD_AT_MOST``: typing faster than results come,
-or a key held down, would otherwise keep the collector off for as long as that lasts.
+them between a key and its frame), and for a page of rows arriving. Held never
+longer than ``HOLD_AT_MOST``: typing faster than results come, or a key held down,
+would otherwise keep the collector off for as long as that lasts.
 
 Also, once the browser is up, the objects alive then (modules, widgets, styles)
 live as long as it does: they are frozen (``gc.freeze``) so full collections stop
