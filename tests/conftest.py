@@ -122,6 +122,35 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook, like the one below
+def pytest_xdist_setupnodes(config: pytest.Config, specs) -> None:
+    """Controller, before the workers start: rewrite and compile the test modules once.
+
+    pytest caches each test module's assertion-rewritten bytecode beside it. On a fresh
+    clone there is none yet, so every worker rewrote and compiled every module itself,
+    at the same time: 2 s of CPU a worker (a cold run of the suite took 6 s longer).
+    Written here once, the workers read it. This uses pytest's own rewriting (private
+    functions): if they change, nothing is done and the workers compile as before.
+    """
+    if sys.dont_write_bytecode or "PYTHONDONTWRITEBYTECODE" in _PYCACHE:
+        return  # no bytecode next to the sources (see pytest_configure)
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for source in sorted(Path(__file__).parent.glob("*.py")):
+            if not source.name.startswith(("test_", "conftest")):
+                continue
+            folder = rewrite.get_cache_dir(source)
+            pyc = folder / (source.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(source, pyc) is not None or not rewrite.try_makedirs(folder):
+                continue
+            stat, code = rewrite._rewrite_test(source, config)
+            rewrite._write_pyc(state, code, stat, pyc)
+    except Exception:  # noqa: BLE001 - an optimisation only
+        return
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not reject it
 def pytest_configure_node(node) -> None:
     """Controller side (pytest-xdist): tell each worker how tests are dealt out."""
