@@ -6,6 +6,7 @@ whose last word is complete, is searched exactly as without ``typing``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,31 @@ def test_while_a_word_is_typed_titles_with_all_words_but_one_are_a_screenful_eac
     search(fill_archive, "caspian summit pipeline", limit=1)
     pairs = [m for m in limits if m.startswith("title : ") and m.count(" AND ") == 1]
     assert len(pairs) == 3 and all(limits[m] == [search_mod.KEEP_CUT] for m in pairs)
+
+
+def test_a_typed_word_within_the_window_ranks_every_match_as_without_typing(tmp_path) -> None:
+    # More matches than a pass keeps when cut (KEEP_CUT), fewer than the window
+    # (TYPING_FILL): nothing is cut, so every match is ranked, as the CLI does. The
+    # best ones (a near-miss title word, long excerpts: the lowest bm25) are found
+    # while "zebra" is still being typed, and nothing is said to be unfinished.
+    archive = open_archive(str(tmp_path / "a.db"), seed=None)
+    records = [
+        {
+            "title": f"Report {i} on the zebru herds" if i < 40 else f"Report {i} on herds",
+            "date": f"2020-01-{1 + i % 28:02d}",
+            "excerpt": "zebra " + " ".join(f"w{j}" for j in range(300 if i < 40 else 5)),
+            "url": f"https://example.invalid/{i}",
+        }
+        for i in range(2 * search_mod.KEEP_CUT + 80)
+    ]
+    assert search_mod.KEEP_CUT < len(records) <= search_mod.TYPING_FILL
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    archive.import_items(list(read(str(source), fmt="jsonl")), now="2024-01-01T00:00:00Z")
+    try:
+        typed = search(archive, "zebra", typing=True, limit=10)
+        assert titles(typed) == titles(search(archive, "zebra", limit=10))
+        assert all("zebru" in t for t in titles(typed))
+        assert not typed.query.unfinished
+    finally:
+        archive.close()

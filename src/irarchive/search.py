@@ -732,8 +732,15 @@ def _find(
         """Up to ``cap`` matches ranked; fewer for common words (the window cut):
         a bounded slice has no single best anyway. ``bounded``: the newest ``fill``."""
         if bounded:
+            # Not cut by the window, every match is ranked, as without the bound: only
+            # a cut pass (more matches than ``fill``) keeps fewer, and says so.
             found, cut = archive.fts_ranked(
-                match, filters, _keep(cap, wanted), window=fill, titles=title_index
+                match,
+                filters,
+                cap,
+                window=fill,
+                limit_if_cut=_keep(cap, wanted),
+                titles=title_index,
             )
             query.unfinished = query.unfinished or cut
             return found
