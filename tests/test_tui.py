@@ -1252,5 +1252,5 @@ def test_a_row_drawn_directly_is_the_row_text_rendered(title, width):
         article = {"title": title, "date": dated, "category": category}
         for terms in ([], ["samarkand", "sco"], ["shangh", "regional", "security"], ["中国"]):
             spans = render.matched_spans(title, terms)
-            expected = list(render.row(article, terms, width).render(console, end=""))
+            expected = list(render.row(article, spans, width).render(console, end=""))
             assert render.row_segments(article, spans, width, console) == expected

@@ -51,12 +51,9 @@ def _highlighted(value: Any, spans: Iterable[tuple[int, int]]) -> Text:
     return text
 
 
-def row(article: dict[str, Any], terms: Iterable[str], width: int) -> Text:
-    """One result line: date, title (highlighted), category; fitted to ``width`` cells."""
-    return _row(article, matched_spans(article.get("title"), terms), width)
-
-
-def _row(article: dict[str, Any], spans: Iterable[tuple[int, int]], width: int) -> Text:
+def row(article: dict[str, Any], spans: Iterable[tuple[int, int]], width: int) -> Text:
+    """One result line: date, title (``spans`` of it highlighted: ``matched_spans``),
+    category; fitted to ``width`` cells. ``row_segments`` draws the same, faster."""
     date = cell(article.get("date")) or "undated"
     category = cell(article.get("category"))
     line = Text(f"{date:<10} ", style="dim")
@@ -98,7 +95,7 @@ def row_segments(
     cat_width = CATEGORY_WIDTH if width >= 70 else 0
     title_width = width - cell_len(head) - (cat_width + 2 if cat_width else 0)
     if title_width < 1:  # too narrow for all its parts: cut as a whole, as Text does
-        return list(_row(article, spans, width).render(console, end=""))
+        return list(row(article, spans, width).render(console, end=""))
     title = _fit(strip_control_codes(cell(article.get("title"))), title_width)
     pieces = [(head, _ROW)]
     done = 0
