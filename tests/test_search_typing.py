@@ -270,3 +270,21 @@ def test_a_typed_word_within_the_window_ranks_every_match_as_without_typing(tmp_
         assert not typed.query.unfinished
     finally:
         archive.close()
+
+
+def test_a_word_begun_with_one_letter_keeps_the_other_words_results(archive: Archive) -> None:
+    # "o" of "organization": one letter is matched as itself and finds nothing; while
+    # it is typed, the results of the words before it stay on screen.
+    before = search(archive, "shanghai cooperation ", typing=True, limit=5)
+    assert before.hits
+    typed = search(archive, "shanghai cooperation o", typing=True, limit=5)
+    assert ids(typed) == ids(before)
+    assert typed.query.unfinished  # "o " is searched as typed, not taken from a cache
+    # Finished, or searched as in the CLI, the letter counts: nothing matches it.
+    assert not search(archive, "shanghai cooperation o ", typing=True, limit=5).hits
+    assert not search(archive, "shanghai cooperation o", limit=5).hits
+    # The count behind "N results" is the same search's.
+    assert count(archive, "shanghai cooperation o", typing=True) == count(
+        archive, "shanghai cooperation", typing=True
+    )
+    assert count(archive, "shanghai cooperation o") == 0

@@ -632,11 +632,9 @@ def search(
         raise UsageError(f"unknown --in {scope!r}; use {' or '.join(SCOPES)}")
     filters = filters or Filters()
     offset = max(0, int(offset))
-    query = parse_query(text)
+    query = _parse_typed(text) if typing else parse_query(text)
     if not query.terms:
         return Result([], query)
-    if typing:
-        _mark_partial(query, text)
     expand(archive, query)
     if query.stop_only:
         # Only common words: they must appear together in a title, or nearly every
@@ -673,6 +671,20 @@ def search(
     if not hits and not offset:
         result.suggestions = suggest(archive, query)
     return result
+
+
+def _parse_typed(text: str) -> Query:
+    """``parse_query`` for a text being typed (``typing=True``): its last word may be
+    unfinished (``_mark_partial``). A last word of one letter after other words is left
+    out until its second letter ("shanghai cooperation o"): as itself it matches almost
+    nothing, and two letters begin its completions. The query is then ``unfinished``.
+    """
+    query = parse_query(text)
+    _mark_partial(query, text)
+    if len(query.terms) > 1 and any(t.partial and len(t.word) == 1 for t in query.terms):
+        query = parse_query(text[:-1])
+        query.unfinished = True
+    return query
 
 
 def _mark_partial(query: Query, text: str) -> None:
@@ -825,11 +837,9 @@ def count(
     """
     if not text.strip():
         raise UsageError("the search query is empty; give some words to look for")
-    query = parse_query(text)
+    query = _parse_typed(text) if typing else parse_query(text)
     if not query.terms:
         return 0
-    if typing:
-        _mark_partial(query, text)
     expand(archive, query)
     if query.stop_only:
         if len(query.terms) == 1:
