@@ -95,17 +95,17 @@ def _one_last_collection() -> None:
 
 
 def auto_workers(cpus: int) -> int:
-    """How many xdist workers ``-n auto`` starts on ``cpus`` CPUs: two a CPU, at most
-    four more than the CPUs.
+    """How many xdist workers ``-n auto`` starts on ``cpus`` CPUs: one more than the CPUs.
 
-    Much of a test's time is waiting, not computing: for a child process it started
-    (a real ``irarchive``, a killed import, Chromium), for Textual's timers and
-    frames, for a local HTTP server's deliberate stall. One worker a CPU leaves a
-    CPU idle through those waits (the run used 1.35 of 2 CPUs); a second worker a
-    CPU fills them. More than four extra only adds start-up (each worker imports
-    and collects every test module: ~2 s of CPU).
+    Some of a test's time is waiting, not computing: for a child process it started
+    (a real ``irarchive``, a killed import, Chromium, a program on a terminal), for a
+    local HTTP server's deliberate stall. One worker a CPU leaves a CPU idle through
+    those waits (the run used 1.35 of 2 CPUs); one extra worker fills them. Two a CPU
+    paid while Textual's Pilot slept 20 ms a key (see ``_quicker_pilot``); with that
+    gone, the fourth worker on 2 CPUs only added its start-up and contention: 3
+    workers took 100.6 and 102.9 s, 4 took 106.8 and 109.5 s (alternated, one machine).
     """
-    return max(1, min(2 * cpus, cpus + 4))
+    return max(1, cpus + 1)
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # an xdist hook, like the one below
