@@ -188,7 +188,7 @@ def test_min_score_is_checked(cli, seeded):
     assert (r.code, r.err) == (2, "Error: --min-score must be between 0 and 100, not 101\n")
 
 
-def test_finding_is_bounded_by_blocks(cli, empty_archive, tmp_path):
+def test_finding_is_bounded_by_blocks(cli, empty, tmp_path):
     """Titles alike but far apart in time, or starting differently, are not compared."""
     recs = [
         {"title": "Energy security in Central Asia", "date": "2020-01-01"},
@@ -198,12 +198,6 @@ def test_finding_is_bounded_by_blocks(cli, empty_archive, tmp_path):
     cli("import", write(tmp_path, "a.jsonl", recs))
     data = json.loads(cli("dedupe", "--json").out)
     assert sorted(d["date"] for d in data) == ["2020-01-01", "2020-01-02"]
-
-
-@pytest.fixture
-def empty_archive(cli, db_path):
-    assert cli("--no-seed", "db", "init").code == 0
-    return db_path
 
 
 @pytest.mark.parametrize(

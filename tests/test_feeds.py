@@ -46,12 +46,6 @@ def fast_http(monkeypatch):
     return waits
 
 
-@pytest.fixture
-def empty(cli, db_path):
-    assert cli("--no-seed", "db", "init").code == 0
-    return db_path
-
-
 def articles(db) -> list[dict]:
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row

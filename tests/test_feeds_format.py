@@ -20,12 +20,6 @@ RSS = (ROOT / "tests" / "fixtures" / "feeds" / "wordpress-page1.xml").read_bytes
 SELF = "https://eurasian-research.example/category/international-relations/feed/"
 
 
-@pytest.fixture
-def empty(cli, db_path):
-    assert cli("--no-seed", "db", "init").code == 0
-    return db_path
-
-
 def stored(db) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT title, source FROM articles ORDER BY date DESC").fetchall()

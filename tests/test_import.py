@@ -22,12 +22,6 @@ def rows(db) -> list[dict]:
     return out
 
 
-@pytest.fixture
-def empty(cli, db_path):
-    assert cli("--no-seed", "db", "init").code == 0
-    return db_path
-
-
 def write(tmp_path, name, text, encoding="utf-8"):
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))

@@ -37,12 +37,6 @@ def articles(db) -> list[dict]:
         conn.close()
 
 
-@pytest.fixture
-def empty(cli, db_path):
-    assert cli("--no-seed", "db", "init").code == 0
-    return db_path
-
-
 def write(tmp_path, name: str, records: list[dict] | str) -> str:
     path = tmp_path / name
     if isinstance(records, str):
