@@ -39,6 +39,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 IRARCHIVE = [sys.executable, "-m", "irarchive"]
 #: "today" for every test: relative dates (7d, 1y, yesterday) are reproducible.
 TODAY = "2026-11-27"
+#: Hypothesis loads its plugins' entry points when it is first imported. The only one here
+#: is trio's (trio comes with selenium): it imports trio (86 ms a worker) and makes
+#: Hypothesis warn that trio's random generator may be garbage collected, a warning in
+#: every run's summary. No test runs on trio. Set before a test module imports hypothesis.
+os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 
 
 _PYCACHE: dict[str, str | None] = {}
