@@ -1,4 +1,4 @@
-"""The test harness's own rules: how many workers ``-n auto`` starts."""
+"""The test harness's own rules: how many workers ``-n auto`` starts, how Pilot waits."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import os
 from types import SimpleNamespace
 
 import pytest
+import textual._wait
 
-from tests.conftest import auto_workers, pytest_xdist_auto_num_workers
+from tests.conftest import PILOT_IDLE_STEP, auto_workers, pytest_xdist_auto_num_workers
 
 
 @pytest.mark.parametrize(
@@ -34,3 +35,10 @@ def test_xdist_keeps_its_own_settings(monkeypatch):
     assert pytest_xdist_auto_num_workers(_config()) is None
     monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS")
     assert pytest_xdist_auto_num_workers(_config("logical")) is None
+
+
+def test_pilot_looks_for_an_idle_app_every_2_ms():
+    """Set once the tests are collected (this module imports Textual's ``_wait``, as the
+    browser tests do): if Textual renames it, this fails instead of the suite quietly
+    taking 35 s longer."""
+    assert textual._wait.SLEEP_GRANULARITY == PILOT_IDLE_STEP == 0.002
