@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import resource
 import shutil
@@ -202,35 +203,56 @@ def pytest_configure_node(node) -> None:
 
 @pytest.hookimpl(trylast=True)  # after -k/-m have deselected: the list xdist deals out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start the slow tests first on every worker, so parallel workers finish together.
+    """Start the long tests first on every worker, so parallel workers finish together.
 
     pytest-xdist hands each worker a contiguous share of this list at the start
     (``--dist worksteal``: len/N each; ``--dist load``: a quarter of that), and
-    stealing takes from the end of a share. Putting every slow test at the front
-    of the list would give them all to the first worker; instead the slow tests
-    are dealt in turn to the start of each worker's first share. Tests marked
-    ``together`` (one browser and one server for the module) follow the first
-    worker's slow tests, where no other worker steals them.
+    stealing takes from the end of a share. Putting every long test at the front
+    of the list would give them all to the first worker; instead they are dealt in
+    turn to the start of each worker's first share (``deal_long_tests``). Tests
+    marked ``together`` (one browser and one server for the module) follow the first
+    worker's long tests, where no other worker steals them.
     """
-    slow = [item for item in items if item.get_closest_marker("slow")]
-    together = [i for i in items if i.get_closest_marker("together") and i not in slow]
-    if not slow and not together:
+    waits = [item for item in items if item.get_closest_marker("waits")]
+    slow = [item for item in items if item.get_closest_marker("slow") and item not in waits]
+    long = set(waits + slow)
+    together = [i for i in items if i.get_closest_marker("together") and i not in long]
+    if not long and not together:
         return
-    rest = together + [i for i in items if i not in slow and i not in together]
+    rest = together + [i for i in items if i not in long and i not in together]
     worker = getattr(config, "workerinput", {})
     workers = int(worker.get("workercount", 1))
     starts = _first_shares(len(items), workers, worker.get("irarchive_dist", "no"))
     if workers < 2 or starts is None:
-        items[:] = slow + rest
+        items[:] = deal_long_tests(waits, slow, 1)[0] + rest
         return
-    dealt = [slow[k::workers] for k in range(workers)]
     others = iter(rest)
     ordered: list[pytest.Item] = []
-    for start, share_slow in zip(starts, dealt, strict=True):
+    for start, share in zip(starts, deal_long_tests(waits, slow, workers), strict=True):
         while len(ordered) < start:
             ordered.append(next(others))
-        ordered += share_slow
+        ordered += share
     items[:] = ordered + list(others)
+
+
+def deal_long_tests(waits: list, computes: list, workers: int) -> list[list]:
+    """Each worker's long tests: its turn of each kind, alternating between a test that
+    mostly waits (``waits``: a child process, a stalled server, a terminal) and another
+    ``slow`` one, which computes, every other worker starting with the other kind, so that while
+    one worker waits the others compute. Dealt by kind in file order instead, the
+    kill -9 loops, the stalled servers and the terminals of all workers came at the
+    same moments, and left the CPUs up to three-quarters idle for seconds.
+    """
+    shares = []
+    for k in range(workers):
+        first, second = waits[k::workers], computes[k::workers]
+        if k % 2:
+            first, second = second, first
+        share = []
+        for pair in itertools.zip_longest(first, second):
+            share += [test for test in pair if test is not None]
+        shares.append(share)
+    return shares
 
 
 def _first_shares(count: int, workers: int, dist: str) -> list[int] | None:

@@ -509,6 +509,7 @@ def _annotations_digest(db: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_kill_9_during_a_large_rm_leaves_before_or_after(tmp_path):
     db = tmp_path / "big.db"
     ids = _big_archive(db, 8_000)

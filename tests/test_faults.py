@@ -151,6 +151,7 @@ def kill_import(work: Path, big: Path, delay: float, *, after_open: bool = False
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 @pytest.mark.parametrize("part", range(KILL_PARTS))
 def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
     big, after, full_time = kill_input
@@ -185,6 +186,7 @@ def test_kill_9_during_import_loses_nothing(tmp_path, base, kill_input, part):
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_kill_9_during_a_bulk_load_into_an_empty_archive_loses_nothing(tmp_path, kill_input):
     """The bulk path (an empty archive) drops its indexes and triggers and builds them
     again before it commits: a kill anywhere leaves the empty archive, whole, or the

@@ -446,7 +446,10 @@ def _closed_port_url() -> str:
     "kind",
     # The trickle lasts seconds (the server stops it after 5 s), and a stall waits for the
     # deadline twice: start them first.
-    [pytest.param(k, marks=pytest.mark.slow) if k in SLOW_FAILURES else k for k in FAILURES],
+    [
+        pytest.param(k, marks=[pytest.mark.slow, pytest.mark.waits]) if k in SLOW_FAILURES else k
+        for k in FAILURES
+    ],
 )
 def test_a_failing_source_is_one_line_recorded_and_changes_nothing(
     cli, seeded, server, kind, monkeypatch

@@ -1,4 +1,5 @@
-"""The test harness's own rules: how many workers ``-n auto`` starts, how Pilot waits."""
+"""The test harness's own rules: how many workers ``-n auto`` starts, how the long tests
+are dealt to them, how Pilot waits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from types import SimpleNamespace
 import pytest
 import textual._wait
 
-from tests.conftest import PILOT_IDLE_STEP, auto_workers, pytest_xdist_auto_num_workers
+from tests.conftest import (
+    PILOT_IDLE_STEP,
+    auto_workers,
+    deal_long_tests,
+    pytest_xdist_auto_num_workers,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +48,14 @@ def test_pilot_looks_for_an_idle_app_every_2_ms():
     browser tests do): if Textual renames it, this fails instead of the suite quietly
     taking 35 s longer."""
     assert textual._wait.SLEEP_GRANULARITY == PILOT_IDLE_STEP == 0.002
+
+
+def test_each_worker_alternates_tests_that_wait_with_tests_that_compute():
+    waits, computes = ["w0", "w1", "w2", "w3", "w4"], ["c0", "c1", "c2"]
+    # Every other worker starts with the other kind; what is left of one kind comes last.
+    assert deal_long_tests(waits, computes, 2) == [
+        ["w0", "c0", "w2", "c2", "w4"],
+        ["c1", "w1", "w3"],
+    ]
+    assert deal_long_tests(waits, computes, 1) == [["w0", "c0", "w1", "c1", "w2", "c2", "w3", "w4"]]
+    assert deal_long_tests([], computes, 3) == [["c0"], ["c1"], ["c2"]]

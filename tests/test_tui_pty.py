@@ -18,8 +18,9 @@ from tests.conftest import on_a_terminal
 pytest.importorskip("textual")
 
 #: Each test mostly waits (for the program to draw, then for a quiet second): started
-#: first (``slow``), those waits overlap other workers' work instead of ending the run.
-pytestmark = pytest.mark.slow
+#: first (``slow``) and between tests that compute (``waits``), those waits overlap
+#: other workers' work instead of ending the run.
+pytestmark = [pytest.mark.slow, pytest.mark.waits]
 
 SAMARKAND = "a510295c9c3d6635"  # "2022 SCO Summit in Samarkand: Key Takeaways" in the seed
 PY = f"{sys.executable} -m irarchive"
