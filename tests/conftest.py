@@ -385,19 +385,29 @@ def tui_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tui_data import write_jsonl
 
     folder = tmp_path_factory.mktemp("tui-template")
-    db = folder / "tui.db"
-    r = run_cli("--db", str(db), "--no-seed", "import", str(write_jsonl(folder / "a.jsonl")))
-    assert r.code == 0, r
-    checkpoint(db)
-    return db
+    return archive_template(folder, "--no-seed", "import", str(write_jsonl(folder / "a.jsonl")))
 
 
 @pytest.fixture
 def tui_db(tmp_path: Path, tui_template: Path) -> Path:
     """A copy of the browser tests' archive for one test (25 ms less than an import)."""
-    db = tmp_path / "tui.db"
-    shutil.copyfile(tui_template, db)
+    return copy_of(tui_template, tmp_path / "tui.db")
+
+
+def archive_template(folder: Path, *args: str) -> Path:
+    """The archive ``irarchive --db FOLDER/archive.db ARGS`` makes (run in-process), its
+    WAL folded into the main file: a template built once, to copy for each test."""
+    db = folder / "archive.db"
+    r = run_cli("--db", str(db), *args)
+    assert r.code == 0, r
+    checkpoint(db)
     return db
+
+
+def copy_of(template: Path, path: Path) -> Path:
+    """A copy of a template archive at ``path`` (the template itself never changes)."""
+    shutil.copyfile(template, path)
+    return path
 
 
 class Runaway(BaseException):
@@ -524,25 +534,19 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def seeded(db_path: Path, seeded_template: Path) -> Path:
     """An archive holding the bundled seed (10 articles), at ``db_path``."""
-    shutil.copyfile(seeded_template, db_path)
-    return db_path
+    return copy_of(seeded_template, db_path)
 
 
 @pytest.fixture(scope="session")
 def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive with no articles (``db init --no-seed``), built once per session."""
-    path = tmp_path_factory.mktemp("template") / "empty.db"
-    r = run_cli("--db", str(path), "--no-seed", "db", "init")
-    assert r.code == 0, r
-    checkpoint(path)
-    return path
+    return archive_template(tmp_path_factory.mktemp("template"), "--no-seed", "db", "init")
 
 
 @pytest.fixture
 def empty(db_path: Path, empty_template: Path) -> Path:
     """An archive with no articles, at ``db_path``."""
-    shutil.copyfile(empty_template, db_path)
-    return db_path
+    return copy_of(empty_template, db_path)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,7 +25,7 @@ import pytest
 from irarchive.errors import ArchiveError
 from irarchive.sources import read as read_items
 from irarchive.store import open_archive
-from tests.conftest import checkpoint, run_cli, run_proc
+from tests.conftest import archive_template, checkpoint, copy_of, run_cli, run_proc
 
 SLOW = os.environ.get("IRARCHIVE_SLOW") == "1"
 KILL_ROUNDS = 100 if SLOW else 30
@@ -88,20 +88,14 @@ def write_records(path: Path, n: int, tag: str, *, per_line: bool = True) -> Non
 def base_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded archive with a previous import in it: the 'previous content'."""
     folder = tmp_path_factory.mktemp("faults")
-    db, prev = folder / "base.db", folder / "previous.jsonl"
-    write_records(prev, 500, "Previous")
-    r = run_cli("--db", str(db), "import", str(prev))
-    assert r.code == 0, r
-    checkpoint(db)
-    return db
+    write_records(folder / "previous.jsonl", 500, "Previous")
+    return archive_template(folder, "import", str(folder / "previous.jsonl"))
 
 
 @pytest.fixture
 def base(base_template: Path, tmp_path: Path) -> Path:
     """A copy of the base archive for one test."""
-    db = tmp_path / "base.db"
-    shutil.copyfile(base_template, db)
-    return db
+    return copy_of(base_template, tmp_path / "base.db")
 
 
 def assert_healthy(db: Path) -> None:
