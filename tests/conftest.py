@@ -9,7 +9,8 @@
   memory), as a process with a timeout would, without the cost of a process.
 * ``run_proc`` runs ``python -m irarchive ARGS`` as a real process, for what only a
   process shows: start-up imports, signals, pipes, terminals, tracebacks.
-* ``seeded``/``db_path``: a copy of one seeded archive built once per session.
+* ``seeded``, ``empty``, ``tui_db`` (at ``db_path`` or in ``tmp_path``): copies of
+  archives built once per session (``archive_template``, ``copy_of``).
 * No test leaves a process behind: a session check fails the run if a process
   still names this session's temporary folder when the tests end.
 """
@@ -89,7 +90,7 @@ def _one_last_collection() -> None:
     After this hook pytest collects garbage five times over (its unraisable-exception
     plugin, so that a finaliser's exception in garbage left by the last tests is still
     reported). Each walks every object the tests left behind: 0.2-0.4 s each in an
-    xdist worker, 1-2 s a worker, all four at once when the run ends (profiled: the
+    xdist worker, 1-2 s a worker, all workers at once when the run ends (profiled: the
     workers were busy in it for up to 1.8 s after their last test). One collection here
     runs the finalisers of what is garbage (reported as before); freezing what lives
     on leaves the five passes nothing to walk.
@@ -238,10 +239,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def deal_long_tests(waits: list, computes: list, workers: int) -> list[list]:
     """Each worker's long tests: its turn of each kind, alternating between a test that
     mostly waits (``waits``: a child process, a stalled server, a terminal) and another
-    ``slow`` one, which computes, every other worker starting with the other kind, so that while
-    one worker waits the others compute. Dealt by kind in file order instead, the
-    kill -9 loops, the stalled servers and the terminals of all workers came at the
-    same moments, and left the CPUs up to three-quarters idle for seconds.
+    ``slow`` one, which computes. Every other worker starts with the other kind, so that
+    while one worker waits the others compute. Dealt in file order instead, the kill -9
+    loops, the stalled servers and the terminals of all workers came at the same moments
+    and left the CPUs up to three-quarters idle for seconds.
     """
     shares = []
     for k in range(workers):
