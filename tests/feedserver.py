@@ -66,11 +66,28 @@ def send(
     h.wfile.write(body)
 
 
-class FeedServer:
-    """The running server: ``url(path)``, ``serve(path, ...)``, ``route(path, fn)``."""
+#: A CA and a certificate for 127.0.0.1 it signed (fixtures/tls/README.md).
+TLS = Path(__file__).resolve().parent / "fixtures" / "tls"
 
-    def __init__(self) -> None:
+
+class FeedServer:
+    """The running server: ``url(path)``, ``serve(path, ...)``, ``route(path, fn)``.
+
+    ``tls=True`` serves HTTPS with ``TLS / "server.pem"``, which only ``TLS / "ca.pem"``
+    vouches for.
+    """
+
+    def __init__(self, *, tls: bool = False) -> None:
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(TLS / "server.pem", TLS / "server-key.pem")
+            # The handshake runs when the server accepts; a client that refuses the
+            # certificate makes accept() fail, which socketserver ignores.
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.httpd.routes = {}
         self.httpd.requests = []
         self.httpd.stopping = threading.Event()
@@ -84,7 +101,7 @@ class FeedServer:
     @property
     def base(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base + path

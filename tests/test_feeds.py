@@ -500,6 +500,77 @@ def test_non_http_urls_are_refused(cli, seeded):
     )
 
 
+# ---- https ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server():
+    """A local HTTPS server whose certificate only tests/fixtures/tls/ca.pem vouches for."""
+    s = FeedServer(tls=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ca_bundles_read(monkeypatch):
+    """Counts the CA bundles read; this process's TLS context is made anew for the test."""
+    import ssl
+
+    reads: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self, *args, **kwargs):
+        reads.append(args or kwargs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    http.tls_context.cache_clear()
+    yield reads
+    http.tls_context.cache_clear()  # no later test sees this test's SSL_CERT_FILE
+
+
+def test_https_from_an_unknown_authority_is_refused(cli, seeded, tls_server, ca_bundles_read):
+    wordpress(tls_server)
+    before = snapshot(seeded)
+    r = cli("import", tls_server.url(FEED))
+    assert r.code == 1, r
+    assert r.err.startswith(
+        f"Error: {tls_server.url(FEED)}: TLS/certificate problem ([SSL: CERTIFICATE_VERIFY_FAILED]"
+    ), r
+    assert r.err.count("\n") == 1
+    assert snapshot(seeded) == before
+
+
+def test_https_feeds_share_one_tls_context_and_honour_ssl_cert_file(
+    cli, empty, tls_server, ca_bundles_read, monkeypatch
+):
+    """SSL_CERT_FILE names the authorities to trust, as for httpx itself. Reading a CA
+    bundle costs ~25 ms of CPU: an update of many feeds and pages reads it once."""
+    from tests.feedserver import TLS
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    wordpress(tls_server)
+    tls_server.serve("/other/feed/", "wordpress-page2.xml")
+    assert cli("sources", "add", tls_server.url(FEED), "--name", "eri").code == 0
+    assert cli("sources", "add", tls_server.url("/other/feed/"), "--name", "other").code == 0
+    http.tls_context.cache_clear()  # as in a new process
+    ca_bundles_read.clear()
+    fetches = len(tls_server.requests)
+    r = cli("update", "--backfill")
+    assert r.code == 0, r
+    assert sorted(p for p, _ in tls_server.requests[fetches:]) == [
+        "/category/international-relations/feed/",
+        "/category/international-relations/feed/?paged=2",
+        "/category/international-relations/feed/?paged=3",
+        "/other/feed/",
+        "/other/feed/?paged=2",
+    ]
+    assert len(ca_bundles_read) == 1 and ca_bundles_read[0][0] == str(TLS / "ca.pem")
+    assert len(articles(empty)) == 7
+
+
 def test_update_with_no_sources_says_how_to_add_one(cli, seeded):
     r = cli("update")
     assert (r.code, r.err) == (0, "no sources followed; add one with: irarchive sources add URL\n")
