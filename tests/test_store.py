@@ -253,6 +253,38 @@ def test_creation_failure_leaves_no_file(tmp_path):
         open_archive(str(blocker / "sub" / "a.db"))
 
 
+def test_a_new_archive_is_on_the_disk_before_it_has_its_name(tmp_path, monkeypatch):
+    """The archive is built in a temporary file without syncing each step; that file
+    is synced once before the rename, and the folder after it. The archive then
+    opens with the usual durability (synchronous=NORMAL, WAL)."""
+    import os
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("rename", os.fspath(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    path = tmp_path / "new.db"
+    archive = open_archive(str(path))
+    try:
+        assert archive.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert archive.check() == []
+    finally:
+        archive.close()
+    temporary = events[0][1]
+    assert temporary.startswith(f"{tmp_path}/.new.db.") and temporary.endswith(".tmp")
+    assert events == [("fsync", temporary), ("rename", temporary), ("fsync", str(tmp_path))]
+
+
 @pytest.mark.parametrize("n", [0, 1, 899, 900, 901, 1800, 1801, 2500])
 def test_rows_in_finds_every_value_of_an_in_list_of_any_length(n):
     """IN lists are run 900 values at a time (older SQLite builds allow 999 parameters):

@@ -356,6 +356,23 @@ def _damaged(path: str, exc: Exception) -> ArchiveError:
     )
 
 
+def _sync(path: str, *, directory: bool = False) -> None:
+    """Flush the file ``path``, or with ``directory`` the folder's entries, to the disk.
+
+    A folder that cannot be synced (Windows cannot open one; some network file
+    systems refuse) is left as it is: the rename has happened either way.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        if not directory:
+            raise
+
+
 def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -371,15 +388,21 @@ def _create(path: str, seed: Callable[[Archive], None] | None) -> Archive:
         # 8 KiB pages waste less of each page on rows of a few hundred bytes (about
         # 4% of the articles table instead of 8%); set before the first table.
         conn.execute("PRAGMA page_size = 8192")
+        # Nothing is safe to keep until the file is whole and renamed into place, so
+        # the steps write without syncing (each migration's commit synced twice: 20 ms
+        # of a 30 ms creation); the file is synced once, before it gets its name.
+        conn.execute("PRAGMA synchronous = OFF")
         _migrate(conn, tmp, 0)
         archive = Archive(conn, tmp, readonly=False)
         if seed is not None:
             seed(archive)
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
+        _sync(tmp)
         if _existing_size(path) > 0:
             raise ArchiveError(f"{path} appeared while it was being created; run the command again")
         os.replace(tmp, path)
+        _sync(folder, directory=True)  # the new name, too, survives a power cut
     except OSError as exc:  # permission denied, no space, read-only file system...
         raise ArchiveError(
             f"cannot create {path} ({exc.strerror}); "
