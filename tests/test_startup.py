@@ -263,3 +263,52 @@ def test_big_import_shows_progress_on_a_terminal_only(tmp_path):
         f"Created an empty archive at {q}",
         f"{big}: 5,500 added, 0 updated, 0 unchanged, 0 rejected",
     ]
+
+
+# ---- building only the command that runs ------------------------------------------------------
+
+
+def _names(app) -> set[str]:
+    import typer.main
+
+    return set(typer.main.get_command(app).commands)
+
+
+def test_a_run_builds_only_the_subcommand_it_names(monkeypatch):
+    """typer builds every command's options before parsing (~8 ms for all of them); a
+    run that names a subcommand builds the root and that subcommand alone."""
+    from irarchive.cli import app, app_for
+
+    monkeypatch.delenv("_IRARCHIVE_COMPLETE", raising=False)
+    everything = _names(app)
+    assert {"list", "search", "db", "lists", "sources", "tag"} <= everything
+    assert _names(app_for(["list", "--json"])) == {"list"}
+    assert _names(app_for(["--db", "x.db", "--no-seed", "db", "info"])) == {"db"}
+    assert _names(app_for(["--db=x.db", "--no-pager", "tag", "--", "-x"])) == {"tag"}
+    # The root's help, a misspelt name (click suggests near ones), an option in front
+    # that is not global, and shell completion see every command.
+    for args in ([], ["--help"], ["-h", "list"], ["lsit"], ["--version", "list"]):
+        assert _names(app_for(args)) == everything, args
+    monkeypatch.setenv("_IRARCHIVE_COMPLETE", "complete_bash")
+    assert _names(app_for(["list"])) == everything
+
+
+def test_a_subcommand_built_alone_behaves_as_in_the_whole_app(cli, monkeypatch, seeded):
+    """Its help, its usage errors and its output are the same either way."""
+    import irarchive.cli
+    from irarchive.cli import app
+
+    names = sorted(_names(app))
+    runs = [[name, "--help"] for name in names]
+    runs += [[name, "--no-such-option"] for name in names]
+    runs += [["list", "-n", "2", "--json"], ["db", "info", "--json"], ["search", "SCO"]]
+    alone = [cli(*args) for args in runs]
+    monkeypatch.setattr(irarchive.cli, "app_for", lambda args: app)
+    whole = [cli(*args) for args in runs]
+    for args, a, w in zip(runs, alone, whole, strict=True):
+        assert (a.code, a.out, a.err) == (w.code, w.out, w.err), args
+    assert all(r.code == 0 for r in alone[: len(names)])
+    assert all(
+        r.code == 2 and r.err.startswith("Error: ") and r.err.count("\n") == 1
+        for r in alone[len(names) : 2 * len(names)]
+    )
