@@ -362,8 +362,10 @@ def _sync(path: str, *, directory: bool = False) -> None:
     A folder that cannot be synced (Windows cannot open one; some network file
     systems refuse) is left as it is: the rename has happened either way.
     """
+    # Windows syncs only a file open for writing; folders open read-only (POSIX).
+    flags = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if directory else os.O_RDWR
     try:
-        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+        fd = os.open(path, flags)
         try:
             os.fsync(fd)
         finally:
