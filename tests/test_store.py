@@ -263,12 +263,12 @@ def test_a_new_archive_is_on_the_disk_before_it_has_its_name(tmp_path, monkeypat
     import os
     import stat
 
-    events: list[tuple[str, str]] = []
+    events: list[tuple[str, object]] = []
     real_fsync, real_replace = os.fsync, os.replace
 
     def fsync(fd: int) -> None:
         st = os.fstat(fd)
-        writable = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
+        writable = (fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE) != os.O_RDONLY
         if stat.S_ISREG(st.st_mode) and not writable:
             raise OSError(errno.EBADF, "Bad file descriptor")  # as Windows answers
         events.append(("fsync", (st.st_dev, st.st_ino)))
