@@ -43,11 +43,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"  # connections stay open between requests
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     routes: dict[str, Handler]
     requests: list[tuple[str, dict[str, str]]]
     stopping: threading.Event
+    connections: int = 0
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        self.connections += 1  # one call per connection accepted
+        return True
 
 
 def send(
@@ -74,11 +83,13 @@ class FeedServer:
     """The running server: ``url(path)``, ``serve(path, ...)``, ``route(path, fn)``.
 
     ``tls=True`` serves HTTPS with ``TLS / "server.pem"``, which only ``TLS / "ca.pem"``
-    vouches for.
+    vouches for. ``keep_alive=True`` speaks HTTP/1.1 and keeps connections open (every
+    response then needs a length: ``send`` gives one; the stalling and trickling
+    handlers, which end their bodies by closing, are for the default server).
     """
 
-    def __init__(self, *, tls: bool = False) -> None:
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+    def __init__(self, *, tls: bool = False, keep_alive: bool = False) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), _KeepAliveHandler if keep_alive else _Handler)
         self.scheme = "https" if tls else "http"
         if tls:
             import ssl
@@ -109,6 +120,11 @@ class FeedServer:
     @property
     def requests(self) -> list[tuple[str, dict[str, str]]]:
         return self.httpd.requests
+
+    @property
+    def connections(self) -> int:
+        """How many connections clients opened."""
+        return self.httpd.connections
 
     @property
     def stopping(self) -> threading.Event:

@@ -571,6 +571,53 @@ def test_https_feeds_share_one_tls_context_and_honour_ssl_cert_file(
     assert len(articles(empty)) == 7
 
 
+# ---- keep-alive -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keep_alive_server():
+    """A local server that keeps connections open between requests (HTTP/1.1)."""
+    s = FeedServer(keep_alive=True)
+    yield s
+    s.close()
+
+
+def test_an_update_reuses_its_connections(cli, empty, keep_alive_server):
+    """Two sources on one site, both backfilled: five requests, two connections (each
+    fetch opened its own before). The body of an error answer is not read, so the
+    404 that ends a backfill ends its connection too. Finding a feed from its page
+    (two requests) reuses the connection as well."""
+    server = keep_alive_server
+    wordpress(server)
+    server.serve("/other/feed/", "wordpress-page2.xml")
+    assert cli("sources", "add", server.url(CAT), "--name", "eri").code == 0
+    assert [p for p, _ in server.requests] == [CAT, FEED]
+    assert server.connections == 1
+    assert cli("sources", "add", server.url("/other/feed/"), "--name", "other").code == 0
+    before = (len(server.requests), server.connections)
+    r = cli("update", "--backfill")
+    assert r.code == 0, r
+    assert len(server.requests) - before[0] == 5
+    assert server.connections - before[1] == 2
+    assert len(articles(empty)) == 7
+
+
+def test_a_fetch_never_sends_the_cookies_an_earlier_one_got(cli, empty, keep_alive_server):
+    """Sharing a connection shares nothing else: a cookie set by the first page of a
+    backfill is not sent with the second."""
+    from tests.feedserver import FEEDS, RSS, send
+
+    server = keep_alive_server
+    body = (FEEDS / "wordpress-page1.xml").read_bytes()
+    server.route(FEED, lambda h: send(h, 200, body, RSS, {"Set-Cookie": "session=abc; Path=/"}))
+    server.serve(FEED + "?paged=2", "wordpress-page2.xml")
+    assert cli("sources", "add", server.url(FEED), "--name", "eri").code == 0
+    assert cli("update", "--backfill").code == 0
+    sent = dict(server.requests)
+    assert "Cookie" not in sent[FEED + "?paged=2"]
+    assert server.connections == 2  # one for 'sources add', one for the update
+
+
 def test_update_with_no_sources_says_how_to_add_one(cli, seeded):
     r = cli("update")
     assert (r.code, r.err) == (0, "no sources followed; add one with: irarchive sources add URL\n")

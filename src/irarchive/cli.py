@@ -1448,7 +1448,7 @@ def update_cmd(
 ) -> None:
     """Fetch every followed source (or the NAMEs) and import what is new."""
     from irarchive import output
-    from irarchive.sources import remote
+    from irarchive.sources import http, remote
     from irarchive.store import sources as stored
 
     archive = state(ctx).archive()
@@ -1460,7 +1460,8 @@ def update_cmd(
             err("no sources followed; add one with: irarchive sources add URL")
             return
     outcomes = []
-    with _spinner("") as spin:
+    # One connection per server for all the sources and pages (keep-alive).
+    with _spinner("") as spin, http.keep_alive():
         for i, source in enumerate(chosen, start=1):
             spin.update(f"[{i}/{len(chosen)}] {source.name}: {source.feed_url or source.url}")
             outcome = remote.update_source(

@@ -21,10 +21,12 @@ injectable so tests of retries and timeouts never sleep for real.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -118,32 +120,25 @@ def fetch(
     settings: Settings | None = None,
 ) -> Response:
     """GET ``url`` politely; raise ``FetchFailed`` with a one-line reason on any failure."""
-    import httpx
-
     s = settings or DEFAULT_SETTINGS
     check_url(url)
-    headers = {
-        "User-Agent": s.user_agent,
-        "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
-        "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.7, "
-        "*/*;q=0.5",
-        "Accept-Encoding": "gzip, deflate",
-    }
+    headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    timeout = httpx.Timeout(s.total_timeout, connect=s.connect_timeout)
-    with httpx.Client(
-        timeout=timeout,
-        follow_redirects=False,
-        transport=s.transport,
-        headers=headers,
-        verify=tls_context(),
-    ) as client:
+    pool = _POOL.get()
+    with contextlib.ExitStack() as stack:
+        if pool is None:  # a fetch on its own: a client for it alone
+            client = stack.enter_context(_client(s))
+        else:
+            client = pool.get(s)
+            if client is None:
+                client = pool[s] = _client(s)
+            client.cookies.clear()  # as with a client of its own: no cookies from before
         attempt = 0
         while True:
-            status, response = _get_following_redirects(client, url, s)
+            status, response = _get_following_redirects(client, url, s, headers)
             if status not in RETRY_STATUSES or attempt >= s.retries:
                 break
             wait = _retry_wait(response, attempt, s)
@@ -164,6 +159,54 @@ def fetch(
         content_type=response["headers"].get("content-type", ""),
         etag=response["headers"].get("etag"),
         last_modified=response["headers"].get("last-modified"),
+    )
+
+
+#: The clients of the enclosing ``keep_alive()`` block, by the Settings they were made for.
+_POOL: contextvars.ContextVar[dict[Settings, Any] | None] = contextvars.ContextVar(
+    "irarchive_http_pool", default=None
+)
+
+
+@contextlib.contextmanager
+def keep_alive() -> Iterator[None]:
+    """Fetches in this block share their connections (HTTP keep-alive).
+
+    An ``update`` fetches a site's feed and then its older pages; ``import URL`` a
+    page and then its feed. Each fetch on its own opens a new connection (and, over
+    HTTPS, a new TLS handshake, a round trip or two to a distant server); here the
+    next fetch from the same server reuses it. Nothing else is shared: every fetch
+    starts without cookies, as on a client of its own. Blocks nest: an inner one
+    uses the outer one's connections.
+    """
+    if _POOL.get() is not None:
+        yield
+        return
+    clients: dict[Settings, Any] = {}
+    token = _POOL.set(clients)
+    try:
+        yield
+    finally:
+        _POOL.reset(token)
+        for client in clients.values():
+            client.close()
+
+
+def _client(s: Settings) -> Any:
+    import httpx
+
+    return httpx.Client(
+        timeout=httpx.Timeout(s.total_timeout, connect=s.connect_timeout),
+        follow_redirects=False,
+        transport=s.transport,
+        headers={
+            "User-Agent": s.user_agent,
+            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.7, "
+            "*/*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        },
+        verify=tls_context(),
     )
 
 
@@ -210,11 +253,13 @@ def _retry_wait(response: dict[str, Any], attempt: int, s: Settings) -> float | 
     return wait
 
 
-def _get_following_redirects(client: Any, url: str, s: Settings) -> tuple[int, dict[str, Any]]:
+def _get_following_redirects(
+    client: Any, url: str, s: Settings, headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
     seen = [url]
     current = url
     for _ in range(s.max_redirects + 1):
-        status, response = _get_once(client, current, s)
+        status, response = _get_once(client, current, s, headers)
         if status in (301, 302, 303, 307, 308) and response["headers"].get("location"):
             target = urljoin(current, response["headers"]["location"].strip())
             if urlsplit(target).scheme.lower() not in ("http", "https"):
@@ -228,13 +273,15 @@ def _get_following_redirects(client: Any, url: str, s: Settings) -> tuple[int, d
     raise FetchFailed(url, f"more than {s.max_redirects} redirects (last: {current[:200]})")
 
 
-def _get_once(client: Any, url: str, s: Settings) -> tuple[int, dict[str, Any]]:
+def _get_once(
+    client: Any, url: str, s: Settings, headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
     """One request, body streamed under the size caps and the total deadline."""
     import httpx
 
     start = s.clock()
     try:
-        with client.stream("GET", url) as r:
+        with client.stream("GET", url, headers=headers) as r:
             headers = {k.lower(): v for k, v in r.headers.items()}
             info: dict[str, Any] = {
                 "url": str(r.url),

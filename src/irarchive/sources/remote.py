@@ -84,6 +84,13 @@ def locate_feed(url: str, settings: Any = None) -> tuple[Any, str]:
     Autodiscovery first (``<link rel="alternate" ...>``), then a WordPress page's
     ``/feed/``. Returns the feed's response and its URL.
     """
+    from irarchive.sources import http
+
+    with http.keep_alive():
+        return _locate_feed(url, settings)
+
+
+def _locate_feed(url: str, settings: Any) -> tuple[Any, str]:
     from irarchive.sources import feeds, http
 
     response = http.fetch(url, settings=settings)
