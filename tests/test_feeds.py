@@ -602,6 +602,50 @@ def test_an_update_reuses_its_connections(cli, empty, keep_alive_server):
     assert len(articles(empty)) == 7
 
 
+def test_a_kept_connection_left_garbled_is_replaced_not_fatal(cli, empty, keep_alive_server):
+    """A server that writes more than the Content-Length it declared leaves the extra
+    bytes on the connection, where the next request would read them as its answer. That
+    next fetch is tried once more on a new connection instead of failing."""
+    from tests.feedserver import FEEDS, RSS
+
+    server = keep_alive_server
+    body = (FEEDS / "wordpress-page1.xml").read_bytes()
+
+    def too_long(h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", RSS)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body + b"<!-- written after the length was sent -->")
+
+    server.route("/a/feed/", too_long)
+    server.serve("/b/feed/", "wordpress-page2.xml")
+    for name in ("a", "b"):
+        assert cli("sources", "add", server.url(f"/{name}/feed/"), "--name", name).code == 0
+    r = cli("update")
+    assert (r.code, r.err) == (
+        0,
+        "a: added: 4 added, 0 updated, 0 unchanged\nb: added: 3 added, 0 updated, 0 unchanged\n",
+    )
+
+
+def test_unchanged_feeds_keep_the_connection(cli, empty, keep_alive_server):
+    """The common update, every feed answering 304 Not Modified, uses one connection."""
+    server = keep_alive_server
+    server.serve("/a/feed/", "wordpress-page1.xml", etag='"a1"')
+    server.serve("/b/feed/", "wordpress-page2.xml", etag='"b1"')
+    for name in ("a", "b"):
+        assert cli("sources", "add", server.url(f"/{name}/feed/"), "--name", name).code == 0
+    assert cli("update").code == 0
+    before = (len(server.requests), server.connections)
+    r = cli("update")
+    assert r.err == (
+        "a: unchanged (not modified since the last check)\n"
+        "b: unchanged (not modified since the last check)\n"
+    )
+    assert (len(server.requests) - before[0], server.connections - before[1]) == (2, 1)
+
+
 def test_a_fetch_never_sends_the_cookies_an_earlier_one_got(cli, empty, keep_alive_server):
     """Sharing a connection shares nothing else: a cookie set by the first page of a
     backfill is not sent with the second."""

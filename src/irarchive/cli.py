@@ -1460,7 +1460,7 @@ def update_cmd(
             err("no sources followed; add one with: irarchive sources add URL")
             return
     outcomes = []
-    # One connection per server for all the sources and pages (keep-alive).
+    # The sources and pages share their connections to a server (keep-alive).
     with _spinner("") as spin, http.keep_alive():
         for i, source in enumerate(chosen, start=1):
             spin.update(f"[{i}/{len(chosen)}] {source.name}: {source.feed_url or source.url}")

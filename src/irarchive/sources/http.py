@@ -128,24 +128,21 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     pool = _POOL.get()
-    with contextlib.ExitStack() as stack:
-        if pool is None:  # a fetch on its own: a client for it alone
-            client = stack.enter_context(_client(s))
-        else:
-            client = pool.get(s)
-            if client is None:
-                client = pool[s] = _client(s)
-            client.cookies.clear()  # as with a client of its own: no cookies from before
-        attempt = 0
-        while True:
-            status, response = _get_following_redirects(client, url, s, headers)
-            if status not in RETRY_STATUSES or attempt >= s.retries:
-                break
-            wait = _retry_wait(response, attempt, s)
-            if wait is None:
-                break
-            attempt += 1
-            s.sleep(wait)
+    if pool is None:  # a fetch on its own: a client for it alone
+        with _client(s) as client:
+            status, response, attempt = _get_with_retries(client, url, s, headers)
+    else:
+        client = pool.get(s)
+        if client is None:
+            client = pool[s] = _client(s)
+        client.cookies.clear()  # as with a client of its own: no cookies from before
+        try:
+            status, response, attempt = _get_with_retries(client, url, s, headers)
+        except _BrokenConnection:
+            # A kept connection the server had closed meanwhile, or one left mid-answer
+            # (a body longer than its Content-Length): once more on a new one.
+            with _client(s) as fresh:
+                status, response, attempt = _get_with_retries(fresh, url, s, headers)
     if 300 <= status < 400 and status != 304:
         raise FetchFailed(url, f"HTTP {status} redirect without a Location header")
     if status >= 400:
@@ -224,6 +221,26 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _BrokenConnection(FetchFailed):
+    """The connection failed mid-request (reset, closed, or garbled by the server)."""
+
+
+def _get_with_retries(
+    client: Any, url: str, s: Settings, headers: dict[str, str]
+) -> tuple[int, dict[str, Any], int]:
+    """The answer, after up to ``s.retries`` retries of a 429 or 5xx; and the retries."""
+    attempt = 0
+    while True:
+        status, response = _get_following_redirects(client, url, s, headers)
+        if status not in RETRY_STATUSES or attempt >= s.retries:
+            return status, response, attempt
+        wait = _retry_wait(response, attempt, s)
+        if wait is None:
+            return status, response, attempt
+        attempt += 1
+        s.sleep(wait)
+
+
 def _retry_wait(response: dict[str, Any], attempt: int, s: Settings) -> float | None:
     """Seconds to wait before the next try, or None when the server asks for too long."""
     backoff = s.backoff * (2**attempt)
@@ -288,7 +305,10 @@ def _get_once(
                 "headers": headers,
                 "reason": r.reason_phrase,
             }
-            if r.status_code in (301, 302, 303, 307, 308, 304) or r.status_code >= 400:
+            if r.status_code == 304:
+                r.read()  # nothing to read, but read: the connection can then be kept
+                return r.status_code, info
+            if r.status_code in (301, 302, 303, 307, 308) or r.status_code >= 400:
                 return r.status_code, info  # the body of an error or redirect is not read
             length = headers.get("content-length", "")
             if length.isdigit() and int(length) > s.max_bytes:
@@ -301,6 +321,8 @@ def _get_once(
         raise FetchFailed(url, f"no complete answer within {s.total_timeout:g} s") from None
     except httpx.TooManyRedirects:  # pragma: no cover - redirects are followed by hand
         raise FetchFailed(url, "too many redirects") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise _BrokenConnection(url, _network_reason(exc)) from None
     except httpx.HTTPError as exc:
         raise FetchFailed(url, _network_reason(exc)) from None
 
