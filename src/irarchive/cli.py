@@ -2671,9 +2671,9 @@ def app_for(args: list[str]) -> typer.Typer:
     with that subcommand alone.
 
     typer builds every command's options before it parses anything (8 ms for all 28
-    here, 1 ms for one); a run uses one. The root's own
-    options, its callback and the subcommand are the same objects either way, so the
-    run, its help and its errors are too. The root's help, shell completion and a name
+    here, 1 ms for one); a run uses one. The root's own options, its callback and the
+    subcommand are the same objects either way, so the run, its help and its errors
+    are too. The root's help, shell completion and a name
     that is no subcommand (click suggests the near ones) get the whole app. ``args``
     have their global options in front (``hoist_global_options``).
     """
@@ -2700,15 +2700,9 @@ def app_for(args: list[str]) -> typer.Typer:
 def _subcommand_name(args: list[str]) -> str | None:
     """The subcommand ``args`` name, if only global options come before it."""
     i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in GLOBAL_VALUED:
-            i += 2
-        elif arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUED):
-            i += 1
-        else:
-            return None if arg.startswith("-") else arg
-    return None
+    while width := _global_option_at(args, i):
+        i += width
+    return args[i] if i < len(args) and not args[i].startswith("-") else None
 
 
 #: Options of the root command, accepted on either side of the subcommand.
@@ -2726,19 +2720,23 @@ def hoist_global_options(args: list[str]) -> list[str]:
     rest: list[str] = []
     i = 0
     while i < len(args):
-        arg = args[i]
-        if arg == "--":
+        if args[i] == "--":
             rest += args[i:]
             break
-        if arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUED):
-            front.append(arg)
-        elif arg in GLOBAL_VALUED and i + 1 < len(args):
-            front += args[i : i + 2]
-            i += 1
-        else:
-            rest.append(arg)
-        i += 1
+        width = _global_option_at(args, i)
+        (front if width else rest).extend(args[i : i + (width or 1)])
+        i += width or 1
     return front + rest
+
+
+def _global_option_at(args: list[str], i: int) -> int:
+    """How many of ``args`` from ``i`` on are one global option (0: none is)."""
+    arg = args[i] if i < len(args) else ""
+    if arg in GLOBAL_FLAGS or any(arg.startswith(o + "=") for o in GLOBAL_VALUED):
+        return 1
+    if arg in GLOBAL_VALUED and i + 1 < len(args):
+        return 2
+    return 0
 
 
 def _sqlite_message(exc: Exception) -> str:

@@ -122,27 +122,27 @@ def fetch(
     """GET ``url`` politely; raise ``FetchFailed`` with a one-line reason on any failure."""
     s = settings or DEFAULT_SETTINGS
     check_url(url)
-    headers: dict[str, str] = {}
+    conditional: dict[str, str] = {}
     if etag:
-        headers["If-None-Match"] = etag
+        conditional["If-None-Match"] = etag
     if last_modified:
-        headers["If-Modified-Since"] = last_modified
+        conditional["If-Modified-Since"] = last_modified
     pool = _POOL.get()
     if pool is None:  # a fetch on its own: a client for it alone
         with _client(s) as client:
-            status, response, attempt = _get_with_retries(client, url, s, headers)
+            status, response, attempt = _get_with_retries(client, url, s, conditional)
     else:
         client = pool.get(s)
         if client is None:
             client = pool[s] = _client(s)
         client.cookies.clear()  # as with a client of its own: no cookies from before
         try:
-            status, response, attempt = _get_with_retries(client, url, s, headers)
+            status, response, attempt = _get_with_retries(client, url, s, conditional)
         except _BrokenConnection:
             # A kept connection the server had closed meanwhile, or one left mid-answer
             # (a body longer than its Content-Length): once more on a new one.
             with _client(s) as fresh:
-                status, response, attempt = _get_with_retries(fresh, url, s, headers)
+                status, response, attempt = _get_with_retries(fresh, url, s, conditional)
     if 300 <= status < 400 and status != 304:
         raise FetchFailed(url, f"HTTP {status} redirect without a Location header")
     if status >= 400:
@@ -226,12 +226,12 @@ class _BrokenConnection(FetchFailed):
 
 
 def _get_with_retries(
-    client: Any, url: str, s: Settings, headers: dict[str, str]
+    client: Any, url: str, s: Settings, conditional: dict[str, str]
 ) -> tuple[int, dict[str, Any], int]:
     """The answer, after up to ``s.retries`` retries of a 429 or 5xx; and the retries."""
     attempt = 0
     while True:
-        status, response = _get_following_redirects(client, url, s, headers)
+        status, response = _get_following_redirects(client, url, s, conditional)
         if status not in RETRY_STATUSES or attempt >= s.retries:
             return status, response, attempt
         wait = _retry_wait(response, attempt, s)
@@ -271,12 +271,12 @@ def _retry_wait(response: dict[str, Any], attempt: int, s: Settings) -> float | 
 
 
 def _get_following_redirects(
-    client: Any, url: str, s: Settings, headers: dict[str, str]
+    client: Any, url: str, s: Settings, conditional: dict[str, str]
 ) -> tuple[int, dict[str, Any]]:
     seen = [url]
     current = url
     for _ in range(s.max_redirects + 1):
-        status, response = _get_once(client, current, s, headers)
+        status, response = _get_once(client, current, s, conditional)
         if status in (301, 302, 303, 307, 308) and response["headers"].get("location"):
             target = urljoin(current, response["headers"]["location"].strip())
             if urlsplit(target).scheme.lower() not in ("http", "https"):
@@ -291,14 +291,15 @@ def _get_following_redirects(
 
 
 def _get_once(
-    client: Any, url: str, s: Settings, headers: dict[str, str]
+    client: Any, url: str, s: Settings, conditional: dict[str, str]
 ) -> tuple[int, dict[str, Any]]:
-    """One request, body streamed under the size caps and the total deadline."""
+    """One request (with the conditional-GET headers), its body streamed under the
+    size caps and the total deadline."""
     import httpx
 
     start = s.clock()
     try:
-        with client.stream("GET", url, headers=headers) as r:
+        with client.stream("GET", url, headers=conditional) as r:
             headers = {k.lower(): v for k, v in r.headers.items()}
             info: dict[str, Any] = {
                 "url": str(r.url),
