@@ -627,6 +627,33 @@ async def test_the_count_says_at_least_n_until_the_results_are_counted(tui_db, m
 
 
 @run_async
+async def test_an_answer_that_arrives_while_the_browser_closes_is_dropped(tui_db, monkeypatch):
+    # Quitting while a count is being read: the count's answer reaches the app after
+    # its widgets are gone. It is dropped, not shown (which failed: no status line).
+    gate = CountGate(monkeypatch)
+    b = Browser(tui_db)
+    real_close_all = b.app._close_all
+    answered = []
+
+    async def close_all() -> None:
+        await real_close_all()  # the screens and their widgets are gone now
+        workers = [w for w in b.app.workers if w.group == "count" and not w.is_finished]
+        gate.release()
+        for _ in range(1000):
+            if all(w.is_finished for w in workers):
+                break
+            await asyncio.sleep(0.01)
+        answered.extend(w.state.name for w in workers)
+
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await type_text(pilot, "bulletin")
+        await shown(pilot, "bulletin")
+        assert "≥" in status(b.app)  # still counting
+        b.app._close_all = close_all
+    assert answered == ["SUCCESS"]  # the count was read, and its answer dropped without error
+
+
+@run_async
 async def test_search_rows_load_as_they_scroll_in_and_never_repeat(tui_db, monkeypatch):
     monkeypatch.setattr(BrowseApp, "rows_wanted", lambda self: 3)
     monkeypatch.setattr("irarchive.tui.source.PAGE", 7)

@@ -206,8 +206,9 @@ class BrowseApp(App[dict[str, Any] | None]):
         ``then`` on the app's thread.
 
         A stale read (a newer keystroke took its place, or the app is quitting) is
-        dropped. A failed one is said, ``Error: …``, by ``failed`` (by default in the
-        status line), unless ``quiet``.
+        dropped, and so is an answer that arrives once the app has begun to close (its
+        widgets may be gone). A failed one is said, ``Error: …``, by ``failed`` (by
+        default in the status line), unless ``quiet``.
         """
         try:
             value = read()
@@ -215,9 +216,15 @@ class BrowseApp(App[dict[str, Any] | None]):
             return
         except READ_ERRORS as exc:
             if not quiet:
-                self.call_from_thread(failed or self._say_error, f"Error: {exc}")
+                self.call_from_thread(self._if_open, failed or self._say_error, f"Error: {exc}")
             return
-        self.call_from_thread(then, value)
+        self.call_from_thread(self._if_open, then, value)
+
+    def _if_open(self, callback: Callable[..., Any], *args: Any) -> None:
+        """``callback(*args)``, unless the app has begun to close: a worker thread's answer
+        can come while the widgets it would change are being removed."""
+        if self.is_running:  # False from the moment the app starts to close
+            callback(*args)
 
     def _say_error(self, note: str) -> None:
         self.say(note=note)
@@ -474,7 +481,7 @@ class BrowseApp(App[dict[str, Any] | None]):
     @work(thread=True, exclusive=True, group="categories")
     def load_categories(self) -> None:
         if self._categories is not None:
-            self.call_from_thread(self._pick_category, self._categories)
+            self.call_from_thread(self._if_open, self._pick_category, self._categories)
         else:
             self._read(self.reader.categories, self._got_categories)
 
