@@ -967,6 +967,45 @@ async def test_results_cached_before_another_program_changed_the_archive_are_not
 
 
 @run_async
+async def test_the_categories_are_read_once_and_again_after_another_program_changed_them(
+    tui_db, tmp_path, cli, monkeypatch
+):
+    import json
+
+    from irarchive.tui.source import Reader
+
+    monkeypatch.setattr("irarchive.tui.app.CHECK_CHANGES_EVERY", 0.05)
+    reads = []
+    real = Reader.categories
+    monkeypatch.setattr(Reader, "categories", lambda r: reads.append(1) or real(r))
+    b = Browser(tui_db)
+    async with b.app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(2):  # the second time from what the first read
+            await pilot.press("escape", "c")
+            await settle(pilot)
+            assert isinstance(b.app.screen, CategoryPicker)
+            assert "Folklore" not in b.app.screen.categories
+            await pilot.press("escape")
+            await settle(pilot)
+        assert len(reads) == 1
+        # Another program adds an article of a new category while the browser is open.
+        extra = tmp_path / "more.jsonl"
+        new = {"title": "Tales of the Steppe", "date": "2023-01-05", "category": "Folklore"}
+        extra.write_text(json.dumps(new) + "\n", encoding="utf-8")
+        assert cli("--db", str(tui_db), "import", str(extra)).code == 0
+        for _ in range(200):  # until the browser has looked (every 0.05 s here)
+            await pilot.pause()
+            if f"archive: {len(ARTICLES) + 1}" in status(b.app):
+                break
+            await asyncio.sleep(0.02)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(b.app.screen, CategoryPicker)
+        assert "Folklore" in b.app.screen.categories and len(reads) == 2
+
+
+@run_async
 async def test_the_rows_preview_and_status_line_change_together(tui_db):
     # One frame draws a keystroke's results: the preview is not left to the list's
     # Highlighted message, which arrives a message (often a frame) later.

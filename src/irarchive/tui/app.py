@@ -322,10 +322,12 @@ class BrowseApp(App[dict[str, Any] | None]):
         self._read(self.reader.version, self._seen_version, quiet=True)
 
     def _seen_version(self, version: tuple[int, int, int]) -> None:
-        """Cached results from before a change are stale: forget them, recount the archive."""
+        """Cached results and categories from before a change are stale: forget them,
+        recount the archive."""
         last = self.versions.get(version[0])
         if last is not None and version != last:
             self.cache.clear()
+            self._categories = None
             self.load_total()
         self.versions[version[0]] = version
 
@@ -474,16 +476,15 @@ class BrowseApp(App[dict[str, Any] | None]):
         )
 
     def action_category(self) -> None:
-        if self._categories is None:
-            self.say(note="reading the categories…")
+        if self._categories is not None:  # read before, and the archive has not changed
+            self._pick_category(self._categories)
+            return
+        self.say(note="reading the categories…")
         self.load_categories()
 
     @work(thread=True, exclusive=True, group="categories")
     def load_categories(self) -> None:
-        if self._categories is not None:
-            self.call_from_thread(self._if_open, self._pick_category, self._categories)
-        else:
-            self._read(self.reader.categories, self._got_categories)
+        self._read(self.reader.categories, self._got_categories)
 
     def _got_categories(self, categories: list[str]) -> None:
         self._categories = categories
